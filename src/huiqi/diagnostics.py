@@ -1,0 +1,146 @@
+"""Diagnostics: every problem in an input file, each with file, line and (for policies) rule id.
+
+Loading collects all of them before failing, so an author sees every problem at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    file: str
+    line: int | None
+    message: str
+    field: str = ""
+    rule: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        rule = f" [{self.rule}]" if self.rule else ""
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{rule}{field} {self.message}"
+
+
+class InputError(Exception):
+    """Bad input: carries every diagnostic found."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]):
+        self.diagnostics = list(diagnostics)
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+@dataclass(frozen=True, slots=True)
+class SourceDoc:
+    """A parsed YAML/JSON document with the line of every key and item."""
+
+    file: str
+    data: Any
+    lines: Mapping[Path, int]
+
+    def line_of(self, path: Iterable[str | int]) -> int | None:
+        """The line of the deepest known prefix of path."""
+        parts = tuple(path)
+        while parts:
+            if parts in self.lines:
+                return self.lines[parts]
+            parts = parts[:-1]
+        return self.lines.get((), None)
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML where decimals stay exact (0.1 is Decimal('0.1'), never a float) and only
+    true/false are booleans (YAML 1.2): a key such as `on:` stays the word "on"."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
+    text = str(loader.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]
+    return Decimal(text)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+
+def _record(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            # pydantic names a year key 2024 as an int; keep both spellings of such keys.
+            if key.isdigit():
+                lines[(*path, int(key))] = key_node.start_mark.line + 1
+            _record(value_node, (*path, key), lines)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            if key.isdigit():
+                _record(value_node, (*path, int(key)), lines)
+                lines[(*path, int(key))] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record(item, (*path, index), lines)
+
+
+def parse_source(text: str, file: str) -> SourceDoc:
+    """Parse YAML (or JSON, a subset) keeping line numbers; syntax errors become diagnostics."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        raise InputError([Diagnostic(file, line, f"not valid YAML/JSON: {exc.problem}")]) from exc
+    except yaml.YAMLError as exc:
+        raise InputError([Diagnostic(file, None, f"not valid YAML/JSON: {exc}")]) from exc
+    finally:
+        loader.dispose()
+    lines: dict[Path, int] = {}
+    if node is not None:
+        _record(node, (), lines)
+    return SourceDoc(file, data, lines)
+
+
+def _loc_path(loc: tuple[int | str, ...]) -> Path:
+    # pydantic adds validator names (e.g. "function-after[...]") into loc; they are not keys.
+    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+
+
+def _field_name(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def from_validation_error(
+    error: ValidationError, doc: SourceDoc, *, prefix: Path = (), rule: str | None = None
+) -> list[Diagnostic]:
+    """One diagnostic per pydantic error, located by the key path it names."""
+    found = []
+    for item in error.errors(include_url=False):
+        path = (*prefix, *_loc_path(item["loc"]))
+        message = item["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (not part of the schema; check the spelling)"
+        found.append(Diagnostic(doc.file, doc.line_of(path), message, _field_name(path), rule))
+    return found

@@ -1,0 +1,299 @@
+"""The interpreter: facts + library + as-of date -> Assessment. Pure; no I/O.
+
+Order of work (each step documented in docs/rule-language.md, "How a measure is computed"):
+1. in force on the as-of date, else not_in_force;
+2. one evaluation per subject in the measure's scope (project, lease, ... or the enterprise);
+3. the policy's general conditions and the measure's conditions, else ineligible with reasons;
+4. components, then the caps of one subject, net of prior awards for that subject;
+5. non-duplication groups (就高不重复): the higher measure stays, the rest are superseded;
+6. enterprise-wide caps (per calendar year, cumulative), net of prior awards, in facts order;
+7. tranches of the payment schedule.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from huiqi.engine.caps import Matrix
+from huiqi.engine.components import Context, amount_of, evaluate_component
+from huiqi.engine.result import (
+    Assessment,
+    InterpretationUse,
+    MeasureResult,
+    Status,
+    Step,
+    Subject,
+    TrancheAmount,
+)
+from huiqi.engine.values import Scope, holds
+from huiqi.facts.models import Facts
+from huiqi.money import ZERO, Interval, format_rate, format_yuan, split_shares
+from huiqi.rules.expr import to_text
+from huiqi.rules.library import Library, PolicyDoc
+from huiqi.rules.model import Cap, InForce, Measure, NonDuplicationGroup, Policy, RentSchedule
+
+
+@dataclass
+class _Work:
+    """A measure × subject while it is being computed."""
+
+    policy: Policy
+    measure: Measure
+    subject: Subject
+    scope: Scope
+    status: Status
+    matrix: Matrix = field(default_factory=Matrix)
+    steps: list[Step] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    superseded_by: str | None = None
+
+
+def _subjects(measure: Measure, facts: Facts) -> list[tuple[Subject, BaseModel, int | None]]:
+    enterprise = facts.enterprise
+    if measure.applies_to == "enterprise":
+        return [(Subject("enterprise", enterprise.credit_code, enterprise.name), enterprise, None)]
+    if measure.applies_to == "project":
+        return [(Subject("project", p.id, p.name), p, p.year) for p in facts.projects]
+    if measure.applies_to == "lease":
+        return [(Subject("lease", x.id, x.id), x, x.start_date.year) for x in facts.leases]
+    if measure.applies_to == "institution":
+        return [(Subject("institution", i.id, i.name), i, i.recognised_year) for i in facts.institutions]
+    return [(Subject("platform", p.id, p.name), p, p.year) for p in facts.platforms]
+
+
+def _in_force(policy: Policy, measure: Measure) -> InForce:
+    return measure.in_force or policy.in_force
+
+
+def _interpretations(doc: PolicyDoc, measure: Measure) -> tuple[InterpretationUse, ...]:
+    uses = []
+    for owner, items in ((doc.policy.id, doc.policy.interpretations), (measure.id, measure.interpretations)):
+        for item in items:
+            uses.append(InterpretationUse(
+                item.id, owner, item.question, item.decision,
+                doc.choices.get(f"{owner}:{item.id}", "default"), tuple(item.alternatives),
+            ))
+    return tuple(uses)
+
+
+def _prior(facts: Facts, measure_id: str, *, subject: str | None = None, year: int | None = None,
+           enterprise_subject: bool = False) -> Decimal:
+    total = ZERO
+    for award in facts.prior_awards:
+        if award.measure != measure_id or (year is not None and award.year != year):
+            continue
+        if subject is not None and award.subject != subject and not (enterprise_subject and award.subject is None):
+            continue
+        total += award.amount
+    return total
+
+
+def _apply_cap(work: _Work, cap: Cap, facts: Facts, limit: Decimal, years: list[int | None],
+               consumed: dict[int | None, Interval] | None) -> None:
+    """One cap over one subject; `consumed` carries what earlier subjects used (enterprise caps)."""
+    label = cap.title or {"subject": "单项目上限", "subject_year": "年度上限", "enterprise_year": "企业年度上限",
+                          "enterprise_total": "累计上限"}[cap.per]
+    for year in years:
+        keys = work.matrix.keys(cap.over, year)
+        if not keys:
+            continue
+        enterprise_wide = cap.per in ("enterprise_year", "enterprise_total")
+        prior = _prior(facts, work.measure.id, year=year,
+                       subject=None if enterprise_wide else work.subject.id,
+                       enterprise_subject=work.subject.kind == "enterprise")
+        used = consumed.get(year, Interval(ZERO, ZERO)) if consumed is not None else Interval(ZERO, ZERO)
+        before = work.matrix.sum(keys)
+        taken = work.matrix.limit(keys, limit - prior - used.lo, limit - prior - used.hi)
+        after = work.matrix.sum(keys)
+        where = f"{year}年" if year is not None else ""
+        parts = [f"上限 {format_yuan(limit)}"]
+        if prior:
+            parts.append(f"已获 (prior awards) {format_yuan(prior)}")
+        if used.hi:
+            parts.append(f"本次其他对象已占用 {used.describe()}")
+        binding = taken.hi > 0 or taken.lo > 0
+        work.steps.append(Step(
+            "cap", f"{where}{label}" + (" (封顶)" if binding else " (未触及)"),
+            f"{where} cap {cap.per}" + (" (binding)" if binding else " (not reached)"),
+            "; ".join(parts) + f": {before.describe()} → {after.describe()}", after,
+        ))
+        if prior and after.hi == 0:
+            work.reasons.append(f"{where}{label}已被已获资助用尽 (cap used up by prior awards: {format_yuan(prior)})")
+        if consumed is not None:
+            consumed[year] = used + after
+
+
+def _cap_years(cap: Cap, matrix: Matrix) -> list[int | None]:
+    return list(matrix.years()) if cap.per in ("subject_year", "enterprise_year") else [None]
+
+
+def _evaluate_subject(doc: PolicyDoc, measure: Measure, facts: Facts, as_of: date,
+                      subject: Subject, obj: BaseModel, subject_year: int | None) -> _Work:
+    policy = doc.policy
+    scope = Scope({"enterprise": facts.enterprise, measure.applies_to: obj})
+    work = _Work(policy, measure, subject, scope, Status.ELIGIBLE)
+    for condition in (*policy.conditions, *measure.conditions):
+        ok, why = holds(condition.when, scope)
+        work.steps.append(Step("condition", f"条件: {condition.text}" + (" ✓" if ok else " ✗"),
+                               f"condition: {to_text(condition.when)}" + (" holds" if ok else " fails"), why))
+        if not ok:
+            work.reasons.append(f"未满足: {condition.text} ({why})")
+    if work.reasons:
+        work.status = Status.INELIGIBLE
+        return work
+    year = subject_year if subject_year is not None else as_of.year
+    work.matrix.order = list(measure.benefits)
+    missing: list[str] = []
+    for name, component in measure.benefits.items():
+        ctx = Context(facts, scope, year, as_of, _in_force(policy, measure), name)
+        outcome = evaluate_component(component, ctx)
+        work.steps += outcome.steps
+        missing += outcome.missing
+        if outcome.decision is not None:
+            work.status = Status.NEEDS_DECISION
+            work.reasons.append(f"个案决定 (decided case by case): {outcome.decision}")
+        for y, amount in outcome.by_year.items():
+            work.matrix.put(name, y, amount)
+    if work.status is Status.NEEDS_DECISION:
+        return work
+    for cap in measure.caps:
+        if cap.per in ("subject", "subject_year"):
+            limit = amount_of(cap.max, scope, work.steps)
+            _apply_cap(work, cap, facts, limit, _cap_years(cap, work.matrix), None)
+    if work.matrix.total().hi == 0:
+        work.status = Status.INELIGIBLE
+        work.reasons += missing or ([] if work.reasons else ["计算金额为零 (the formula gives nothing for these facts)"])
+    return work
+
+
+def _rank(work: _Work, compare: str) -> Decimal:
+    total = work.matrix.total()
+    return {"max": total.hi, "min": total.lo, "midpoint": (total.lo + total.hi) / 2}[compare]
+
+
+def _resolve_groups(works: list[_Work], groups: list[NonDuplicationGroup]) -> None:
+    for group in groups:
+        buckets: dict[str, list[_Work]] = defaultdict(list)
+        for work in works:
+            if work.measure.id in group.measures and work.status is Status.ELIGIBLE:
+                key = "" if group.per == "enterprise" else f"{work.subject.kind}:{work.subject.id}"
+                buckets[key].append(work)
+        for contenders in buckets.values():
+            if len(contenders) < 2:
+                continue
+            order = {m: i for i, m in enumerate(group.measures)}
+            winner = max(contenders, key=lambda w: (_rank(w, group.compare), -order[w.measure.id]))
+            for loser in contenders:
+                if loser is winner:
+                    continue
+                loser.status = Status.SUPERSEDED
+                loser.superseded_by = winner.measure.id
+                loser.reasons.append(
+                    f"就高不重复 ({group.title}): 同一对象只享受较高者 {winner.measure.id} "
+                    f"({winner.matrix.total().describe()} vs {loser.matrix.total().describe()}; "
+                    f"按{ {'max': '上限', 'min': '下限', 'midpoint': '中值'}[group.compare]}比较)"
+                )
+                loser.steps.append(Step("stacking", f"就高不重复: 由 {winner.measure.id} 替代",
+                                        f"non-duplication: superseded by {winner.measure.id}",
+                                        group.interpretation or "", None))
+
+
+def _enterprise_caps(works: list[_Work], facts: Facts) -> None:
+    by_measure: dict[str, list[_Work]] = defaultdict(list)
+    for work in works:
+        if work.status is Status.ELIGIBLE:
+            by_measure[work.measure.id].append(work)
+    for measure_works in by_measure.values():
+        measure = measure_works[0].measure
+        for cap in measure.caps:
+            if cap.per not in ("enterprise_year", "enterprise_total"):
+                continue
+            consumed: dict[int | None, Interval] = {}
+            for work in measure_works:
+                limit = amount_of(cap.max, work.scope, work.steps)
+                _apply_cap(work, cap, facts, limit, _cap_years(cap, work.matrix), consumed)
+        for work in measure_works:
+            if work.matrix.total().hi == 0:
+                work.status = Status.INELIGIBLE
+                if not work.reasons:
+                    work.reasons.append("企业上限已用尽 (the enterprise-wide cap is used up)")
+
+
+def _tranches(measure: Measure, by_year: dict[int, Interval]) -> tuple[TrancheAmount, ...]:
+    total = sum(by_year.values(), Interval(ZERO, ZERO))
+    yearly = len(by_year) > 1 or any(isinstance(c, RentSchedule) for c in measure.benefits.values())
+    if not measure.payment:
+        if yearly:
+            return tuple(TrancheAmount("annual", "100%", amount, year) for year, amount in sorted(by_year.items()))
+        year = next(iter(by_year), None)
+        return (TrancheAmount("approval", "100%", total, year),)
+    shares = [t.share for t in measure.payment]
+    los, his = split_shares(total.lo, shares), split_shares(total.hi, shares)
+    return tuple(
+        TrancheAmount(t.on, format_rate(t.share), Interval(min(lo, hi), hi), None, t.title)
+        for t, lo, hi in zip(measure.payment, los, his, strict=True)
+    )
+
+
+def _finish(work: _Work, doc: PolicyDoc) -> MeasureResult:
+    measure = work.measure
+    eligible = work.status is Status.ELIGIBLE
+    by_year = work.matrix.by_year() if eligible else {}
+    amount = work.matrix.total() if work.status in (Status.ELIGIBLE, Status.SUPERSEDED) else None
+    in_force = _in_force(doc.policy, measure)
+    return MeasureResult(
+        measure=measure.id, policy=doc.policy.id, title=measure.title, title_en=measure.title_en,
+        status=work.status, subject=work.subject, amount=amount, by_year=by_year,
+        tranches=_tranches(measure, by_year) if eligible else (), reasons=tuple(work.reasons),
+        trace=tuple(work.steps), quote=measure.quote, review=measure.review,
+        interpretations=_interpretations(doc, measure), superseded_by=work.superseded_by,
+        in_force=(in_force.start, in_force.end),
+    )
+
+
+def _outside(doc: PolicyDoc, measure: Measure, status: Status, reason: str) -> MeasureResult:
+    in_force = _in_force(doc.policy, measure)
+    return MeasureResult(
+        measure=measure.id, policy=doc.policy.id, title=measure.title, title_en=measure.title_en,
+        status=status, reasons=(reason,), quote=measure.quote, review=measure.review,
+        interpretations=_interpretations(doc, measure), in_force=(in_force.start, in_force.end),
+    )
+
+
+def evaluate(facts: Facts, library: Library, as_of: date) -> Assessment:
+    """Every measure of every policy in the library, for one enterprise, on one date."""
+    results: list[MeasureResult | _Work] = []
+    works: list[_Work] = []
+    docs: dict[str, PolicyDoc] = {}
+    for doc in library.docs:
+        for measure in doc.policy.measures:
+            docs[measure.id] = doc
+            in_force = _in_force(doc.policy, measure)
+            if as_of < in_force.start or (in_force.end is not None and as_of > in_force.end):
+                until = in_force.end.isoformat() if in_force.end else "—"
+                results.append(_outside(doc, measure, Status.NOT_IN_FORCE,
+                                        f"有效期 {in_force.start.isoformat()} 至 {until}, 评估日 {as_of.isoformat()} 不在其内"))
+                continue
+            in_scope = []
+            for subject, obj, year in _subjects(measure, facts):
+                scope = Scope({"enterprise": facts.enterprise, measure.applies_to: obj})
+                if measure.scope is None or holds(measure.scope, scope)[0]:
+                    in_scope.append((subject, obj, year))
+            if not in_scope:
+                wanted = to_text(measure.scope) if measure.scope is not None else measure.applies_to
+                results.append(_outside(doc, measure, Status.INELIGIBLE,
+                                        f"没有适用对象 (no {measure.applies_to} in scope): {wanted}"))
+                continue
+            for subject, obj, year in in_scope:
+                work = _evaluate_subject(doc, measure, facts, as_of, subject, obj, year)
+                works.append(work)
+                results.append(work)
+    _resolve_groups(works, [g for doc in library.docs for g in doc.policy.non_duplication])
+    _enterprise_caps(works, facts)
+    finished = tuple(r if isinstance(r, MeasureResult) else _finish(r, docs[r.measure.id]) for r in results)
+    return Assessment(as_of, facts.enterprise.name, facts.enterprise.credit_code, finished)

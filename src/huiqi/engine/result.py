@@ -1,0 +1,103 @@
+"""What the evaluator returns: outcomes as data, each figure with its trace."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from huiqi.money import ZERO_INTERVAL, Interval
+
+
+class Status(StrEnum):
+    ELIGIBLE = "eligible"
+    INELIGIBLE = "ineligible"
+    NOT_IN_FORCE = "not_in_force"
+    NEEDS_DECISION = "needs_decision"
+    SUPERSEDED = "superseded"
+
+
+STATUS_ZH = {
+    Status.ELIGIBLE: "可享受",
+    Status.INELIGIBLE: "不符合",
+    Status.NOT_IN_FORCE: "不在有效期",
+    Status.NEEDS_DECISION: "需个案决定",
+    Status.SUPERSEDED: "就高不重复(被替代)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    kind: str
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One line of the explanation: what was done, in Chinese and English, with its numbers."""
+
+    kind: str  # formula | cap | case | prior | condition | note | stacking
+    zh: str
+    en: str
+    detail: str = ""
+    amount: Interval | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrancheAmount:
+    on: str
+    share: str
+    amount: Interval
+    year: int | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InterpretationUse:
+    id: str
+    owner: str
+    question: str
+    decision: str
+    choice: str = "default"
+    alternatives: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MeasureResult:
+    measure: str
+    policy: str
+    title: str
+    title_en: str
+    status: Status
+    subject: Subject | None = None
+    amount: Interval | None = None
+    by_year: Mapping[int, Interval] = field(default_factory=dict)
+    tranches: tuple[TrancheAmount, ...] = ()
+    reasons: tuple[str, ...] = ()
+    trace: tuple[Step, ...] = ()
+    quote: str = ""
+    review: tuple[str, ...] = ()
+    interpretations: tuple[InterpretationUse, ...] = ()
+    superseded_by: str | None = None
+    in_force: tuple[date, date | None] | None = None
+
+
+@dataclass(frozen=True)
+class Assessment:
+    as_of: date
+    enterprise: str
+    credit_code: str
+    results: tuple[MeasureResult, ...]
+
+    def total(self) -> Interval:
+        """The sum of everything eligible (a range where reviews decide)."""
+        total = ZERO_INTERVAL
+        for result in self.results:
+            if result.status is Status.ELIGIBLE and result.amount is not None:
+                total = total + result.amount
+        return total
+
+    def by_status(self, status: Status) -> list[MeasureResult]:
+        return [r for r in self.results if r.status is status]

@@ -1,0 +1,164 @@
+"""The command line: a thin adapter over the same service functions the API will call.
+
+Exit codes: 0 ok; 2 bad input (message on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from huiqi.diagnostics import Diagnostic, InputError
+from huiqi.engine.interpret import evaluate
+from huiqi.entrypoints import render
+from huiqi.facts.models import Facts
+from huiqi.policy_files import default_policies, load_facts, load_library
+from huiqi.report import assessment_dict
+from huiqi.rules.library import Library
+
+app = typer.Typer(
+    name="huiqi",
+    help="huiqi (惠企): industrial-subsidy policies as explainable rules.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+policies_app = typer.Typer(help="List, show and check the policy library.", no_args_is_help=True)
+app.add_typer(policies_app, name="policies")
+
+# Piped output (files, CI logs) is not 80 columns wide by nature; keep tables readable there.
+out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 150)
+err = Console(stderr=True)
+
+
+class Lang(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+PoliciesOption = Annotated[
+    Path | None, typer.Option("--policies", help="Policy folder (default: the bundled library).")
+]
+
+
+def fail(diagnostics: list[Diagnostic]) -> NoReturn:
+    for diagnostic in diagnostics:
+        err.print(f"[red]error[/red] {diagnostic}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _parse_choices(items: list[str]) -> dict[str, str]:
+    choices = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or ":" not in key:
+            fail([Diagnostic("--interpret", None, f"{item!r}: write <measure id>:<interpretation id>=<alternative>")])
+        choices[key.strip()] = value.strip()
+    return choices
+
+
+def _library(policies: Path | None, choices: dict[str, str] | None = None) -> Library:
+    library = load_library(policies)
+    return library.with_choices(choices) if choices else library
+
+
+@app.command()
+def calc(
+    facts_file: Annotated[Path, typer.Argument(metavar="FACTS", help="Facts of one enterprise (YAML or JSON).")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Assessment date YYYY-MM-DD (default: the facts' as_of, else today).")
+    ] = None,
+    policies: PoliciesOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Stable JSON instead of the readable report.")] = False,
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of titles and explanations.")] = Lang.zh,
+    brief: Annotated[bool, typer.Option("--brief", help="The table only, without explanations.")] = False,
+    interpret: Annotated[
+        list[str] | None,
+        typer.Option("--interpret", help="Choose an alternative reading: MEASURE:INTERPRETATION=ALTERNATIVE."),
+    ] = None,
+) -> None:
+    """Every measure the enterprise is entitled to, how much, when paid, and why."""
+    try:
+        facts = load_facts(facts_file)
+        library = _library(policies, _parse_choices(interpret or []))
+        day = _as_of(as_of, facts)
+        assessment = evaluate(facts, library, day)
+    except InputError as error:
+        fail(error.diagnostics)
+    if as_json:
+        sys.stdout.write(json.dumps(assessment_dict(assessment, lang.value), ensure_ascii=False, indent=2) + "\n")
+        return
+    render.assessment(out, assessment, lang.value, brief=brief)
+
+
+def _as_of(raw: str | None, facts: Facts) -> date:
+    if raw is None:
+        return facts.as_of or date.today()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        fail([Diagnostic("--as-of", None, f"{raw!r} is not a date; write YYYY-MM-DD")])
+
+
+@app.command()
+def schema(
+    as_table: Annotated[bool, typer.Option("--table", help="A readable table of fields instead of JSON Schema.")] = False,
+) -> None:
+    """The JSON Schema of the facts, with each field's Chinese term and unit."""
+    document = Facts.model_json_schema()
+    if as_table:
+        render.schema_table(out, document)
+        return
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+
+
+@policies_app.command("list")
+def policies_list(policies: PoliciesOption = None, lang: Annotated[Lang, typer.Option("--lang")] = Lang.zh) -> None:
+    """Every policy and its measures."""
+    try:
+        library = _library(policies)
+    except InputError as error:
+        fail(error.diagnostics)
+    render.policy_list(out, library, lang.value)
+
+
+@policies_app.command("show")
+def policies_show(
+    item: Annotated[str, typer.Argument(metavar="ID", help="A policy id or a measure id.")],
+    policies: PoliciesOption = None,
+    lang: Annotated[Lang, typer.Option("--lang")] = Lang.zh,
+) -> None:
+    """One policy or one measure: quote, conditions, benefits, caps, interpretations."""
+    try:
+        library = _library(policies)
+    except InputError as error:
+        fail(error.diagnostics)
+    try:
+        render.policy_or_measure(out, library, item, lang.value)
+    except KeyError:
+        fail([Diagnostic(item, None, "no policy or measure with this id; see `huiqi policies list`")])
+
+
+@policies_app.command("check")
+def policies_check(
+    folder: Annotated[Path | None, typer.Argument(metavar="[DIR]", help="Policy folder or file.")] = None,
+) -> None:
+    """Validate policy files; every problem is printed as file:line [rule] message."""
+    try:
+        library = load_library(folder)
+    except InputError as error:
+        fail(error.diagnostics)
+    count = sum(len(p.measures) for p in library.policies)
+    where = folder or default_policies()
+    out.print(f"ok: {len(library.policies)} policies, {count} measures in {where}", highlight=False)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,205 @@
+"""Readable terminal output (Rich) for the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from huiqi.engine.result import STATUS_ZH, Assessment, InterpretationUse, MeasureResult, Status
+from huiqi.money import Interval, format_wan
+from huiqi.rules.expr import to_text
+from huiqi.rules.library import Library
+from huiqi.rules.model import Measure, Policy
+
+STATUS_STYLE = {
+    Status.ELIGIBLE: "green",
+    Status.INELIGIBLE: "red",
+    Status.NOT_IN_FORCE: "dim",
+    Status.NEEDS_DECISION: "yellow",
+    Status.SUPERSEDED: "magenta",
+}
+TRIGGER_ZH = {"approval": "立项/批准时", "acceptance": "验收后", "annual": "按年", "award": "认定时"}
+LABELS = {
+    "zh": {"measure": "措施", "subject": "对象", "status": "状态", "amount": "金额(元)", "why": "说明",
+           "total": "可享受合计", "as_of": "评估日", "years": "分年", "paid": "拨付", "trace": "计算过程",
+           "review": "由评审决定", "quote": "原文", "interp": "解释", "yuan": "元"},
+    "en": {"measure": "measure", "subject": "subject", "status": "status", "amount": "amount (yuan)",
+           "why": "why", "total": "total eligible", "as_of": "as of", "years": "by year", "paid": "paid",
+           "trace": "computation", "review": "decided by review", "quote": "clause", "interp": "interpretations",
+           "yuan": "yuan"},
+}
+
+
+def money(amount: Interval | None) -> str:
+    if amount is None:
+        return "—"
+    if amount.is_exact:
+        return f"{amount.lo:,.2f}"
+    return f"{amount.lo:,.2f} – {amount.hi:,.2f}"
+
+
+def _status(status: Status, lang: str) -> Text:
+    label = STATUS_ZH[status] if lang == "zh" else status.value
+    return Text(label, style=STATUS_STYLE[status])
+
+
+def _title(result: MeasureResult, lang: str) -> str:
+    return result.title if lang == "zh" else result.title_en
+
+
+def assessment(console: Console, assessment: Assessment, lang: str, *, brief: bool = False) -> None:
+    labels = LABELS[lang]
+    console.print(
+        f"[bold]{escape(assessment.enterprise)}[/bold] ({assessment.credit_code}) — "
+        f"{labels['as_of']} {assessment.as_of.isoformat()}", highlight=False,
+    )
+    table = Table(show_lines=False, expand=False)
+    for column in ("measure", "subject", "status", "amount", "why"):
+        table.add_column(labels[column], justify="right" if column == "amount" else "left", overflow="fold")
+    dormant: dict[str, list[MeasureResult]] = {}
+    for result in assessment.results:
+        if result.status is Status.NOT_IN_FORCE:
+            dormant.setdefault(result.policy, []).append(result)
+            continue
+        subject = result.subject.id if result.subject else "—"
+        why = "; ".join(result.reasons) if result.status is not Status.ELIGIBLE else ""
+        table.add_row(Text(f"{result.measure}\n{_title(result, lang)}"), Text(subject),
+                      _status(result.status, lang), money(result.amount), Text(why))
+    for policy, results in dormant.items():
+        measures = f"{len(results)} 项措施" if lang == "zh" else f"{len(results)} measures"
+        table.add_row(Text(f"{policy}.*\n{measures}"), Text("—"), _status(Status.NOT_IN_FORCE, lang), "—",
+                      Text(results[0].reasons[0]))
+    console.print(table)
+    total = assessment.total()
+    console.print(f"[bold]{labels['total']}: {money(total)} {labels['yuan']}[/bold]  "
+                  f"({format_wan(total.lo)} – {format_wan(total.hi)})", highlight=False)
+    if brief:
+        return
+    shown: dict[str, MeasureResult] = {}
+    for result in assessment.results:
+        if result.status in (Status.ELIGIBLE, Status.NEEDS_DECISION, Status.SUPERSEDED):
+            console.print(explanation(result, lang))
+            shown.setdefault(result.policy, result)
+    for policy, result in shown.items():
+        general = [i for i in result.interpretations if i.owner == policy]
+        if general:
+            console.print(Panel(Group(*[_interpretation(i) for i in general]),
+                                title=f"{policy}: {labels['interp']}", title_align="left"))
+
+
+def explanation(result: MeasureResult, lang: str) -> Panel:
+    labels = LABELS[lang]
+    lines: list[Any] = []
+    head = Text()
+    head.append(f"{money(result.amount)} {labels['yuan']}  ", style="bold")
+    head.append_text(_status(result.status, lang))
+    lines.append(head)
+    if result.by_year:
+        lines.append(Text(f"{labels['years']}: " + ", ".join(f"{y}: {money(a)}" for y, a in sorted(result.by_year.items()))))
+    if result.tranches:
+        parts = []
+        for t in result.tranches:
+            when = TRIGGER_ZH.get(t.on, t.on) if lang == "zh" else t.on
+            label = t.title or (f"{t.year}" if t.year else when)
+            parts.append(f"{t.share} {label} ({when}): {money(t.amount)}")
+        lines.append(Text(f"{labels['paid']}: " + "; ".join(parts)))
+    for reason in result.reasons:
+        lines.append(Text(f"! {reason}", style="yellow"))
+    lines.append(Text(f"{labels['trace']}:", style="bold"))
+    for step in result.trace:
+        text = step.zh if lang == "zh" else step.en
+        line = Text(f"  • {text}")
+        if step.detail:
+            line.append(f"  {step.detail}", style="dim")
+        lines.append(line)
+    if result.review:
+        lines.append(Text(f"{labels['review']}: " + "; ".join(result.review)))
+    lines.append(Text(f"{labels['quote']}: “{result.quote}”", style="italic"))
+    own = [i for i in result.interpretations if i.owner == result.measure or i.choice != "default"]
+    if own:
+        lines.append(Text(f"{labels['interp']}:", style="bold"))
+        lines += [_interpretation(i) for i in own]
+    subject = f" — {result.subject.id} {result.subject.name}" if result.subject else ""
+    return Panel(Group(*lines), title=f"{result.measure} {_title(result, lang)}{subject}", title_align="left")
+
+
+def _interpretation(item: InterpretationUse) -> Text:
+    chosen = "" if item.choice == "default" else f"  [officer's choice: {item.choice}]"
+    alts = f"  (alternatives: {', '.join(item.alternatives)})" if item.alternatives else ""
+    return Text(f"  [{item.owner}:{item.id}] {item.question} → {item.decision}{chosen}{alts}")
+
+
+def policy_list(console: Console, library: Library, lang: str) -> None:
+    for policy in library.policies:
+        until = policy.in_force.end.isoformat() if policy.in_force.end else "—"
+        title = policy.title if lang == "zh" else policy.title_en
+        table = Table(title=f"{policy.id}  {title}  {policy.document_number or ''}  "
+                            f"[{policy.in_force.start.isoformat()} – {until}]", title_justify="left")
+        table.add_column("id")
+        table.add_column("title")
+        table.add_column("applies to")
+        table.add_column("benefits")
+        for measure in policy.measures:
+            table.add_row(measure.id, measure.title if lang == "zh" else measure.title_en, measure.applies_to,
+                          ", ".join(f"{name} ({c.kind})" for name, c in measure.benefits.items()))
+        console.print(table)
+
+
+def _measure_panel(policy: Policy, measure: Measure, lang: str) -> Panel:
+    lines: list[Any] = [Text(f"{measure.title} / {measure.title_en}", style="bold"),
+                        Text(f"applies to: {measure.applies_to}   category: {measure.category}")]
+    if measure.scope is not None:
+        lines.append(Text(f"scope: {to_text(measure.scope)}"))
+    lines.append(Text(f"quote: “{measure.quote}”", style="italic"))
+    for condition in (*policy.conditions, *measure.conditions):
+        lines.append(Text(f"condition: {condition.text}"))
+    for name, component in measure.benefits.items():
+        lines.append(Text(f"benefit {name}: {component.kind} — {component.title or ''}"))
+    for cap in measure.caps:
+        lines.append(Text(f"cap: {cap.title or ''} {cap.max.default:,.2f} per {cap.per} over {cap.over or 'all'}"))
+    for tranche in measure.payment:
+        lines.append(Text(f"payment: {tranche.share * 100:.0f}% on {tranche.on}"))
+    for item in measure.interpretations:
+        alts = ", ".join(item.alternatives) or "none"
+        lines.append(Text(f"interpretation {item.id}: {item.question} → {item.decision} (alternatives: {alts})"))
+    return Panel(Group(*lines), title=measure.id, title_align="left")
+
+
+def policy_or_measure(console: Console, library: Library, item: str, lang: str) -> None:
+    if "." in item:
+        ref = library.measure(item)
+        console.print(_measure_panel(ref.policy, ref.measure, lang))
+        return
+    policy = library.policy(item)
+    until = policy.in_force.end.isoformat() if policy.in_force.end else "—"
+    console.print(Panel(Group(
+        Text(f"{policy.title} / {policy.title_en}", style="bold"),
+        Text(f"issuer: {policy.issuer}   number: {policy.document_number or '—'}   level: {policy.level}   "
+             f"jurisdiction: {policy.jurisdiction}   in force: {policy.in_force.start.isoformat()} – {until}"),
+        *[Text(f"condition: {c.text}") for c in policy.conditions],
+        *[Text(f"non-duplication {g.id}: {', '.join(g.measures)} (keep the higher, compare by {g.compare})")
+          for g in policy.non_duplication],
+        *[Text(f"interpretation {i.id}: {i.question} → {i.decision}") for i in policy.interpretations],
+    ), title=policy.id, title_align="left"))
+    for measure in policy.measures:
+        console.print(_measure_panel(policy, measure, lang))
+
+
+def schema_table(console: Console, document: dict[str, Any]) -> None:
+    definitions = document.get("$defs", {})
+    for name, model in [("Facts", document), *definitions.items()]:
+        if "properties" not in model:
+            continue
+        table = Table(title=name, title_justify="left")
+        for column in ("field", "中文", "unit", "required", "description"):
+            table.add_column(column, overflow="fold")
+        required = set(model.get("required", []))
+        for field, spec in model["properties"].items():
+            table.add_row(field, spec.get("zh", spec.get("title", "")), spec.get("unit", ""),
+                          "yes" if field in required else "", spec.get("description", ""))
+        console.print(table)

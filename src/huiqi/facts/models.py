@@ -1,0 +1,204 @@
+"""The facts of an enterprise and its projects: the calculator's input.
+
+Strict on purpose: unknown keys, negative money, impossible dates and invalid credit codes
+are errors naming the field. A fact left out is None (unknown), never a guessed default;
+conditions that need it fail with "not provided".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from huiqi.facts.credit_code import validate_credit_code
+from huiqi.facts.vocabulary import (
+    CostKind,
+    District,
+    EntityType,
+    Labelled,
+    Level,
+    PlatformKind,
+    ProjectKind,
+)
+from huiqi.facts.vocabulary import Field as TechField
+from huiqi.facts.vocabulary import Recognition, Track
+from huiqi.money import parse_amount
+
+
+def _non_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError("an amount must not be negative")
+    return value
+
+
+def _labelled(enum: type[Labelled]) -> BeforeValidator:
+    return BeforeValidator(enum.read)
+
+
+def _count(raw: object) -> object:
+    """Counts such as parameters may be written with Chinese units: '1000亿' parameters."""
+    if isinstance(raw, str):
+        value = parse_amount(raw)
+        if value != value.to_integral_value():
+            raise ValueError("a count must be a whole number")
+        return int(value)
+    return raw
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(parse_amount),
+    AfterValidator(_non_negative),
+    Field(json_schema_extra={"unit": "元 (yuan); strings with 万/亿 accepted, e.g. '300万元'"}),
+]
+Year = Annotated[int, Field(ge=1990, le=2100)]
+CreditCode = Annotated[str, AfterValidator(validate_credit_code)]
+Count = Annotated[int, BeforeValidator(_count), Field(ge=0)]
+ByYear = dict[Year, Money]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _term(zh: str, description: str = "", unit: str | None = None) -> Any:
+    """Field metadata: the Chinese term, a description, and a unit shown by `huiqi schema`."""
+    extra: dict[str, str] = {"zh": zh}
+    if unit:
+        extra["unit"] = unit
+    return Field(title=zh, description=description or None, json_schema_extra=extra)  # type: ignore[arg-type]
+
+
+class Enterprise(StrictModel):
+    name: Annotated[str, Field(min_length=1, title="企业名称")]
+    credit_code: Annotated[CreditCode, _term("统一社会信用代码", "18 characters, GB 32100-2015 check digit")]
+    entity_type: Annotated[EntityType, _labelled(EntityType), _term("主体类型", EntityType.described())] = (
+        EntityType.ENTERPRISE
+    )
+    fully_district_funded: Annotated[bool | None, _term("区级财政全额拨款事业单位")] = None
+    business_district: Annotated[District, _labelled(District), _term("工商注册地", District.described())]
+    tax_district: Annotated[District, _labelled(District), _term("税务登记地", District.described())]
+    severe_credit_record: Annotated[
+        bool, _term("严重失信记录", "severe judicial or administrative negative record on the public credit platform")
+    ]
+    ai_enterprise: Annotated[bool | None, _term("人工智能企业")] = None
+    leading_enterprise: Annotated[bool | None, _term("领军企业")] = None
+    domestic_funded: Annotated[bool | None, _term("内资")] = None
+    revenue: Annotated[ByYear, _term("年主营业务收入", "main-business revenue by year", "元/年")] = Field(
+        default_factory=dict
+    )
+    above_scale: Annotated[bool | None, _term("进入区规上企业库")] = None
+    settled_date: Annotated[date | None, _term("落户日期", "date the enterprise settled in the district")] = None
+
+
+def _costs_by_year(raw: object, info_year: int | None) -> object:
+    """A cost may be one amount (for the project's year) or a mapping year -> amount."""
+    if isinstance(raw, dict):
+        return {
+            kind: ({info_year: value} if not isinstance(value, dict) and info_year is not None else value)
+            for kind, value in raw.items()
+        }
+    return raw
+
+
+class Project(StrictModel):
+    id: Annotated[str, Field(min_length=1, title="项目编号")]
+    name: Annotated[str, Field(min_length=1, title="项目名称")]
+    kind: Annotated[ProjectKind, _labelled(ProjectKind), _term("项目类型", ProjectKind.described())]
+    year: Annotated[Year, _term("申报年度", "the year the project applies in", "年")]
+    field: Annotated[TechField | None, _labelled(TechField), _term("领域", TechField.described())] = None
+    track: Annotated[Track | None, _labelled(Track), _term("未来产业赛道", Track.described())] = None
+    parameters: Annotated[Count | None, _term("模型参数量", "e.g. '1000亿'", "个")] = None
+    application_scenarios: Annotated[Count | None, _term("落地实际应用场景数", unit="个")] = None
+    costs: Annotated[
+        dict[Annotated[CostKind, _labelled(CostKind)], ByYear],
+        _term(
+            "投资与费用",
+            "by kind and year; one amount stands for the project's year. " + CostKind.described(),
+            "元",
+        ),
+    ] = Field(default_factory=dict)
+    recognitions: Annotated[
+        frozenset[Annotated[Recognition, _labelled(Recognition)]],
+        _term("认定与评审", Recognition.described()),
+    ] = frozenset()
+    city_support: Annotated[Money | None, _term("市级及以上扶持金额", unit="元")] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spread_single_costs(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "costs" in data:
+            year = data.get("year")
+            data = {**data, "costs": _costs_by_year(data["costs"], year if isinstance(year, int) else None)}
+        return data
+
+
+class Lease(StrictModel):
+    id: Annotated[str, Field(min_length=1, title="租赁编号")]
+    area_m2: Annotated[Decimal, Field(gt=0, title="租赁面积", json_schema_extra={"unit": "平方米"})]
+    annual_rent: Annotated[Money, _term("年租金", "rent for the whole area for one year", "元/年")]
+    start_date: Annotated[date, _term("租赁起始日")]
+    end_date: Annotated[date | None, _term("租赁终止日")] = None
+    use: Annotated[str | None, _term("用途", "办公 / 生产经营")] = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Lease:
+        if self.end_date is not None and self.end_date <= self.start_date:
+            raise ValueError("end_date must be after start_date")
+        return self
+
+
+class RDInstitution(StrictModel):
+    id: Annotated[str, Field(min_length=1, title="机构编号")]
+    name: Annotated[str, Field(min_length=1, title="机构名称")]
+    level: Annotated[Level, _labelled(Level), _term("认定级别", Level.described())]
+    domestic_funded: Annotated[bool, _term("内资研发机构")]
+    recognised_year: Annotated[Year, _term("认定年度", unit="年")]
+
+
+class ServicePlatform(StrictModel):
+    id: Annotated[str, Field(min_length=1, title="平台编号")]
+    name: Annotated[str, Field(min_length=1, title="平台名称")]
+    kind: Annotated[PlatformKind, _labelled(PlatformKind), _term("平台类型", PlatformKind.described())]
+    year: Annotated[Year, _term("申报年度", unit="年")]
+    recognition_level: Annotated[
+        Level | None, _labelled(Level), _term("认定级别", "the authority that recognised it")
+    ] = None
+    construction_cost: Annotated[Money | None, _term("建设费用", unit="元")] = None
+    approved_investment: Annotated[Money | None, _term("核定总投资额", unit="元")] = None
+    service_to_district_ai: Annotated[
+        ByYear, _term("为本区人工智能企业提供服务的实际服务额度", "by year", "元/年")
+    ] = Field(default_factory=dict)
+
+
+class PriorAward(StrictModel):
+    measure: Annotated[str, Field(min_length=1, title="措施编号", description="e.g. lingang-2024.procurement")]
+    year: Annotated[Year, _term("年度", unit="年")]
+    amount: Annotated[Money, _term("已获金额", unit="元")]
+    subject: Annotated[str | None, _term("项目/对象编号", "the project, lease, institution or platform id")] = None
+
+
+class Facts(StrictModel):
+    """Everything the calculator needs to know about one enterprise."""
+
+    as_of: Annotated[date | None, _term("评估日期", "default for --as-of")] = None
+    enterprise: Enterprise
+    projects: list[Project] = Field(default_factory=list)
+    leases: list[Lease] = Field(default_factory=list)
+    institutions: list[RDInstitution] = Field(default_factory=list)
+    platforms: list[ServicePlatform] = Field(default_factory=list)
+    prior_awards: list[PriorAward] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Facts:
+        seen: set[str] = set()
+        for group in (self.projects, self.leases, self.institutions, self.platforms):
+            for item in group:
+                if item.id in seen:
+                    raise ValueError(f"id {item.id!r} is used twice; projects, leases, institutions and "
+                                     "platforms need distinct ids")
+                seen.add(item.id)
+        return self

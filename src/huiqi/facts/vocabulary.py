@@ -1,0 +1,145 @@
+"""Controlled vocabularies of the facts, each code with its Chinese term.
+
+Inputs may use either the code ("ai_chip") or the Chinese term ("AI芯片"); both are read
+to the code, so a typo is an error naming the field rather than a silent mismatch.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Labelled(StrEnum):
+    """A string enum whose members carry a Chinese label (zh)."""
+
+    zh: str
+
+    def __new__(cls, value: str, zh: str) -> Labelled:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.zh = zh
+        return member
+
+    @classmethod
+    def read(cls, raw: object) -> object:
+        """Map a Chinese label to its member; anything else is left for pydantic to judge."""
+        if isinstance(raw, str):
+            for member in cls:
+                if raw == member.zh:
+                    return member
+        return raw
+
+    @classmethod
+    def described(cls) -> str:
+        return "; ".join(f"{m.value} = {m.zh}" for m in cls)
+
+
+class District(Labelled):
+    HUANGPU = "huangpu", "黄浦区"
+    XUHUI = "xuhui", "徐汇区"
+    CHANGNING = "changning", "长宁区"
+    JINGAN = "jingan", "静安区"
+    PUTUO = "putuo", "普陀区"
+    HONGKOU = "hongkou", "虹口区"
+    YANGPU = "yangpu", "杨浦区"
+    MINHANG = "minhang", "闵行区"
+    BAOSHAN = "baoshan", "宝山区"
+    JIADING = "jiading", "嘉定区"
+    PUDONG = "pudong", "浦东新区"
+    JINSHAN = "jinshan", "金山区"
+    SONGJIANG = "songjiang", "松江区"
+    QINGPU = "qingpu", "青浦区"
+    FENGXIAN = "fengxian", "奉贤区"
+    CHONGMING = "chongming", "崇明区"
+    LINGANG = "lingang", "临港新片区"
+    OUTSIDE_SHANGHAI = "outside_shanghai", "上海市外"
+
+
+class EntityType(Labelled):
+    ENTERPRISE = "enterprise", "企业"
+    PUBLIC_INSTITUTION = "public_institution", "事业单位"
+
+
+class ProjectKind(Labelled):
+    RD_INNOVATION = "rd_innovation", "研发创新项目"
+    INDUSTRIALIZATION = "industrialization", "产业化项目"
+    APPLICATION_DEMO = "application_demo", "应用示范项目"
+    FIXED_INVESTMENT = "fixed_investment", "固定资产投资项目"
+    FOUNDATION_MODEL = "foundation_model", "大模型平台"
+    DATASET = "dataset", "数据集和语料库"
+    TESTING = "testing", "测试评估"
+    PROCUREMENT = "procurement", "区域协同采购"
+    FUTURE_SCENARIO = "future_scenario", "未来产业场景"
+    TECH_BREAKTHROUGH = "tech_breakthrough", "重大产业技术攻关"
+    OTHER = "other", "其他"
+
+
+class Field(Labelled):
+    """Technology and application fields named by the seed policies."""
+
+    AI_CHIP = "ai_chip", "AI芯片"
+    SMART_SENSOR = "smart_sensor", "智能传感器"
+    SMART_WEARABLE = "smart_wearable", "智能穿戴"
+    GENERAL_ROBOT = "general_robot", "通用机器人"
+    INTELLIGENT_CONNECTED_VEHICLE = "intelligent_connected_vehicle", "智能网联汽车"
+    INTELLIGENT_MANUFACTURING = "intelligent_manufacturing", "智能制造"
+    SMART_HOME = "smart_home", "智能家居"
+    SMART_SECURITY = "smart_security", "智能安防"
+    SMART_HEALTHCARE = "smart_healthcare", "智能医疗"
+    UNMANNED_SYSTEMS = "unmanned_systems", "无人系统"
+    PUBLIC_SERVICES = "public_services", "公共服务"
+    FOUNDATION_MODEL = "foundation_model", "大模型"
+    AI_SOFTWARE = "ai_software", "人工智能软件"
+    OTHER = "other", "其他"
+
+
+class Track(Labelled):
+    """Future-industry tracks (未来产业赛道)."""
+
+    GENERAL_INTELLIGENCE = "general_intelligence", "通用智能"
+    NEW_ENERGY_STORAGE = "new_energy_storage", "新型储能"
+    SPATIAL_INFORMATION = "spatial_information", "空间信息"
+    EXTENDED_REALITY = "extended_reality", "扩展现实"
+    OTHER = "other", "其他"
+
+
+class CostKind(Labelled):
+    INVESTMENT = "investment", "项目投资额"
+    NEW_INVESTMENT = "new_investment", "项目新增投资"
+    RD_COST = "rd_cost", "研发费用/研发投入"
+    EQUIPMENT_INVESTMENT = "equipment_investment", "新增设备投资"
+    OPERATING_COST = "operating_cost", "年度运营费用"
+    CONSTRUCTION_COST = "construction_cost", "建设费用"
+    TESTING_FEE = "testing_fee", "测试评估费用"
+    AI_RETROFIT_INVESTMENT = "ai_retrofit_investment", "人工智能改造部分投资额"
+    PURCHASE_INVOICE = "purchase_invoice", "实际采购发票额"
+
+
+class Recognition(Labelled):
+    NATIONAL_PILOT_SCENARIO = "national_pilot_scenario", "国家认定的人工智能试点应用场景"
+    SHANGHAI_PILOT_SCENARIO = "shanghai_pilot_scenario", "上海市认定的人工智能试点应用场景"
+    MAJOR_SPECIAL_PROJECT = "major_special_project", "重大专项项目"
+    CITY_AI_SCENARIO = "city_ai_scenario", "市级认定的人工智能应用场景"
+    CITY_AI_DEMO_PROJECT = "city_ai_demo_project", "市级认定的人工智能应用示范项目"
+    CITY_AI_DEMO_ZONE = "city_ai_demo_zone", "市级认定的人工智能应用示范区"
+    CITY_MAJOR_PROJECT = "city_major_project", "获得市级及以上财政支持的重大项目"
+    EXPERT_REVIEW_PASSED = "expert_review_passed", "通过专家评审"
+    INDUSTRY_LEADING = "industry_leading", "具有行业引领和示范效应"
+    HIGH_TECH_ACHIEVEMENT = "high_tech_achievement", "利用科技创新成果实施高新技术产业化"
+    DISTRICT_TECH_BREAKTHROUGH = "district_tech_breakthrough", "区重大产业技术攻关项目(评审认定)"
+    KEY_CHAIN_SUPPLIER = "key_chain_supplier", "采购自重点领域产业链关键环节企业"
+    ECOSYSTEM_DRIVER = "ecosystem_driver", "对产业生态链带动发挥重大作用"
+    CHOKEPOINT = "chokepoint", "关键环节“卡脖子”重大项目"
+    MAJOR_PROJECT = "major_project", "对产业发展具有较大影响力的重点项目(一事一议)"
+
+
+class Level(Labelled):
+    NATIONAL = "national", "国家级"
+    CITY = "city", "市级"
+    DISTRICT = "district", "区级"
+
+
+class PlatformKind(Labelled):
+    TECH_INNOVATION_SERVICE = "tech_innovation_service", "产业技术创新服务平台"
+    PROFESSIONAL_SERVICE = "professional_service", "专业技术服务平台"
+    PUBLIC_TECH_SERVICE = "public_tech_service", "公共技术服务平台"

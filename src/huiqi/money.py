@@ -1,0 +1,194 @@
+"""Exact money: decimal yuan, Chinese units, one rounding rule, and closed intervals.
+
+The rounding rule (documented in docs/rule-language.md, "Money"):
+  * every amount is rounded to the fen (0.01 yuan) with ROUND_HALF_UP (四舍五入);
+  * an input amount is rounded once, when parsed;
+  * a computed component (base × rate) is rounded once, right after the multiplication;
+  * sums, caps and comparisons then work on whole fen and are exact;
+  * a split into tranches rounds every tranche but the last, which takes the remainder,
+    so tranches always add up to the total.
+Floats are refused everywhere: they cannot hold 0.1 exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+FEN = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+# Chinese multipliers; 元 is the unit itself.
+_UNITS: dict[str, Decimal] = {
+    "亿": Decimal(100_000_000),
+    "万": Decimal(10_000),
+    "千": Decimal(1_000),
+    "百": Decimal(100),
+}
+_NUMBER = r"\d+(?:\.\d+)?"
+# "1亿2000万", "1.5亿", "300万元", "2,000万", "¥1,234.56", "1234.5元"
+_AMOUNT_RE = re.compile(rf"^(?P<parts>(?:{_NUMBER}\s*[亿万千百]\s*)*(?:{_NUMBER})?)\s*(?:元|元整|yuan|CNY|RMB)?$")
+_PART_RE = re.compile(rf"({_NUMBER})\s*([亿万千百]?)")
+_PERCENT_RE = re.compile(rf"^(?P<num>-?{_NUMBER})\s*%$")
+
+
+class MoneyError(ValueError):
+    """An amount that cannot be read exactly."""
+
+
+def round_fen(value: Decimal) -> Decimal:
+    """The one rounding rule: half-up to the fen."""
+    return value.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def parse_amount(raw: object) -> Decimal:
+    """Read an amount of yuan exactly: ints, Decimals and strings with Chinese units.
+
+    >>> parse_amount("1.5亿")
+    Decimal('150000000.00')
+    >>> parse_amount("2,000万")
+    Decimal('20000000.00')
+    """
+    if isinstance(raw, bool):
+        raise MoneyError("an amount must be a number or a string such as '300万元', not a boolean")
+    if isinstance(raw, float):
+        raise MoneyError(
+            "amounts must not be floats (they are inexact); write a string such as '1234.56' or '300万元'"
+        )
+    if isinstance(raw, int | Decimal):
+        value = Decimal(raw)
+    elif isinstance(raw, str):
+        value = _parse_amount_text(raw)
+    else:
+        raise MoneyError(f"an amount must be a number or a string, not {type(raw).__name__}")
+    if not value.is_finite():
+        raise MoneyError("an amount must be finite")
+    return round_fen(value)
+
+
+def _parse_amount_text(text: str) -> Decimal:
+    cleaned = text.strip().replace(",", "").replace("，", "").replace("¥", "").replace("￥", "")
+    negative = cleaned.startswith("-")
+    if negative:
+        cleaned = cleaned[1:].strip()
+    match = _AMOUNT_RE.match(cleaned)
+    if not cleaned or match is None or not match.group("parts").strip():
+        raise MoneyError(f"cannot read {text!r} as an amount; write e.g. '1234.56', '300万元', '1.5亿'")
+    total = Decimal(0)
+    parts = match.group("parts")
+    previous_unit: Decimal | None = None
+    for number, unit in _PART_RE.findall(parts):
+        multiplier = _UNITS[unit] if unit else Decimal(1)
+        if previous_unit is not None and multiplier >= previous_unit:
+            raise MoneyError(f"cannot read {text!r}: units must go from large to small (e.g. '1亿2000万')")
+        previous_unit = multiplier
+        try:
+            total += Decimal(number) * multiplier
+        except InvalidOperation as exc:  # pragma: no cover - the regex admits only digits
+            raise MoneyError(f"cannot read {text!r} as an amount") from exc
+    return -total if negative else total
+
+
+def parse_rate(raw: object) -> Decimal:
+    """Read a rate: '10%', a decimal fraction (0.1 as Decimal or string), or a ratio '1:1'."""
+    if isinstance(raw, bool):
+        raise MoneyError("a rate must be a number or a percentage, not a boolean")
+    if isinstance(raw, float):
+        raise MoneyError("rates must not be floats; write '10%' or '0.1'")
+    if isinstance(raw, int | Decimal):
+        return Decimal(raw)
+    if isinstance(raw, str):
+        text = raw.strip()
+        percent = _PERCENT_RE.match(text)
+        if percent:
+            return Decimal(percent.group("num")) / 100
+        if ":" in text:
+            left, _, right = text.partition(":")
+            try:
+                return Decimal(left.strip()) / Decimal(right.strip())
+            except (InvalidOperation, ZeroDivisionError) as exc:
+                raise MoneyError(f"cannot read {raw!r} as a ratio such as '1:1'") from exc
+        try:
+            return Decimal(text)
+        except InvalidOperation as exc:
+            raise MoneyError(f"cannot read {raw!r} as a rate; write e.g. '10%' or '0.1'") from exc
+    raise MoneyError(f"a rate must be a number or a string, not {type(raw).__name__}")
+
+
+def format_yuan(value: Decimal) -> str:
+    """1234567.8 -> '1,234,567.80'."""
+    return f"{round_fen(value):,.2f}"
+
+
+def format_wan(value: Decimal) -> str:
+    """A reader-friendly Chinese figure: 30000000 -> '3000万元', 150000000 -> '1.5亿元' (exact)."""
+    value = round_fen(value)
+    if value >= 100_000_000:
+        return f"{(value / 100_000_000).normalize():f}亿元"
+    if value >= 10_000:
+        return f"{(value / 10_000).normalize():f}万元"
+    return f"{value:,.2f}元"
+
+
+def format_rate(value: Decimal) -> str:
+    pct = (value * 100).normalize()
+    return f"{pct:f}%"
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A closed range of amounts [lo, hi]; exact when lo == hi.
+
+    Ranges arise where a review decides a rate within the policy's range; every bound is
+    carried through caps and sums on its own, so lo and hi are each a possible outcome.
+    """
+
+    lo: Decimal
+    hi: Decimal
+
+    def __post_init__(self) -> None:
+        if self.lo > self.hi:
+            raise ValueError(f"interval bounds out of order: {self.lo} > {self.hi}")
+
+    @classmethod
+    def exact(cls, value: Decimal) -> Interval:
+        return cls(value, value)
+
+    @property
+    def is_exact(self) -> bool:
+        return self.lo == self.hi
+
+    def __add__(self, other: Interval) -> Interval:
+        return Interval(self.lo + other.lo, self.hi + other.hi)
+
+    def __sub__(self, other: Interval) -> Interval:
+        # Bound-wise difference: used when a cap takes a part off each scenario.
+        return Interval(self.lo - other.lo, self.hi - other.hi)
+
+    def scale(self, rate: Interval) -> Interval:
+        """base × rate for a non-negative base, rounded to the fen."""
+        return Interval(round_fen(self.lo * rate.lo), round_fen(self.hi * rate.hi))
+
+    def cap(self, limit: Decimal) -> Interval:
+        return Interval(min(self.lo, limit), min(self.hi, limit))
+
+    def floor_zero(self) -> Interval:
+        return Interval(max(self.lo, ZERO), max(self.hi, ZERO))
+
+    def is_zero(self) -> bool:
+        return self.hi == 0
+
+    def describe(self) -> str:
+        if self.is_exact:
+            return format_yuan(self.lo)
+        return f"[{format_yuan(self.lo)}, {format_yuan(self.hi)}]"
+
+
+ZERO_INTERVAL = Interval(ZERO, ZERO)
+
+
+def split_shares(total: Decimal, shares: list[Decimal]) -> list[Decimal]:
+    """Split a total into shares; all but the last are rounded, the last takes the remainder."""
+    parts = [round_fen(total * share) for share in shares[:-1]]
+    return [*parts, round_fen(total) - sum(parts, ZERO)]

@@ -1,0 +1,67 @@
+"""Reading the policy library and facts from files (the I/O edge of the core)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from huiqi.diagnostics import Diagnostic, InputError
+from huiqi.facts.models import Facts
+from huiqi.facts.parse import parse_facts
+from huiqi.rules.library import Library, PolicyDoc, parse_policy
+
+POLICY_FILE = "policy.yaml"
+
+
+def bundled_root(name: str) -> Path:
+    """The repository's folder in a checkout, else the copy packaged with the wheel."""
+    checkout = Path(__file__).resolve().parents[2] / name
+    return checkout if checkout.is_dir() else Path(__file__).resolve().parent / "_bundled" / name
+
+
+def default_policies() -> Path:
+    return bundled_root("policies")
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise InputError([Diagnostic(str(path), None, "file not found")]) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError([Diagnostic(str(path), None, f"not UTF-8 text: {exc.reason}")]) from exc
+    except OSError as exc:
+        raise InputError([Diagnostic(str(path), None, exc.strerror or str(exc))]) from exc
+
+
+def load_policy(path: Path) -> PolicyDoc:
+    source = path.parent / "source.txt"
+    source_text = read_text(source) if source.exists() else None
+    return parse_policy(read_text(path), str(path), source_text)
+
+
+def policy_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise InputError([Diagnostic(str(root), None, "no such policy folder")])
+    files = sorted(root.rglob(POLICY_FILE))
+    if not files:
+        raise InputError([Diagnostic(str(root), None, f"no {POLICY_FILE} found under this folder")])
+    return files
+
+
+def load_library(root: Path | None = None) -> Library:
+    """Every policy under root; all diagnostics of all files are reported together."""
+    docs, problems = [], []
+    for path in policy_files(root or default_policies()):
+        try:
+            docs.append(load_policy(path))
+        except InputError as error:
+            problems += error.diagnostics
+    if problems:
+        raise InputError(problems)
+    return Library.of(docs)
+
+
+def load_facts(path: Path) -> Facts:
+    return parse_facts(read_text(path), str(path))

@@ -1,0 +1,193 @@
+"""A policy library: policies parsed from text, with every diagnostic at once, and overrides.
+
+Pure: text in, Library out. Reading the files is huiqi.policy_files' job.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from huiqi.diagnostics import Diagnostic, InputError, SourceDoc, from_validation_error, parse_source
+from huiqi.rules.check import check_policy
+from huiqi.rules.model import Interpretation, Measure, Policy
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDoc:
+    policy: Policy
+    raw: Mapping[str, Any]
+    source_text: str | None
+    file: str
+    choices: Mapping[str, str] = field(default_factory=dict)
+    """Officer overrides applied: "<measure or policy id>:<interpretation id>" -> alternative."""
+
+
+def _rule_at(doc: SourceDoc, path: tuple[str | int, ...]) -> str | None:
+    data = doc.data
+    if len(path) >= 2 and path[0] == "measures" and isinstance(path[1], int) and isinstance(data, dict):
+        measures = data.get("measures")
+        if isinstance(measures, list) and path[1] < len(measures) and isinstance(measures[path[1]], dict):
+            rule = measures[path[1]].get("id")
+            return str(rule) if rule is not None else None
+    if isinstance(data, dict) and data.get("id") is not None:
+        return str(data["id"])
+    return None
+
+
+def validate_policy(doc: SourceDoc, source_text: str | None) -> tuple[Policy | None, list[Diagnostic]]:
+    """Shape (pydantic) then semantics (check_policy): every problem, each with its line and rule."""
+    if not isinstance(doc.data, dict):
+        return None, [Diagnostic(doc.file, doc.line_of(()), "a policy file must be a mapping of keys")]
+    try:
+        policy = Policy.model_validate(doc.data)
+    except ValidationError as error:
+        diagnostics = []
+        for item in from_validation_error(error, doc):
+            path = tuple(p for p in item.field.replace("[", ".").replace("]", "").split(".") if p)
+            typed = tuple(int(p) if p.isdigit() else p for p in path)
+            diagnostics.append(Diagnostic(item.file, item.line, item.message, item.field, _rule_at(doc, typed)))
+        return None, diagnostics
+    diagnostics = [
+        Diagnostic(doc.file, doc.line_of(path), message, _dotted(path), _rule_at(doc, path))
+        for path, message in check_policy(policy, source_text)
+    ]
+    return (policy if not diagnostics else None), diagnostics
+
+
+def _dotted(path: Iterable[str | int]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def parse_policy(text: str, file: str, source_text: str | None = None) -> PolicyDoc:
+    doc = parse_source(text, file)
+    policy, diagnostics = validate_policy(doc, source_text)
+    if policy is None:
+        raise InputError(diagnostics)
+    return PolicyDoc(policy, doc.data, source_text, file)
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureRef:
+    policy: Policy
+    measure: Measure
+
+
+@dataclass(frozen=True)
+class Library:
+    docs: tuple[PolicyDoc, ...]
+
+    @classmethod
+    def of(cls, docs: Iterable[PolicyDoc]) -> Library:
+        library = cls(tuple(docs))
+        problems = library.cross_check()
+        if problems:
+            raise InputError(problems)
+        return library
+
+    @property
+    def policies(self) -> tuple[Policy, ...]:
+        return tuple(d.policy for d in self.docs)
+
+    def measures(self) -> Iterable[MeasureRef]:
+        for policy in self.policies:
+            for measure in policy.measures:
+                yield MeasureRef(policy, measure)
+
+    def policy(self, policy_id: str) -> Policy:
+        for policy in self.policies:
+            if policy.id == policy_id:
+                return policy
+        raise KeyError(policy_id)
+
+    def measure(self, measure_id: str) -> MeasureRef:
+        for ref in self.measures():
+            if ref.measure.id == measure_id:
+                return ref
+        raise KeyError(measure_id)
+
+    def cross_check(self) -> list[Diagnostic]:
+        problems = []
+        known = {ref.measure.id for ref in self.measures()}
+        ids = [d.policy.id for d in self.docs]
+        for doc in self.docs:
+            if ids.count(doc.policy.id) > 1:
+                problems.append(Diagnostic(doc.file, None, f"policy id {doc.policy.id!r} is used twice"))
+            for group in doc.policy.non_duplication:
+                for member in group.measures:
+                    if member not in known:
+                        problems.append(Diagnostic(doc.file, None, f"unknown measure {member!r}", "", group.id))
+        return problems
+
+    def with_choices(self, choices: Mapping[str, str]) -> Library:
+        """The library with officers' choices among the interpretations' alternatives.
+
+        A key is "<measure id>:<interpretation id>" or "<policy id>:<interpretation id>";
+        the value names an alternative, or the default decision as "default".
+        """
+        pending = dict(choices)
+        docs = []
+        for doc in self.docs:
+            mine = {k: v for k, v in pending.items() if k.split(":", 1)[0].split(".")[0] == doc.policy.id}
+            for key in mine:
+                pending.pop(key)
+            docs.append(_apply_choices(doc, mine) if mine else doc)
+        if pending:
+            raise InputError([Diagnostic("--interpret", None, f"no policy has {key!r}") for key in pending])
+        return Library.of(docs)
+
+
+def _interpretations_of(policy: Policy, owner: str) -> tuple[Interpretation, ...] | None:
+    if owner == policy.id:
+        return policy.interpretations
+    for measure in policy.measures:
+        if measure.id == owner:
+            return measure.interpretations
+    return None
+
+
+def _apply_choices(doc: PolicyDoc, choices: Mapping[str, str]) -> PolicyDoc:
+    raw = copy.deepcopy(dict(doc.raw))
+    problems = []
+    for key, choice in choices.items():
+        owner, _, interpretation_id = key.partition(":")
+        interpretations = _interpretations_of(doc.policy, owner)
+        found = [i for i in interpretations or () if i.id == interpretation_id]
+        if not found:
+            problems.append(Diagnostic("--interpret", None, f"{owner!r} has no interpretation {interpretation_id!r}"))
+            continue
+        if choice == "default":
+            continue
+        alternative = found[0].alternatives.get(choice)
+        if alternative is None:
+            options = ", ".join(["default", *found[0].alternatives])
+            problems.append(Diagnostic("--interpret", None, f"{key}: no alternative {choice!r}; choose {options}"))
+            continue
+        target = raw if owner == doc.policy.id else next(m for m in raw["measures"] if m.get("id") == owner)
+        for dotted, value in alternative.set.items():
+            _set_path(target, dotted, copy.deepcopy(value))
+    if problems:
+        raise InputError(problems)
+    reparsed = parse_source_data(raw, doc.file)
+    policy, diagnostics = validate_policy(reparsed, doc.source_text)
+    if policy is None:
+        raise InputError(diagnostics)
+    return PolicyDoc(policy, raw, doc.source_text, doc.file, {**doc.choices, **choices})
+
+
+def parse_source_data(data: Any, file: str) -> SourceDoc:
+    return SourceDoc(file, data, {})
+
+
+def _set_path(target: Any, dotted: str, value: Any) -> None:
+    parts = [int(p) if p.isdigit() else p for p in dotted.split(".")]
+    for part in parts[:-1]:
+        target = target[part]
+    target[parts[-1]] = value
