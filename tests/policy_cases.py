@@ -72,15 +72,17 @@ def load_cases() -> list[Case]:
     for file in sorted(POLICIES.rglob("tests/*.yaml")):
         doc = parse_source(file.read_text(encoding="utf-8"), str(file)).data
         for raw in doc["cases"]:
-            cases.append(Case(
-                file=file,
-                name=raw["name"],
-                measure=raw.get("measure", doc.get("measure")),
-                as_of=raw.get("as_of", doc.get("as_of")),
-                facts=merge(doc.get("base", {}), raw.get("facts", {})),
-                interpret=raw.get("interpret", {}),
-                expect=raw["expect"],
-            ))
+            cases.append(
+                Case(
+                    file=file,
+                    name=raw["name"],
+                    measure=raw.get("measure", doc.get("measure")),
+                    as_of=raw.get("as_of", doc.get("as_of")),
+                    facts=merge(doc.get("base", {}), raw.get("facts", {})),
+                    interpret=raw.get("interpret", {}),
+                    expect=raw["expect"],
+                )
+            )
     return cases
 
 
@@ -101,8 +103,9 @@ def check(case: Case, library: Library) -> None:
         candidates = [r for r in assessment.results if r.measure == measure]
         if "subject" in expected:
             candidates = [r for r in candidates if r.subject is not None and r.subject.id == expected["subject"]]
-        assert len(candidates) == 1, f"{case.id}: expected one result for {measure} {expected.get('subject', '')}, " \
-                                     f"found {len(candidates)}"
+        assert len(candidates) == 1, (
+            f"{case.id}: expected one result for {measure} {expected.get('subject', '')}, found {len(candidates)}"
+        )
         compare(case, expected, candidates[0])
 
 

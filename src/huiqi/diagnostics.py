@@ -77,7 +77,16 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
     return Decimal(text)
 
 
+def _construct_date(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    # An impossible date (2024-02-30) stays text, so validation reports it with its field and line.
+    try:
+        return loader.construct_yaml_timestamp(node)  # type: ignore[arg-type]
+    except ValueError:
+        return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
 
 
 def _record(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
@@ -118,9 +127,26 @@ def parse_source(text: str, file: str) -> SourceDoc:
     return SourceDoc(file, data, lines)
 
 
-def _loc_path(loc: tuple[int | str, ...]) -> Path:
-    # pydantic adds validator names (e.g. "function-after[...]") into loc; they are not keys.
-    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+def _loc_path(loc: tuple[int | str, ...], data: Any) -> Path:
+    """The key path of an error in the input, without the union tags and class names pydantic adds."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict):
+            key: Any = part if part in node else (int(part) if isinstance(part, str) and part.isdigit() else str(part))
+            if key in node:
+                path.append(part)
+                node = node[key]
+                continue
+            if not any(str(k) == str(part) for k in node):
+                if part == loc[-1] and isinstance(part, str) and "[" not in part and not part[:1].isupper():
+                    path.append(part)  # a missing or unknown key: name it
+                continue
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+            continue
+    return tuple(path)
 
 
 def _field_name(path: Path) -> str:
@@ -136,7 +162,7 @@ def from_validation_error(
     """One diagnostic per pydantic error, located by the key path it names."""
     found = []
     for item in error.errors(include_url=False):
-        path = (*prefix, *_loc_path(item["loc"]))
+        path = (*prefix, *_loc_path(item["loc"], doc.data))
         message = item["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]

@@ -53,9 +53,7 @@ def parse_amount(raw: object) -> Decimal:
     if isinstance(raw, bool):
         raise MoneyError("an amount must be a number or a string such as '300万元', not a boolean")
     if isinstance(raw, float):
-        raise MoneyError(
-            "amounts must not be floats (they are inexact); write a string such as '1234.56' or '300万元'"
-        )
+        raise MoneyError("amounts must not be floats (they are inexact); write a string such as '1234.56' or '300万元'")
     if isinstance(raw, int | Decimal):
         value = Decimal(raw)
     elif isinstance(raw, str):

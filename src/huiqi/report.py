@@ -55,12 +55,18 @@ def result_dict(result: MeasureResult, lang: Lang = "zh") -> dict[str, Any]:
         "quote": result.quote,
         "interpretations": [
             {
-                "id": i.id, "owner": i.owner, "question": i.question, "decision": i.decision,
-                "choice": i.choice, "alternatives": list(i.alternatives),
+                "id": i.id,
+                "owner": i.owner,
+                "question": i.question,
+                "decision": i.decision,
+                "choice": i.choice,
+                "alternatives": list(i.alternatives),
             }
             for i in result.interpretations
         ],
-        "in_force": None if result.in_force is None else {
+        "in_force": None
+        if result.in_force is None
+        else {
             "from": result.in_force[0].isoformat(),
             "to": result.in_force[1].isoformat() if result.in_force[1] else None,
         },

@@ -64,8 +64,14 @@ def rate_of(choice: RateChoice, scope: Scope, steps: list[Step]) -> Interval:
     for case in choice.cases:
         if evaluate(case.when, scope) is True:
             value = case.rate
-            steps.append(Step("case", f"适用情形: {case.title or to_text(case.when)}",
-                              f"case applies: {case.title or to_text(case.when)}", facts_read(case.when, scope)))
+            steps.append(
+                Step(
+                    "case",
+                    f"适用情形: {case.title or to_text(case.when)}",
+                    f"case applies: {case.title or to_text(case.when)}",
+                    facts_read(case.when, scope),
+                )
+            )
             break
     if isinstance(value, RateRange):
         return Interval(value.min, value.max)
@@ -75,8 +81,14 @@ def rate_of(choice: RateChoice, scope: Scope, steps: list[Step]) -> Interval:
 def amount_of(choice: AmountChoice, scope: Scope, steps: list[Step]) -> Decimal:
     for case in choice.cases:
         if evaluate(case.when, scope) is True:
-            steps.append(Step("case", f"适用情形: {case.title or to_text(case.when)}",
-                              f"case applies: {case.title or to_text(case.when)}", facts_read(case.when, scope)))
+            steps.append(
+                Step(
+                    "case",
+                    f"适用情形: {case.title or to_text(case.when)}",
+                    f"case applies: {case.title or to_text(case.when)}",
+                    facts_read(case.when, scope),
+                )
+            )
             return case.amount
     return choice.default
 
@@ -90,13 +102,15 @@ def describe_rate(rate: Interval) -> str:
 def _cap_component(out: ComponentOutcome, year: int, amount: Interval, cap: Decimal, label: str) -> Interval:
     capped = amount.cap(cap)
     binding = capped != amount
-    out.steps.append(Step(
-        "cap",
-        f"{label}上限 {format_yuan(cap)}" + (" (封顶)" if binding else " (未触及)"),
-        f"{label or 'component'} cap {format_yuan(cap)}" + (" (binding)" if binding else " (not reached)"),
-        f"{amount.describe()} → {capped.describe()}" if binding else "",
-        capped,
-    ))
+    out.steps.append(
+        Step(
+            "cap",
+            f"{label}上限 {format_yuan(cap)}" + (" (封顶)" if binding else " (未触及)"),
+            f"{label or 'component'} cap {format_yuan(cap)}" + (" (binding)" if binding else " (not reached)"),
+            f"{amount.describe()} → {capped.describe()}" if binding else "",
+            capped,
+        )
+    )
     return capped
 
 
@@ -114,9 +128,15 @@ def ratio(component: Ratio, ctx: Context) -> ComponentOutcome:
         return out
     rate = rate_of(component.rate, ctx.scope, out.steps)
     amount = Interval(base, base).scale(rate)
-    out.steps.append(Step("formula", f"{component.title or ctx.name}: {to_text(component.base)} × 比例",
-                          f"{component.title_en or ctx.name}: {to_text(component.base)} × rate",
-                          f"{format_yuan(base)} × {describe_rate(rate)} = {amount.describe()}", amount))
+    out.steps.append(
+        Step(
+            "formula",
+            f"{component.title or ctx.name}: {to_text(component.base)} × 比例",
+            f"{component.title_en or ctx.name}: {to_text(component.base)} × rate",
+            f"{format_yuan(base)} × {describe_rate(rate)} = {amount.describe()}",
+            amount,
+        )
+    )
     if component.cap is not None:
         amount = _cap_component(out, ctx.subject_year, amount, amount_of(component.cap, ctx.scope, out.steps), "单项")
     out.add(ctx.subject_year, amount)
@@ -129,9 +149,15 @@ def match(component: Match, ctx: Context) -> ComponentOutcome:
     if base is None:
         return out
     amount = Interval.exact(round_fen(base * component.ratio))
-    out.steps.append(Step("formula", f"{component.title or ctx.name}: 按 {to_text(component.base)} 1:{component.ratio.normalize()} 配套",
-                          f"{component.title_en or ctx.name}: matching {to_text(component.base)} at 1:{component.ratio.normalize()}",
-                          f"{format_yuan(base)} × {format_rate(component.ratio)} = {amount.describe()}", amount))
+    out.steps.append(
+        Step(
+            "formula",
+            f"{component.title or ctx.name}: 按 {to_text(component.base)} 1:{component.ratio.normalize()} 配套",
+            f"{component.title_en or ctx.name}: matching {to_text(component.base)} at 1:{component.ratio.normalize()}",
+            f"{format_yuan(base)} × {format_rate(component.ratio)} = {amount.describe()}",
+            amount,
+        )
+    )
     if component.cap is not None:
         amount = _cap_component(out, ctx.subject_year, amount, amount_of(component.cap, ctx.scope, out.steps), "配套")
     out.add(ctx.subject_year, amount)
@@ -141,8 +167,15 @@ def match(component: Match, ctx: Context) -> ComponentOutcome:
 def fixed(component: Fixed, ctx: Context) -> ComponentOutcome:
     out = ComponentOutcome()
     amount = Interval.exact(amount_of(component.amount, ctx.scope, out.steps))
-    out.steps.append(Step("formula", f"{component.title or ctx.name}: 定额", f"{component.title_en or ctx.name}: fixed amount",
-                          amount.describe(), amount))
+    out.steps.append(
+        Step(
+            "formula",
+            f"{component.title or ctx.name}: 定额",
+            f"{component.title_en or ctx.name}: fixed amount",
+            amount.describe(),
+            amount,
+        )
+    )
     out.add(ctx.subject_year, amount)
     return out
 
@@ -150,9 +183,15 @@ def fixed(component: Fixed, ctx: Context) -> ComponentOutcome:
 def amount_range(component: AmountRange, ctx: Context) -> ComponentOutcome:
     out = ComponentOutcome()
     amount = Interval(component.min, component.max)
-    out.steps.append(Step("formula", f"{component.title or ctx.name}: 评审在区间内确定",
-                          f"{component.title_en or ctx.name}: decided by review within the range",
-                          amount.describe(), amount))
+    out.steps.append(
+        Step(
+            "formula",
+            f"{component.title or ctx.name}: 评审在区间内确定",
+            f"{component.title_en or ctx.name}: decided by review within the range",
+            amount.describe(),
+            amount,
+        )
+    )
     out.add(ctx.subject_year, amount)
     return out
 
@@ -161,8 +200,14 @@ def bonus(component: Bonus, ctx: Context) -> ComponentOutcome:
     out = ComponentOutcome()
     won = [o for o in component.options if evaluate(o.when, ctx.scope) is True]
     if not won:
-        out.steps.append(Step("note", f"{component.title or ctx.name}: 不适用", f"{component.title_en or ctx.name}: none applies",
-                              "; ".join(facts_read(o.when, ctx.scope) for o in component.options)))
+        out.steps.append(
+            Step(
+                "note",
+                f"{component.title or ctx.name}: 不适用",
+                f"{component.title_en or ctx.name}: none applies",
+                "; ".join(facts_read(o.when, ctx.scope) for o in component.options),
+            )
+        )
         return out
     if component.stacking == "highest":
         won = [max(won, key=lambda o: o.amount)]
@@ -170,8 +215,15 @@ def bonus(component: Bonus, ctx: Context) -> ComponentOutcome:
     amount = Interval.exact(total)
     names = " + ".join(f"{o.title or to_text(o.when)} {format_yuan(o.amount)}" for o in won)
     rule_zh = "取最高" if component.stacking == "highest" else "累加"
-    out.steps.append(Step("formula", f"{component.title or ctx.name}: 一次性奖励 ({rule_zh})",
-                          f"{component.title_en or ctx.name}: one-time bonus ({component.stacking})", names, amount))
+    out.steps.append(
+        Step(
+            "formula",
+            f"{component.title or ctx.name}: 一次性奖励 ({rule_zh})",
+            f"{component.title_en or ctx.name}: one-time bonus ({component.stacking})",
+            names,
+            amount,
+        )
+    )
     out.add(ctx.subject_year, amount)
     return out
 
@@ -189,21 +241,38 @@ def per_year(component: PerYear, ctx: Context) -> ComponentOutcome:
     first, last = ctx.in_force.start.year, (ctx.in_force.end.year if ctx.in_force.end else 9999)
     outside = sorted(y for y, v in series.items() if v > 0 and not first <= y <= last)
     if outside:
-        out.steps.append(Step("note", f"不在政策有效年度内, 不计: {outside}", f"years outside the policy's term, not counted: {outside}"))
+        out.steps.append(
+            Step(
+                "note",
+                f"不在政策有效年度内, 不计: {outside}",
+                f"years outside the policy's term, not counted: {outside}",
+            )
+        )
     years = sorted(y for y, v in series.items() if v > 0 and first <= y <= last)
     if component.max_years is not None and len(years) > component.max_years:
-        out.steps.append(Step("note", f"资助周期不超过{component.max_years}年: 计 {years[:component.max_years]}",
-                              f"at most {component.max_years} years: counting {years[:component.max_years]}",
-                              f"不计 (not counted): {years[component.max_years:]}"))
+        out.steps.append(
+            Step(
+                "note",
+                f"资助周期不超过{component.max_years}年: 计 {years[: component.max_years]}",
+                f"at most {component.max_years} years: counting {years[: component.max_years]}",
+                f"不计 (not counted): {years[component.max_years :]}",
+            )
+        )
         years = years[: component.max_years]
     total_cap = amount_of(component.cap, ctx.scope, out.steps) if component.cap is not None else None
     running = ZERO
     for year in years:
         base = series[year]
         amount = Interval(base, base).scale(rate)
-        out.steps.append(Step("formula", f"{component.title or ctx.name} {year}年: {to_text(component.base)} × 比例",
-                              f"{component.title_en or ctx.name} {year}: {to_text(component.base)} × rate",
-                              f"{format_yuan(base)} × {describe_rate(rate)} = {amount.describe()}", amount))
+        out.steps.append(
+            Step(
+                "formula",
+                f"{component.title or ctx.name} {year}年: {to_text(component.base)} × 比例",
+                f"{component.title_en or ctx.name} {year}: {to_text(component.base)} × rate",
+                f"{format_yuan(base)} × {describe_rate(rate)} = {amount.describe()}",
+                amount,
+            )
+        )
         if component.cap_per_year is not None:
             amount = _cap_component(out, year, amount, component.cap_per_year, f"{year}年度")
         if total_cap is not None:
@@ -231,8 +300,14 @@ def milestones(component: Milestones, ctx: Context) -> ComponentOutcome:
             out.steps.append(Step("note", f"{label}: 未突破", f"{label}: not passed", show(series)))
             continue
         if not first_window_year <= first <= last_window_year:
-            out.steps.append(Step("note", f"{label}: 首次突破在{first}年, 不在政策期内 ({first_window_year}–{last_window_year})",
-                                  f"{label}: first passed in {first}, outside the policy's years", show(series)))
+            out.steps.append(
+                Step(
+                    "note",
+                    f"{label}: 首次突破在{first}年, 不在政策期内 ({first_window_year}–{last_window_year})",
+                    f"{label}: first passed in {first}, outside the policy's years",
+                    show(series),
+                )
+            )
             continue
         if tier.when is not None:
             ok, why = holds(tier.when, ctx.scope)
@@ -242,13 +317,26 @@ def milestones(component: Milestones, ctx: Context) -> ComponentOutcome:
         passed.setdefault(first, []).append((tier.amount, label))
     for year, tiers in sorted(passed.items()):
         if component.stacking == "highest" and len(tiers) > 1:
-            out.steps.append(Step("stacking", f"{year}年同时突破多档, 只取最高档", f"{year}: several tiers in one year, highest only",
-                                  ", ".join(t[1] for t in tiers)))
+            out.steps.append(
+                Step(
+                    "stacking",
+                    f"{year}年同时突破多档, 只取最高档",
+                    f"{year}: several tiers in one year, highest only",
+                    ", ".join(t[1] for t in tiers),
+                )
+            )
             tiers = [max(tiers)]
         for amount, label in tiers:
             value = Interval.exact(amount)
-            out.steps.append(Step("formula", f"{label}: {year}年首次突破, 一次性奖励", f"{label}: first passed in {year}, one-time reward",
-                                  f"{format_yuan(series[year])} → {format_yuan(amount)}", value))
+            out.steps.append(
+                Step(
+                    "formula",
+                    f"{label}: {year}年首次突破, 一次性奖励",
+                    f"{label}: first passed in {year}, one-time reward",
+                    f"{format_yuan(series[year])} → {format_yuan(amount)}",
+                    value,
+                )
+            )
             out.add(year, value)
     return out
 
@@ -277,15 +365,26 @@ def rent_schedule(component: RentSchedule, ctx: Context) -> ComponentOutcome:
         if area_left is not None:
             area_left -= area
         if area <= 0:
-            out.steps.append(Step("cap", f"租赁 {lease.id}: 补贴面积已满 {component.area_cap_m2} m²",
-                                  f"lease {lease.id}: area cap already used", ""))
+            out.steps.append(
+                Step(
+                    "cap",
+                    f"租赁 {lease.id}: 补贴面积已满 {component.area_cap_m2} m²",
+                    f"lease {lease.id}: area cap already used",
+                    "",
+                )
+            )
             continue
         start = lease.start_date
         if component.count_from == "later_of_lease_and_settlement" and settled is not None:
             start = max(start, settled)
-        out.steps.append(Step("formula", f"租赁 {lease.id}: 计补面积 {area} m² / {lease.area_m2} m², 自 {start} 起计",
-                              f"lease {lease.id}: {area} of {lease.area_m2} m² counted, years from {start}",
-                              f"年租金 {format_yuan(lease.annual_rent)}"))
+        out.steps.append(
+            Step(
+                "formula",
+                f"租赁 {lease.id}: 计补面积 {area} m² / {lease.area_m2} m², 自 {start} 起计",
+                f"lease {lease.id}: {area} of {lease.area_m2} m² counted, years from {start}",
+                f"年租金 {format_yuan(lease.annual_rent)}",
+            )
+        )
         _rent_years(component, lease, start, area, out)
     return out
 
@@ -302,20 +401,33 @@ def _rent_years(component: RentSchedule, lease: Lease, start: date, area: Decima
         cursor = year_start
         while cursor < covered_end:
             piece_end = min(covered_end, date(cursor.year + 1, 1, 1))
-            amount = round_fen(yearly_rent * rate * (piece_end - cursor).days / days_in_year)
+            days = (piece_end - cursor).days
+            amount = round_fen(yearly_rent * rate * days / days_in_year)
             value = Interval.exact(amount)
-            out.steps.append(Step("formula", f"第{index + 1}租赁年 {cursor}–{piece_end}: 租金 × {format_rate(rate)}",
-                                  f"lease year {index + 1} {cursor}–{piece_end}: rent × {format_rate(rate)}",
-                                  f"{format_yuan(yearly_rent)} × {format_rate(rate)} × {(piece_end - cursor).days}/{days_in_year} 天 = {format_yuan(amount)}",
-                                  value))
+            out.steps.append(
+                Step(
+                    "formula",
+                    f"第{index + 1}租赁年 {cursor}–{piece_end}: 租金 × {format_rate(rate)}",
+                    f"lease year {index + 1} {cursor}–{piece_end}: rent × {format_rate(rate)}",
+                    f"{format_yuan(yearly_rent)} × {format_rate(rate)} × {days}/{days_in_year}天"
+                    f" = {format_yuan(amount)}",
+                    value,
+                )
+            )
             out.add(cursor.year, value)
             cursor = piece_end
 
 
 def decision(component: Decision, ctx: Context) -> ComponentOutcome:
     out = ComponentOutcome(decision=component.text)
-    out.steps.append(Step("note", f"{component.title or ctx.name}: 无计算公式, 个案决定", f"{component.title_en or ctx.name}: no formula; decided case by case",
-                          component.text))
+    out.steps.append(
+        Step(
+            "note",
+            f"{component.title or ctx.name}: 无计算公式, 个案决定",
+            f"{component.title_en or ctx.name}: no formula; decided case by case",
+            component.text,
+        )
+    )
     return out
 
 
@@ -340,6 +452,13 @@ def evaluate_component(component: Component, ctx: Context) -> ComponentOutcome:
         ok, why = holds(component.when, ctx.scope)
         if not ok:
             out = ComponentOutcome()
-            out.steps.append(Step("note", f"{component.title or ctx.name}: 不适用", f"{component.title_en or ctx.name}: does not apply", why))
+            out.steps.append(
+                Step(
+                    "note",
+                    f"{component.title or ctx.name}: 不适用",
+                    f"{component.title_en or ctx.name}: does not apply",
+                    why,
+                )
+            )
             return out
     return rule(component, ctx)

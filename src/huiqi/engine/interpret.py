@@ -74,15 +74,27 @@ def _interpretations(doc: PolicyDoc, measure: Measure) -> tuple[InterpretationUs
     uses = []
     for owner, items in ((doc.policy.id, doc.policy.interpretations), (measure.id, measure.interpretations)):
         for item in items:
-            uses.append(InterpretationUse(
-                item.id, owner, item.question, item.decision,
-                doc.choices.get(f"{owner}:{item.id}", "default"), tuple(item.alternatives),
-            ))
+            uses.append(
+                InterpretationUse(
+                    item.id,
+                    owner,
+                    item.question,
+                    item.decision,
+                    doc.choices.get(f"{owner}:{item.id}", "default"),
+                    tuple(item.alternatives),
+                )
+            )
     return tuple(uses)
 
 
-def _prior(facts: Facts, measure_id: str, *, subject: str | None = None, year: int | None = None,
-           enterprise_subject: bool = False) -> Decimal:
+def _prior(
+    facts: Facts,
+    measure_id: str,
+    *,
+    subject: str | None = None,
+    year: int | None = None,
+    enterprise_subject: bool = False,
+) -> Decimal:
     total = ZERO
     for award in facts.prior_awards:
         if award.measure != measure_id or (year is not None and award.year != year):
@@ -93,19 +105,36 @@ def _prior(facts: Facts, measure_id: str, *, subject: str | None = None, year: i
     return total
 
 
-def _apply_cap(work: _Work, cap: Cap, facts: Facts, limit: Decimal, years: list[int | None],
-               consumed: dict[int | None, Interval] | None) -> None:
+def _apply_cap(
+    work: _Work,
+    cap: Cap,
+    facts: Facts,
+    limit: Decimal,
+    years: list[int | None],
+    consumed: dict[int | None, Interval] | None,
+) -> None:
     """One cap over one subject; `consumed` carries what earlier subjects used (enterprise caps)."""
-    label = cap.title or {"subject": "单项目上限", "subject_year": "年度上限", "enterprise_year": "企业年度上限",
-                          "enterprise_total": "累计上限"}[cap.per]
+    label = (
+        cap.title
+        or {
+            "subject": "单项目上限",
+            "subject_year": "年度上限",
+            "enterprise_year": "企业年度上限",
+            "enterprise_total": "累计上限",
+        }[cap.per]
+    )
     for year in years:
         keys = work.matrix.keys(cap.over, year)
         if not keys:
             continue
         enterprise_wide = cap.per in ("enterprise_year", "enterprise_total")
-        prior = _prior(facts, work.measure.id, year=year,
-                       subject=None if enterprise_wide else work.subject.id,
-                       enterprise_subject=work.subject.kind == "enterprise")
+        prior = _prior(
+            facts,
+            work.measure.id,
+            year=year,
+            subject=None if enterprise_wide else work.subject.id,
+            enterprise_subject=work.subject.kind == "enterprise",
+        )
         used = consumed.get(year, Interval(ZERO, ZERO)) if consumed is not None else Interval(ZERO, ZERO)
         before = work.matrix.sum(keys)
         taken = work.matrix.limit(keys, limit - prior - used.lo, limit - prior - used.hi)
@@ -117,11 +146,15 @@ def _apply_cap(work: _Work, cap: Cap, facts: Facts, limit: Decimal, years: list[
         if used.hi:
             parts.append(f"本次其他对象已占用 {used.describe()}")
         binding = taken.hi > 0 or taken.lo > 0
-        work.steps.append(Step(
-            "cap", f"{where}{label}" + (" (封顶)" if binding else " (未触及)"),
-            f"{where} cap {cap.per}" + (" (binding)" if binding else " (not reached)"),
-            "; ".join(parts) + f": {before.describe()} → {after.describe()}", after,
-        ))
+        work.steps.append(
+            Step(
+                "cap",
+                f"{where}{label}" + (" (封顶)" if binding else " (未触及)"),
+                f"{where} cap {cap.per}" + (" (binding)" if binding else " (not reached)"),
+                "; ".join(parts) + f": {before.describe()} → {after.describe()}",
+                after,
+            )
+        )
         if prior and after.hi == 0:
             work.reasons.append(f"{where}{label}已被已获资助用尽 (cap used up by prior awards: {format_yuan(prior)})")
         if consumed is not None:
@@ -132,15 +165,28 @@ def _cap_years(cap: Cap, matrix: Matrix) -> list[int | None]:
     return list(matrix.years()) if cap.per in ("subject_year", "enterprise_year") else [None]
 
 
-def _evaluate_subject(doc: PolicyDoc, measure: Measure, facts: Facts, as_of: date,
-                      subject: Subject, obj: BaseModel, subject_year: int | None) -> _Work:
+def _evaluate_subject(
+    doc: PolicyDoc,
+    measure: Measure,
+    facts: Facts,
+    as_of: date,
+    subject: Subject,
+    obj: BaseModel,
+    subject_year: int | None,
+) -> _Work:
     policy = doc.policy
     scope = Scope({"enterprise": facts.enterprise, measure.applies_to: obj})
     work = _Work(policy, measure, subject, scope, Status.ELIGIBLE)
     for condition in (*policy.conditions, *measure.conditions):
         ok, why = holds(condition.when, scope)
-        work.steps.append(Step("condition", f"条件: {condition.text}" + (" ✓" if ok else " ✗"),
-                               f"condition: {to_text(condition.when)}" + (" holds" if ok else " fails"), why))
+        work.steps.append(
+            Step(
+                "condition",
+                f"条件: {condition.text}" + (" ✓" if ok else " ✗"),
+                f"condition: {to_text(condition.when)}" + (" holds" if ok else " fails"),
+                why,
+            )
+        )
         if not ok:
             work.reasons.append(f"未满足: {condition.text} ({why})")
     if work.reasons:
@@ -167,7 +213,9 @@ def _evaluate_subject(doc: PolicyDoc, measure: Measure, facts: Facts, as_of: dat
             _apply_cap(work, cap, facts, limit, _cap_years(cap, work.matrix), None)
     if work.matrix.total().hi == 0:
         work.status = Status.INELIGIBLE
-        work.reasons += missing or ([] if work.reasons else ["计算金额为零 (the formula gives nothing for these facts)"])
+        work.reasons += missing or (
+            [] if work.reasons else ["计算金额为零 (the formula gives nothing for these facts)"]
+        )
     return work
 
 
@@ -196,11 +244,17 @@ def _resolve_groups(works: list[_Work], groups: list[NonDuplicationGroup]) -> No
                 loser.reasons.append(
                     f"就高不重复 ({group.title}): 同一对象只享受较高者 {winner.measure.id} "
                     f"({winner.matrix.total().describe()} vs {loser.matrix.total().describe()}; "
-                    f"按{ {'max': '上限', 'min': '下限', 'midpoint': '中值'}[group.compare]}比较)"
+                    f"按{ {'max': '上限', 'min': '下限', 'midpoint': '中值'}[group.compare] }比较)"
                 )
-                loser.steps.append(Step("stacking", f"就高不重复: 由 {winner.measure.id} 替代",
-                                        f"non-duplication: superseded by {winner.measure.id}",
-                                        group.interpretation or "", None))
+                loser.steps.append(
+                    Step(
+                        "stacking",
+                        f"就高不重复: 由 {winner.measure.id} 替代",
+                        f"non-duplication: superseded by {winner.measure.id}",
+                        group.interpretation or "",
+                        None,
+                    )
+                )
 
 
 def _enterprise_caps(works: list[_Work], facts: Facts) -> None:
@@ -247,11 +301,21 @@ def _finish(work: _Work, doc: PolicyDoc) -> MeasureResult:
     amount = work.matrix.total() if work.status in (Status.ELIGIBLE, Status.SUPERSEDED) else None
     in_force = _in_force(doc.policy, measure)
     return MeasureResult(
-        measure=measure.id, policy=doc.policy.id, title=measure.title, title_en=measure.title_en,
-        status=work.status, subject=work.subject, amount=amount, by_year=by_year,
-        tranches=_tranches(measure, by_year) if eligible else (), reasons=tuple(work.reasons),
-        trace=tuple(work.steps), quote=measure.quote, review=measure.review,
-        interpretations=_interpretations(doc, measure), superseded_by=work.superseded_by,
+        measure=measure.id,
+        policy=doc.policy.id,
+        title=measure.title,
+        title_en=measure.title_en,
+        status=work.status,
+        subject=work.subject,
+        amount=amount,
+        by_year=by_year,
+        tranches=_tranches(measure, by_year) if eligible else (),
+        reasons=tuple(work.reasons),
+        trace=tuple(work.steps),
+        quote=measure.quote,
+        review=measure.review,
+        interpretations=_interpretations(doc, measure),
+        superseded_by=work.superseded_by,
         in_force=(in_force.start, in_force.end),
     )
 
@@ -259,9 +323,16 @@ def _finish(work: _Work, doc: PolicyDoc) -> MeasureResult:
 def _outside(doc: PolicyDoc, measure: Measure, status: Status, reason: str) -> MeasureResult:
     in_force = _in_force(doc.policy, measure)
     return MeasureResult(
-        measure=measure.id, policy=doc.policy.id, title=measure.title, title_en=measure.title_en,
-        status=status, reasons=(reason,), quote=measure.quote, review=measure.review,
-        interpretations=_interpretations(doc, measure), in_force=(in_force.start, in_force.end),
+        measure=measure.id,
+        policy=doc.policy.id,
+        title=measure.title,
+        title_en=measure.title_en,
+        status=status,
+        reasons=(reason,),
+        quote=measure.quote,
+        review=measure.review,
+        interpretations=_interpretations(doc, measure),
+        in_force=(in_force.start, in_force.end),
     )
 
 
@@ -276,8 +347,14 @@ def evaluate(facts: Facts, library: Library, as_of: date) -> Assessment:
             in_force = _in_force(doc.policy, measure)
             if as_of < in_force.start or (in_force.end is not None and as_of > in_force.end):
                 until = in_force.end.isoformat() if in_force.end else "—"
-                results.append(_outside(doc, measure, Status.NOT_IN_FORCE,
-                                        f"有效期 {in_force.start.isoformat()} 至 {until}, 评估日 {as_of.isoformat()} 不在其内"))
+                results.append(
+                    _outside(
+                        doc,
+                        measure,
+                        Status.NOT_IN_FORCE,
+                        f"有效期 {in_force.start.isoformat()} 至 {until}, 评估日 {as_of.isoformat()} 不在其内",
+                    )
+                )
                 continue
             in_scope = []
             for subject, obj, year in _subjects(measure, facts):
@@ -286,8 +363,11 @@ def evaluate(facts: Facts, library: Library, as_of: date) -> Assessment:
                     in_scope.append((subject, obj, year))
             if not in_scope:
                 wanted = to_text(measure.scope) if measure.scope is not None else measure.applies_to
-                results.append(_outside(doc, measure, Status.INELIGIBLE,
-                                        f"没有适用对象 (no {measure.applies_to} in scope): {wanted}"))
+                results.append(
+                    _outside(
+                        doc, measure, Status.INELIGIBLE, f"没有适用对象 (no {measure.applies_to} in scope): {wanted}"
+                    )
+                )
                 continue
             for subject, obj, year in in_scope:
                 work = _evaluate_subject(doc, measure, facts, as_of, subject, obj, year)

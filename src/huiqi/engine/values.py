@@ -80,7 +80,7 @@ _ARITH: dict[str, Callable[[Decimal, Decimal], Decimal]] = {
 }
 
 
-def evaluate(expr: Expr, scope: Scope) -> Value:  # noqa: PLR0911 - one branch per node kind
+def evaluate(expr: Expr, scope: Scope) -> Value:
     match expr:
         case Const(value=value):
             return value

@@ -109,7 +109,9 @@ def _as_of(raw: str | None, facts: Facts) -> date:
 
 @app.command()
 def schema(
-    as_table: Annotated[bool, typer.Option("--table", help="A readable table of fields instead of JSON Schema.")] = False,
+    as_table: Annotated[
+        bool, typer.Option("--table", help="A readable table of fields instead of JSON Schema.")
+    ] = False,
 ) -> None:
     """The JSON Schema of the facts, with each field's Chinese term and unit."""
     document = Facts.model_json_schema()

@@ -25,13 +25,38 @@ STATUS_STYLE = {
 }
 TRIGGER_ZH = {"approval": "立项/批准时", "acceptance": "验收后", "annual": "按年", "award": "认定时"}
 LABELS = {
-    "zh": {"measure": "措施", "subject": "对象", "status": "状态", "amount": "金额(元)", "why": "说明",
-           "total": "可享受合计", "as_of": "评估日", "years": "分年", "paid": "拨付", "trace": "计算过程",
-           "review": "由评审决定", "quote": "原文", "interp": "解释", "yuan": "元"},
-    "en": {"measure": "measure", "subject": "subject", "status": "status", "amount": "amount (yuan)",
-           "why": "why", "total": "total eligible", "as_of": "as of", "years": "by year", "paid": "paid",
-           "trace": "computation", "review": "decided by review", "quote": "clause", "interp": "interpretations",
-           "yuan": "yuan"},
+    "zh": {
+        "measure": "措施",
+        "subject": "对象",
+        "status": "状态",
+        "amount": "金额(元)",
+        "why": "说明",
+        "total": "可享受合计",
+        "as_of": "评估日",
+        "years": "分年",
+        "paid": "拨付",
+        "trace": "计算过程",
+        "review": "由评审决定",
+        "quote": "原文",
+        "interp": "解释",
+        "yuan": "元",
+    },
+    "en": {
+        "measure": "measure",
+        "subject": "subject",
+        "status": "status",
+        "amount": "amount (yuan)",
+        "why": "why",
+        "total": "total eligible",
+        "as_of": "as of",
+        "years": "by year",
+        "paid": "paid",
+        "trace": "computation",
+        "review": "decided by review",
+        "quote": "clause",
+        "interp": "interpretations",
+        "yuan": "yuan",
+    },
 }
 
 
@@ -56,7 +81,8 @@ def assessment(console: Console, assessment: Assessment, lang: str, *, brief: bo
     labels = LABELS[lang]
     console.print(
         f"[bold]{escape(assessment.enterprise)}[/bold] ({assessment.credit_code}) — "
-        f"{labels['as_of']} {assessment.as_of.isoformat()}", highlight=False,
+        f"{labels['as_of']} {assessment.as_of.isoformat()}",
+        highlight=False,
     )
     table = Table(show_lines=False, expand=False)
     for column in ("measure", "subject", "status", "amount", "why"):
@@ -68,16 +94,29 @@ def assessment(console: Console, assessment: Assessment, lang: str, *, brief: bo
             continue
         subject = result.subject.id if result.subject else "—"
         why = "; ".join(result.reasons) if result.status is not Status.ELIGIBLE else ""
-        table.add_row(Text(f"{result.measure}\n{_title(result, lang)}"), Text(subject),
-                      _status(result.status, lang), money(result.amount), Text(why))
+        table.add_row(
+            Text(f"{result.measure}\n{_title(result, lang)}"),
+            Text(subject),
+            _status(result.status, lang),
+            money(result.amount),
+            Text(why),
+        )
     for policy, results in dormant.items():
         measures = f"{len(results)} 项措施" if lang == "zh" else f"{len(results)} measures"
-        table.add_row(Text(f"{policy}.*\n{measures}"), Text("—"), _status(Status.NOT_IN_FORCE, lang), "—",
-                      Text(results[0].reasons[0]))
+        table.add_row(
+            Text(f"{policy}.*\n{measures}"),
+            Text("—"),
+            _status(Status.NOT_IN_FORCE, lang),
+            "—",
+            Text(results[0].reasons[0]),
+        )
     console.print(table)
     total = assessment.total()
-    console.print(f"[bold]{labels['total']}: {money(total)} {labels['yuan']}[/bold]  "
-                  f"({format_wan(total.lo)} – {format_wan(total.hi)})", highlight=False)
+    console.print(
+        f"[bold]{labels['total']}: {money(total)} {labels['yuan']}[/bold]  "
+        f"({format_wan(total.lo)} – {format_wan(total.hi)})",
+        highlight=False,
+    )
     if brief:
         return
     shown: dict[str, MeasureResult] = {}
@@ -88,8 +127,13 @@ def assessment(console: Console, assessment: Assessment, lang: str, *, brief: bo
     for policy, result in shown.items():
         general = [i for i in result.interpretations if i.owner == policy]
         if general:
-            console.print(Panel(Group(*[_interpretation(i) for i in general]),
-                                title=f"{policy}: {labels['interp']}", title_align="left"))
+            console.print(
+                Panel(
+                    Group(*[_interpretation(i) for i in general]),
+                    title=f"{policy}: {labels['interp']}",
+                    title_align="left",
+                )
+            )
 
 
 def explanation(result: MeasureResult, lang: str) -> Panel:
@@ -100,7 +144,9 @@ def explanation(result: MeasureResult, lang: str) -> Panel:
     head.append_text(_status(result.status, lang))
     lines.append(head)
     if result.by_year:
-        lines.append(Text(f"{labels['years']}: " + ", ".join(f"{y}: {money(a)}" for y, a in sorted(result.by_year.items()))))
+        lines.append(
+            Text(f"{labels['years']}: " + ", ".join(f"{y}: {money(a)}" for y, a in sorted(result.by_year.items())))
+        )
     if result.tranches:
         parts = []
         for t in result.tranches:
@@ -138,21 +184,30 @@ def policy_list(console: Console, library: Library, lang: str) -> None:
     for policy in library.policies:
         until = policy.in_force.end.isoformat() if policy.in_force.end else "—"
         title = policy.title if lang == "zh" else policy.title_en
-        table = Table(title=f"{policy.id}  {title}  {policy.document_number or ''}  "
-                            f"[{policy.in_force.start.isoformat()} – {until}]", title_justify="left")
+        table = Table(
+            title=f"{policy.id}  {title}  {policy.document_number or ''}  "
+            f"[{policy.in_force.start.isoformat()} – {until}]",
+            title_justify="left",
+        )
         table.add_column("id")
         table.add_column("title")
         table.add_column("applies to")
         table.add_column("benefits")
         for measure in policy.measures:
-            table.add_row(measure.id, measure.title if lang == "zh" else measure.title_en, measure.applies_to,
-                          ", ".join(f"{name} ({c.kind})" for name, c in measure.benefits.items()))
+            table.add_row(
+                measure.id,
+                measure.title if lang == "zh" else measure.title_en,
+                measure.applies_to,
+                ", ".join(f"{name} ({c.kind})" for name, c in measure.benefits.items()),
+            )
         console.print(table)
 
 
 def _measure_panel(policy: Policy, measure: Measure, lang: str) -> Panel:
-    lines: list[Any] = [Text(f"{measure.title} / {measure.title_en}", style="bold"),
-                        Text(f"applies to: {measure.applies_to}   category: {measure.category}")]
+    lines: list[Any] = [
+        Text(f"{measure.title} / {measure.title_en}", style="bold"),
+        Text(f"applies to: {measure.applies_to}   category: {measure.category}"),
+    ]
     if measure.scope is not None:
         lines.append(Text(f"scope: {to_text(measure.scope)}"))
     lines.append(Text(f"quote: “{measure.quote}”", style="italic"))
@@ -177,15 +232,25 @@ def policy_or_measure(console: Console, library: Library, item: str, lang: str) 
         return
     policy = library.policy(item)
     until = policy.in_force.end.isoformat() if policy.in_force.end else "—"
-    console.print(Panel(Group(
-        Text(f"{policy.title} / {policy.title_en}", style="bold"),
-        Text(f"issuer: {policy.issuer}   number: {policy.document_number or '—'}   level: {policy.level}   "
-             f"jurisdiction: {policy.jurisdiction}   in force: {policy.in_force.start.isoformat()} – {until}"),
-        *[Text(f"condition: {c.text}") for c in policy.conditions],
-        *[Text(f"non-duplication {g.id}: {', '.join(g.measures)} (keep the higher, compare by {g.compare})")
-          for g in policy.non_duplication],
-        *[Text(f"interpretation {i.id}: {i.question} → {i.decision}") for i in policy.interpretations],
-    ), title=policy.id, title_align="left"))
+    console.print(
+        Panel(
+            Group(
+                Text(f"{policy.title} / {policy.title_en}", style="bold"),
+                Text(
+                    f"issuer: {policy.issuer}   number: {policy.document_number or '—'}   level: {policy.level}   "
+                    f"jurisdiction: {policy.jurisdiction}   in force: {policy.in_force.start.isoformat()} – {until}"
+                ),
+                *[Text(f"condition: {c.text}") for c in policy.conditions],
+                *[
+                    Text(f"non-duplication {g.id}: {', '.join(g.measures)} (keep the higher, compare by {g.compare})")
+                    for g in policy.non_duplication
+                ],
+                *[Text(f"interpretation {i.id}: {i.question} → {i.decision}") for i in policy.interpretations],
+            ),
+            title=policy.id,
+            title_align="left",
+        )
+    )
     for measure in policy.measures:
         console.print(_measure_panel(policy, measure, lang))
 
@@ -200,6 +265,11 @@ def schema_table(console: Console, document: dict[str, Any]) -> None:
             table.add_column(column, overflow="fold")
         required = set(model.get("required", []))
         for field, spec in model["properties"].items():
-            table.add_row(field, spec.get("zh", spec.get("title", "")), spec.get("unit", ""),
-                          "yes" if field in required else "", spec.get("description", ""))
+            table.add_row(
+                field,
+                spec.get("zh", spec.get("title", "")),
+                spec.get("unit", ""),
+                "yes" if field in required else "",
+                spec.get("description", ""),
+            )
         console.print(table)

@@ -22,9 +22,10 @@ from huiqi.facts.vocabulary import (
     Level,
     PlatformKind,
     ProjectKind,
+    Recognition,
+    Track,
 )
 from huiqi.facts.vocabulary import Field as TechField
-from huiqi.facts.vocabulary import Recognition, Track
 from huiqi.money import parse_amount
 
 
@@ -169,9 +170,9 @@ class ServicePlatform(StrictModel):
     ] = None
     construction_cost: Annotated[Money | None, _term("建设费用", unit="元")] = None
     approved_investment: Annotated[Money | None, _term("核定总投资额", unit="元")] = None
-    service_to_district_ai: Annotated[
-        ByYear, _term("为本区人工智能企业提供服务的实际服务额度", "by year", "元/年")
-    ] = Field(default_factory=dict)
+    service_to_district_ai: Annotated[ByYear, _term("为本区人工智能企业提供服务的实际服务额度", "by year", "元/年")] = (
+        Field(default_factory=dict)
+    )
 
 
 class PriorAward(StrictModel):
@@ -198,7 +199,8 @@ class Facts(StrictModel):
         for group in (self.projects, self.leases, self.institutions, self.platforms):
             for item in group:
                 if item.id in seen:
-                    raise ValueError(f"id {item.id!r} is used twice; projects, leases, institutions and "
-                                     "platforms need distinct ids")
+                    raise ValueError(
+                        f"id {item.id!r} is used twice; projects, leases, institutions and platforms need distinct ids"
+                    )
                 seen.add(item.id)
         return self

@@ -115,7 +115,7 @@ class _Converter:
         column = getattr(node, "col_offset", None)
         return ExprSyntaxError(f"{what} is not allowed in a rule expression: {self.source!r}", column)
 
-    def convert(self, node: ast.expr) -> Expr:  # noqa: PLR0911 - one branch per node kind
+    def convert(self, node: ast.expr) -> Expr:
         match node:
             case ast.BoolOp(op=ast.And(), values=values):
                 return BoolOp("and", tuple(self.convert(v) for v in values))
@@ -133,7 +133,7 @@ class _Converter:
             case ast.BinOp(left=left, op=op, right=right) if type(op) in _ARITH_OPS:
                 return Arith(_ARITH_OPS[type(op)], self.convert(left), self.convert(right))
             case ast.Call(func=ast.Name(id="min" | "max" as func), args=args, keywords=[]) if len(args) >= 2:
-                return Call(func, tuple(self.convert(a) for a in args))  # type: ignore[arg-type]
+                return Call(func, tuple(self.convert(a) for a in args))
             case ast.Constant():
                 return self.constant(node)
             case ast.List(elts=elts) | ast.Tuple(elts=elts) | ast.Set(elts=elts):

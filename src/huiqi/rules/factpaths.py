@@ -119,21 +119,24 @@ class Checker:
             self.errors.append(f"{to_text(expr)!r} is a {kind}, but a {expect} is needed here")
         return checked
 
-    def visit(self, expr: Expr) -> tuple[Expr, FactType | TypeKind | None]:  # noqa: PLR0911
+    def visit(self, expr: Expr) -> tuple[Expr, FactType | TypeKind | None]:
         match expr:
             case Const(value=value):
                 kind: TypeKind | None = (
-                    "bool" if isinstance(value, bool) else "number" if isinstance(value, Decimal) else
-                    "str" if isinstance(value, str) else None
+                    "bool"
+                    if isinstance(value, bool)
+                    else "number"
+                    if isinstance(value, Decimal)
+                    else "str"
+                    if isinstance(value, str)
+                    else None
                 )
                 return expr, kind
             case ListOf():
                 return expr, None
             case Ref(path=path):
                 if path[0] not in self.roots:
-                    self.errors.append(
-                        f"{expr.dotted!r}: this measure can read only {', '.join(sorted(self.roots))}"
-                    )
+                    self.errors.append(f"{expr.dotted!r}: this measure can read only {', '.join(sorted(self.roots))}")
                     return expr, None
                 try:
                     return expr, fact_type(path)

@@ -36,7 +36,6 @@ from huiqi.rules.expr import (
     ExprSyntaxError,
     ListOf,
     Not,
-    Ref,
     parse_expr,
     to_text,
 )
@@ -48,7 +47,7 @@ CapScope: TypeAlias = Literal["subject", "subject_year", "enterprise_year", "ent
 _LABELS: dict[str, str] = {
     member.zh: str(member.value)
     for enum in Labelled.__subclasses__()
-    for member in enum  # type: ignore[attr-defined]
+    for member in enum
 }
 _HAS_UNIT = re.compile(r"[亿万元]")
 
@@ -139,15 +138,34 @@ class RateRange(Node):
     max: Rate
 
 
-def _rate_value(raw: object) -> object:
+def _rate_value(raw: object) -> Decimal | RateRange:
+    """'10%' is a fixed rate; [10%, 30%] (or {min, max}) a range decided at review."""
+    if isinstance(raw, RateRange):
+        return raw
     if isinstance(raw, list | tuple):
         if len(raw) != 2:
             raise ValueError("a rate range is written [min, max], e.g. [10%, 30%]")
-        return {"min": raw[0], "max": raw[1]}
-    return raw
+        raw = {"min": raw[0], "max": raw[1]}
+    if isinstance(raw, dict):
+        low, high = _bounded_rate(raw.get("min")), _bounded_rate(raw.get("max"))
+        if set(raw) != {"min", "max"}:
+            raise ValueError("a rate range has exactly the keys min and max")
+        return RateRange(min=low, max=high)
+    return _bounded_rate(raw)
 
 
-RateValue = Annotated[Rate | RateRange, BeforeValidator(_rate_value)]
+def _bounded_rate(raw: object) -> Decimal:
+    rate = _read_rate(raw)
+    if not 0 <= rate <= 10:
+        raise ValueError(f"a rate must be between 0% and 1000%, not {raw!r}")
+    return rate
+
+
+RateValue = Annotated[
+    Decimal | RateRange,
+    PlainValidator(_rate_value),
+    WithJsonSchema({"description": "a rate such as '10%', or a range [min, max]"}),
+]
 
 
 class RateCase(Node):
