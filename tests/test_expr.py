@@ -36,7 +36,10 @@ def test_text_round_trips() -> None:
 
 
 ENTERPRISE = Enterprise(
-    name="t", credit_code="91350100M000100Y43", business_district="lingang", tax_district="lingang",
+    name="t",
+    credit_code="91350100M000100Y43",
+    business_district="lingang",
+    tax_district="lingang",
     severe_credit_record=False,
 )
 
@@ -60,7 +63,9 @@ def test_three_valued_logic() -> None:
 
 
 def test_by_year_facts_are_their_total_as_numbers() -> None:
-    value = evaluate(parse_expr("project.costs.new_investment > 150"), scope(costs={"new_investment": {2024: 100, 2025: 100}}))
+    value = evaluate(
+        parse_expr("project.costs.new_investment > 150"), scope(costs={"new_investment": {2024: 100, 2025: 100}})
+    )
     assert value is True
 
 

@@ -49,8 +49,13 @@ def test_good_facts_read_chinese_terms_and_units() -> None:
     [
         ("91350100M000100Y43", "91350100M000100Y44", 3, "enterprise.credit_code", "check digit"),
         ("2,000万", "-5万", 14, "projects[0].costs.investment", "negative"),
-        ("  severe_credit_record: false", "  severe_credit_record: false\n  colour: red", 7, "enterprise.colour",
-         "unknown key"),
+        (
+            "  severe_credit_record: false",
+            "  severe_credit_record: false\n  colour: red",
+            7,
+            "enterprise.colour",
+            "unknown key",
+        ),
         ("year: 2020", "year: 2020\n    start_date: 2024-02-30", 14, "projects[0].start_date", "unknown key"),
         ("  tax_district: minhang", "  tax_district: mars", 5, "enterprise.tax_district", "minhang"),
         ("2019: 2600万", "2019: 2600.5.5万", 7, "enterprise.revenue[2019]", "cannot read"),
@@ -68,7 +73,9 @@ def test_impossible_date() -> None:
 
 
 def test_lease_must_end_after_it_starts() -> None:
-    text = GOOD + "leases:\n  - {id: L1, area_m2: 100, annual_rent: 10万, start_date: 2024-02-01, end_date: 2023-01-01}\n"
+    text = (
+        GOOD + "leases:\n  - {id: L1, area_m2: 100, annual_rent: 10万, start_date: 2024-02-01, end_date: 2023-01-01}\n"
+    )
     assert any("end_date must be after start_date" in e for e in errors_of(text))
 
 

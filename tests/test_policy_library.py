@@ -46,9 +46,9 @@ def test_sources_are_the_seed_texts(library: Library) -> None:
 
 
 def test_open_questions_are_decided_in_writing(library: Library) -> None:
-    notes = {
-        (ref.measure.id, i.id) for ref in library.measures() for i in ref.measure.interpretations
-    } | {(p.id, i.id) for p in library.policies for i in p.interpretations}
+    notes = {(ref.measure.id, i.id) for ref in library.measures() for i in ref.measure.interpretations} | {
+        (p.id, i.id) for p in library.policies for i in p.interpretations
+    }
     for decided in [
         ("lingang-2024.demo", "bonus-outside-cap"),
         ("lingang-2024.demo", "bonus-stacking"),
@@ -92,7 +92,9 @@ def line_of(text: str, needle: str) -> int:
 
 def test_every_problem_is_reported_at_once_with_line_and_rule(minhang_text: str) -> None:
     broken = (
-        minhang_text.replace("        rate: [10%, 30%]\n        cap: 300万", "        rate: [10%, thirty]\n        cap: 300万", 1)
+        minhang_text.replace(
+            "        rate: [10%, 30%]\n        cap: 300万", "        rate: [10%, thirty]\n        cap: 300万", 1
+        )
         .replace("    category: rd_institution", "    category: rd_institution\n    colour: blue", 1)
         .replace("when: institution.domestic_funded", "when: institution.domestic_funds", 1)
     )
@@ -101,8 +103,9 @@ def test_every_problem_is_reported_at_once_with_line_and_rule(minhang_text: str)
     rate_line = line_of(broken, "rate: [10%, thirty]")
     assert any(f"policy.yaml:{rate_line}:" in e and "[minhang-2018.demo]" in e and "thirty" in e for e in found), found
     key_line = line_of(broken, "colour: blue")
-    assert any(f"policy.yaml:{key_line}:" in e and "[minhang-2018.rd-institution]" in e and "unknown key" in e
-               for e in found), found
+    assert any(
+        f"policy.yaml:{key_line}:" in e and "[minhang-2018.rd-institution]" in e and "unknown key" in e for e in found
+    ), found
 
 
 def test_semantic_problems_are_all_reported(minhang_text: str) -> None:

@@ -70,7 +70,14 @@ def _in_force(policy: Policy, measure: Measure) -> InForce:
     return measure.in_force or policy.in_force
 
 
+_INTERPRETATIONS: dict[int, tuple[Measure, tuple[InterpretationUse, ...]]] = {}
+
+
 def _interpretations(doc: PolicyDoc, measure: Measure) -> tuple[InterpretationUse, ...]:
+    """The interpretations shown with a measure's results; made once per measure node."""
+    hit = _INTERPRETATIONS.get(id(measure))
+    if hit is not None and hit[0] is measure:
+        return hit[1]
     uses = []
     for owner, items in ((doc.policy.id, doc.policy.interpretations), (measure.id, measure.interpretations)):
         for item in items:
@@ -84,6 +91,9 @@ def _interpretations(doc: PolicyDoc, measure: Measure) -> tuple[InterpretationUs
                     tuple(item.alternatives),
                 )
             )
+    if len(_INTERPRETATIONS) > 10_000:
+        _INTERPRETATIONS.clear()
+    _INTERPRETATIONS[id(measure)] = (measure, tuple(uses))
     return tuple(uses)
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from huiqi.diagnostics import Diagnostic, InputError
 from huiqi.engine.interpret import evaluate
@@ -50,7 +51,7 @@ PoliciesOption = Annotated[
 
 def fail(diagnostics: list[Diagnostic]) -> NoReturn:
     for diagnostic in diagnostics:
-        err.print(f"[red]error[/red] {diagnostic}", highlight=False, markup=True, soft_wrap=True)
+        err.print(f"[red]error[/red] {escape(str(diagnostic))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 

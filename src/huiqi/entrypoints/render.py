@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from rich.console import Console, Group
@@ -11,10 +12,25 @@ from rich.table import Table
 from rich.text import Text
 
 from huiqi.engine.result import STATUS_ZH, Assessment, InterpretationUse, MeasureResult, Status
-from huiqi.money import Interval, format_wan
+from huiqi.money import Interval, format_rate, format_wan
 from huiqi.rules.expr import to_text
 from huiqi.rules.library import Library
-from huiqi.rules.model import Measure, Policy
+from huiqi.rules.model import (
+    AmountChoice,
+    AmountRange,
+    Bonus,
+    Component,
+    Fixed,
+    Match,
+    Measure,
+    Milestones,
+    PerYear,
+    Policy,
+    RateChoice,
+    RateRange,
+    Ratio,
+    RentSchedule,
+)
 
 STATUS_STYLE = {
     Status.ELIGIBLE: "green",
@@ -130,7 +146,7 @@ def assessment(console: Console, assessment: Assessment, lang: str, *, brief: bo
             console.print(
                 Panel(
                     Group(*[_interpretation(i) for i in general]),
-                    title=f"{policy}: {labels['interp']}",
+                    title=Text(f"{policy}: {labels['interp']}"),
                     title_align="left",
                 )
             )
@@ -171,7 +187,7 @@ def explanation(result: MeasureResult, lang: str) -> Panel:
         lines.append(Text(f"{labels['interp']}:", style="bold"))
         lines += [_interpretation(i) for i in own]
     subject = f" — {result.subject.id} {result.subject.name}" if result.subject else ""
-    return Panel(Group(*lines), title=f"{result.measure} {_title(result, lang)}{subject}", title_align="left")
+    return Panel(Group(*lines), title=Text(f"{result.measure} {_title(result, lang)}{subject}"), title_align="left")
 
 
 def _interpretation(item: InterpretationUse) -> Text:
@@ -185,8 +201,9 @@ def policy_list(console: Console, library: Library, lang: str) -> None:
         until = policy.in_force.end.isoformat() if policy.in_force.end else "—"
         title = policy.title if lang == "zh" else policy.title_en
         table = Table(
-            title=f"{policy.id}  {title}  {policy.document_number or ''}  "
-            f"[{policy.in_force.start.isoformat()} – {until}]",
+            title=Text(
+                f"{policy.id}  {title}  {policy.document_number or ''}  [{policy.in_force.start.isoformat()} – {until}]"
+            ),
             title_justify="left",
         )
         table.add_column("id")
@@ -214,15 +231,64 @@ def _measure_panel(policy: Policy, measure: Measure, lang: str) -> Panel:
     for condition in (*policy.conditions, *measure.conditions):
         lines.append(Text(f"condition: {condition.text}"))
     for name, component in measure.benefits.items():
-        lines.append(Text(f"benefit {name}: {component.kind} — {component.title or ''}"))
+        lines.append(Text(f"benefit {name} ({component.kind}): {component.title or ''}"))
+        lines.append(Text(f"    {describe_component(component)}", style="dim"))
     for cap in measure.caps:
-        lines.append(Text(f"cap: {cap.title or ''} {cap.max.default:,.2f} per {cap.per} over {cap.over or 'all'}"))
+        over = ", ".join(cap.over) if cap.over else "all components"
+        lines.append(Text(f"cap: {cap.title or ''} {_amount(cap.max)} per {cap.per} over {over}"))
     for tranche in measure.payment:
         lines.append(Text(f"payment: {tranche.share * 100:.0f}% on {tranche.on}"))
     for item in measure.interpretations:
         alts = ", ".join(item.alternatives) or "none"
         lines.append(Text(f"interpretation {item.id}: {item.question} → {item.decision} (alternatives: {alts})"))
-    return Panel(Group(*lines), title=measure.id, title_align="left")
+    return Panel(Group(*lines), title=Text(measure.id), title_align="left")
+
+
+def _rate(spec: RateChoice) -> str:
+    def one(value: Decimal | RateRange) -> str:
+        if isinstance(value, RateRange):
+            return f"[{format_rate(value.min)}, {format_rate(value.max)}]"
+        return format_rate(value)
+
+    cases = "".join(f"; if {to_text(c.when)}: {one(c.rate)}" for c in spec.cases)
+    return one(spec.default) + cases
+
+
+def _amount(spec: AmountChoice) -> str:
+    cases = "".join(f"; if {to_text(c.when)}: {format_wan(c.amount)}" for c in spec.cases)
+    return format_wan(spec.default) + cases
+
+
+def describe_component(component: Component) -> str:
+    """One line of the rule itself, e.g. 'project.costs.new_investment × [10%, 30%], cap 1亿元'."""
+    when = f"when {to_text(component.when)}: " if component.when is not None else ""
+    if isinstance(component, Ratio | PerYear):
+        text = f"{to_text(component.base)} × {_rate(component.rate)}"
+        if isinstance(component, PerYear):
+            if component.cap_per_year is not None:
+                text += f", at most {format_wan(component.cap_per_year)} a year"
+            if component.max_years is not None:
+                text += f", for at most {component.max_years} years"
+        if component.cap is not None:
+            text += f", cap {_amount(component.cap)}"
+        return when + text
+    if isinstance(component, Match):
+        cap = f", cap {_amount(component.cap)}" if component.cap is not None else ""
+        return f"{when}{to_text(component.base)} × {format_rate(component.ratio)}{cap}"
+    if isinstance(component, Fixed):
+        return when + _amount(component.amount)
+    if isinstance(component, AmountRange):
+        return f"{when}[{format_wan(component.min)}, {format_wan(component.max)}]"
+    if isinstance(component, Bonus):
+        options = "; ".join(f"{to_text(o.when)}: {format_wan(o.amount)}" for o in component.options)
+        return f"{when}{options} ({component.stacking})"
+    if isinstance(component, Milestones):
+        tiers = "; ".join(f"> {format_wan(t.threshold)}: {format_wan(t.amount)}" for t in component.tiers)
+        return f"{when}first year {to_text(component.series)} passes: {tiers} ({component.stacking})"
+    if isinstance(component, RentSchedule):
+        rates = ", ".join(format_rate(r) for r in component.rates)
+        return f"{when}rent by lease year: {rates}; area cap {component.area_cap_m2} m²"
+    return when + component.text
 
 
 def policy_or_measure(console: Console, library: Library, item: str, lang: str) -> None:
@@ -247,7 +313,7 @@ def policy_or_measure(console: Console, library: Library, item: str, lang: str) 
                 ],
                 *[Text(f"interpretation {i.id}: {i.question} → {i.decision}") for i in policy.interpretations],
             ),
-            title=policy.id,
+            title=Text(policy.id),
             title_align="left",
         )
     )

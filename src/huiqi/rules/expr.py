@@ -198,8 +198,26 @@ def refs(expr: Expr) -> list[Ref]:
     return found
 
 
+_TEXTS: dict[int, tuple[Expr, str]] = {}
+
+
 def to_text(expr: Expr) -> str:
-    """Canonical text of an expression (for traces and reasons)."""
+    """Canonical text of an expression (for traces and reasons), remembered per node.
+
+    Rule trees are long-lived and every explanation prints their conditions, so the text
+    of a node is made once; the memo is keyed by identity and bounded.
+    """
+    hit = _TEXTS.get(id(expr))
+    if hit is not None and hit[0] is expr:
+        return hit[1]
+    text = _render(expr)
+    if len(_TEXTS) > 50_000:
+        _TEXTS.clear()
+    _TEXTS[id(expr)] = (expr, text)
+    return text
+
+
+def _render(expr: Expr) -> str:
     match expr:
         case Const(value=value):
             if isinstance(value, Decimal):

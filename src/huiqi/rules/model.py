@@ -44,11 +44,7 @@ SubjectKind: TypeAlias = Literal["enterprise", "project", "lease", "institution"
 Trigger: TypeAlias = Literal["approval", "acceptance", "annual", "award"]
 CapScope: TypeAlias = Literal["subject", "subject_year", "enterprise_year", "enterprise_total"]
 
-_LABELS: dict[str, str] = {
-    member.zh: str(member.value)
-    for enum in Labelled.__subclasses__()
-    for member in enum
-}
+_LABELS: dict[str, str] = {member.zh: str(member.value) for enum in Labelled.__subclasses__() for member in enum}
 _HAS_UNIT = re.compile(r"[亿万元]")
 
 
