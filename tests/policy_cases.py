@@ -11,6 +11,7 @@ File format (policies/<jurisdiction>/<policy>/tests/<measure>.yaml):
         facts: {projects: [...]}      # mappings merge into base; lists replace
         as_of: 2020-06-30             # optional
         interpret: {"minhang-2018.demo:fields-list": default}   # optional officer choices
+        total: [230万, 450万]         # optional: the enterprise's joint total, enterprise caps applied
         expect:
           - status: eligible          # every key optional except status
             measure: minhang-2018.demo
@@ -52,10 +53,11 @@ class Case:
     facts: dict[str, Any]
     interpret: dict[str, str]
     expect: list[dict[str, Any]]
+    total: Any = None
 
     @property
     def id(self) -> str:
-        return f"{self.file.stem}: {self.name}"
+        return f"{self.file.parent.parent.name}/{self.file.stem}: {self.name}"
 
 
 def merge(base: Any, over: Any) -> Any:
@@ -81,6 +83,7 @@ def load_cases() -> list[Case]:
                     facts=merge(doc.get("base", {}), raw.get("facts", {})),
                     interpret=raw.get("interpret", {}),
                     expect=raw["expect"],
+                    total=raw.get("total"),
                 )
             )
     return cases
@@ -98,6 +101,8 @@ def check(case: Case, library: Library) -> None:
         library = library.with_choices(case.interpret)
     facts = Facts.model_validate(case.facts)
     assessment = evaluate(facts, library, case.as_of)
+    if case.total is not None:
+        assert assessment.total == interval(case.total), f"{case.id}: total {assessment.total}"
     for expected in case.expect:
         measure = expected.get("measure", case.measure)
         candidates = [r for r in assessment.results if r.measure == measure]

@@ -63,7 +63,10 @@ def facts(draw: st.DrawFn) -> Facts:
     district = draw(st.sampled_from(["minhang", "lingang", "xuhui"]))
     count = draw(st.integers(min_value=0, max_value=5))
     measures = [
-        "lingang-2024.procurement", "lingang-2024.testing", "minhang-2018.rent", "lingang-2024.rd",
+        "lingang-2024.procurement",
+        "lingang-2024.testing",
+        "minhang-2018.rent",
+        "lingang-2024.rd",
         "minhang-2018.demo",
     ]
     data = {
@@ -81,24 +84,44 @@ def facts(draw: st.DrawFn) -> Facts:
         },
         "projects": [draw(projects(i)) for i in range(count)],
         "leases": [
-            {"id": f"L{i}", "area_m2": draw(st.integers(min_value=1, max_value=3000)), "annual_rent": draw(money),
-             "start_date": draw(st.dates(date(2017, 1, 1), date(2022, 12, 31)))}
+            {
+                "id": f"L{i}",
+                "area_m2": draw(st.integers(min_value=1, max_value=3000)),
+                "annual_rent": draw(money),
+                "start_date": draw(st.dates(date(2017, 1, 1), date(2022, 12, 31))),
+            }
             for i in range(draw(st.integers(min_value=0, max_value=2)))
         ],
         "institutions": [
-            {"id": "I1", "name": "lab", "level": draw(st.sampled_from(["national", "city", "district"])),
-             "domestic_funded": draw(mostly), "recognised_year": draw(YEARS)}
+            {
+                "id": "I1",
+                "name": "lab",
+                "level": draw(st.sampled_from(["national", "city", "district"])),
+                "domestic_funded": draw(mostly),
+                "recognised_year": draw(YEARS),
+            }
         ],
         "platforms": [
-            {"id": "S1", "name": "platform", "year": draw(YEARS),
-             "kind": draw(st.sampled_from(["tech_innovation_service", "professional_service", "public_tech_service"])),
-             "recognition_level": draw(st.none() | st.sampled_from(["national", "city", "district"])),
-             "construction_cost": draw(st.none() | money), "approved_investment": draw(st.none() | money),
-             "service_to_district_ai": draw(by_year)}
+            {
+                "id": "S1",
+                "name": "platform",
+                "year": draw(YEARS),
+                "kind": draw(
+                    st.sampled_from(["tech_innovation_service", "professional_service", "public_tech_service"])
+                ),
+                "recognition_level": draw(st.none() | st.sampled_from(["national", "city", "district"])),
+                "construction_cost": draw(st.none() | money),
+                "approved_investment": draw(st.none() | money),
+                "service_to_district_ai": draw(by_year),
+            }
         ],
         "prior_awards": [
-            {"measure": draw(st.sampled_from(measures)), "year": draw(YEARS), "amount": draw(money),
-             "subject": draw(st.none() | st.sampled_from(["P0", "P1"]))}
+            {
+                "measure": draw(st.sampled_from(measures)),
+                "year": draw(YEARS),
+                "amount": draw(money),
+                "subject": draw(st.none() | st.sampled_from(["P0", "P1"])),
+            }
             for _ in range(draw(st.integers(min_value=0, max_value=3)))
         ],
     }
@@ -113,10 +136,15 @@ AS_OF = st.sampled_from([date(2019, 6, 30), date(2020, 12, 31), date(2025, 6, 30
 def cases(draw: st.DrawFn) -> tuple[Facts, date]:
     f = draw(facts())
     if draw(mostly):
-        in_force = [date(2019, 6, 30), date(2021, 3, 1)] if f.enterprise.business_district == "minhang" else [
-            date(2025, 6, 30), date(2026, 3, 1)]
+        in_force = (
+            [date(2019, 6, 30), date(2021, 3, 1)]
+            if f.enterprise.business_district == "minhang"
+            else [date(2025, 6, 30), date(2026, 3, 1)]
+        )
         return f, draw(st.sampled_from(in_force))
     return f, draw(AS_OF)
+
+
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -155,8 +183,11 @@ def measure_bound(measure: Measure, years: int) -> Decimal | None:
 
 def prior(f: Facts, measure: str, *, year: int | None = None, subject: str | None = None) -> Decimal:
     return sum(
-        (a.amount for a in f.prior_awards
-         if a.measure == measure and (year is None or a.year == year) and (subject is None or a.subject == subject)),
+        (
+            a.amount
+            for a in f.prior_awards
+            if a.measure == measure and (year is None or a.year == year) and (subject is None or a.subject == subject)
+        ),
         ZERO,
     )
 
@@ -183,17 +214,30 @@ def check_invariants(f: Facts, assessment: Assessment, library: Library) -> None
         for cap in measure.caps:
             if cap.per == "subject" and cap.over is None:
                 assert amount.hi <= max(_most(cap.max) - prior(f, measure.id, subject=result.subject.id), ZERO)
+    joint_bound = ZERO
     for measure_id, results in per_measure.items():
         measure = library.measure(measure_id).measure
+        measure_hi = sum((r.amount.hi for r in results), ZERO)
         for cap in measure.caps:
             if cap.per == "enterprise_year":
                 years = {y for r in results for y in r.by_year}
+                room = {y: max(_most(cap.max) - prior(f, measure_id, year=y), ZERO) for y in years}
                 for year in years:
-                    used = sum((r.by_year[year].hi for r in results if year in r.by_year), ZERO)
-                    assert used <= max(_most(cap.max) - prior(f, measure_id, year=year), ZERO), (measure_id, year)
+                    # Each subject alone stays within the year's room, and so do the minimums together.
+                    assert all(r.by_year[year].hi <= room[year] for r in results if year in r.by_year)
+                    lows = sum((r.by_year[year].lo for r in results if year in r.by_year), ZERO)
+                    assert lows <= room[year], (measure_id, year)
+                measure_hi = min(measure_hi, sum(room.values(), ZERO))
             if cap.per == "enterprise_total":
-                used = sum((r.amount.hi for r in results), ZERO)
-                assert used <= max(_most(cap.max) - prior(f, measure_id), ZERO), measure_id
+                room_total = max(_most(cap.max) - prior(f, measure_id), ZERO)
+                assert all(r.amount.hi <= room_total for r in results)
+                assert sum((r.amount.lo for r in results), ZERO) <= room_total
+                measure_hi = min(measure_hi, room_total)
+        joint_bound += measure_hi
+    # The enterprise's total never exceeds what the caps allow, though single ranges may add up to more.
+    assert assessment.total.hi <= joint_bound
+    eligible_lows = (r.amount.lo for r in assessment.results if r.status is Status.ELIGIBLE and r.amount is not None)
+    assert assessment.total.lo >= sum(eligible_lows, ZERO)
 
 
 @SETTINGS
@@ -204,19 +248,26 @@ def test_figures_respect_every_invariant(library: Library, case: tuple[Facts, da
 
 
 @SETTINGS
-@given(cases(), st.integers(min_value=0, max_value=4), st.sampled_from(list(CostKind)),
-       st.integers(min_value=100, max_value=1000))
-def test_more_base_never_means_less(library: Library, case: tuple[Facts, date], index: int, kind: CostKind,
-                                    percent: int) -> None:
+@given(
+    cases(),
+    st.integers(min_value=0, max_value=4),
+    st.sampled_from(list(CostKind)),
+    st.integers(min_value=100, max_value=1000),
+)
+def test_more_base_never_means_less(
+    library: Library, case: tuple[Facts, date], index: int, kind: CostKind, percent: int
+) -> None:
     f, as_of = case
     if index >= len(f.projects):
         return
     project = f.projects[index]
     costs = dict(project.costs)
     costs[kind] = {y: v * percent / 100 for y, v in costs.get(kind, {project.year: Decimal(1_000_000)}).items()}
-    bigger = f.model_copy(update={"projects": [
-        *f.projects[:index], project.model_copy(update={"costs": costs}), *f.projects[index + 1:]
-    ]})
+    bigger = f.model_copy(
+        update={
+            "projects": [*f.projects[:index], project.model_copy(update={"costs": costs}), *f.projects[index + 1 :]]
+        }
+    )
     before = evaluate(f, library, as_of)
     after = evaluate(bigger, library, as_of)
     for old, new in zip(before.results, after.results, strict=True):

@@ -78,6 +78,6 @@ def assessment_dict(assessment: Assessment, lang: Lang = "zh") -> dict[str, Any]
         "schema_version": SCHEMA_VERSION,
         "as_of": assessment.as_of.isoformat(),
         "enterprise": {"name": assessment.enterprise, "credit_code": assessment.credit_code},
-        "total": amount_dict(assessment.total()),
+        "total": amount_dict(assessment.total),
         "results": [result_dict(r, lang) for r in assessment.results],
     }

@@ -44,23 +44,29 @@ class Matrix:
         return Interval(min(lo, hi), hi)
 
     def limit(self, keys: list[Key], limit_lo: Decimal, limit_hi: Decimal) -> Interval:
-        """Cap the sum of keys at limit (per bound); returns the amount taken off."""
-        taken = []
-        for bound, limit in ((0, max(limit_lo, ZERO)), (1, max(limit_hi, ZERO))):
-            excess = sum((self.cells[k][bound] for k in keys), ZERO) - limit
-            removed = max(excess, ZERO)
-            for key in reversed(keys):
-                if excess <= 0:
-                    break
-                cut = min(self.cells[key][bound], excess)
-                self.cells[key][bound] -= cut
-                excess -= cut
-            taken.append(removed)
-        # A cell's minimum never stays above its maximum: the range stays a safe bound.
-        for key in keys:
-            cell = self.cells[key]
-            cell[0] = min(cell[0], cell[1])
-        return Interval(min(taken), max(taken))
+        """Cap the sum of keys at [limit_lo, limit_hi] (limit_lo <= limit_hi); returns what was taken off.
+
+        The minimum is cut first, latest entry first. The maximum is then cut latest first too,
+        but no entry below its own minimum: since the minimum total is within limit_lo, there is
+        always room, so every entry stays a range and both totals are exact.
+        """
+        limit_lo, limit_hi = max(limit_lo, ZERO), max(limit_hi, ZERO)
+        cells = [self.cells[k] for k in keys]
+        lo_cut = self._cut(cells, 0, sum((c[0] for c in cells), ZERO) - limit_lo, floor=None)
+        hi_cut = self._cut(cells, 1, sum((c[1] for c in cells), ZERO) - max(limit_hi, limit_lo), floor=0)
+        return Interval(min(lo_cut, hi_cut), max(lo_cut, hi_cut))
+
+    @staticmethod
+    def _cut(cells: list[list[Decimal]], bound: int, excess: Decimal, floor: int | None) -> Decimal:
+        removed = max(excess, ZERO)
+        for cell in reversed(cells):
+            if excess <= 0:
+                break
+            room = cell[bound] - (cell[floor] if floor is not None else ZERO)
+            cut = min(room, excess)
+            cell[bound] -= cut
+            excess -= cut
+        return removed
 
     def by_year(self) -> dict[int, Interval]:
         return {year: self.sum(self.keys(year=year)) for year in self.years()}

@@ -152,8 +152,8 @@ def match(component: Match, ctx: Context) -> ComponentOutcome:
     out.steps.append(
         Step(
             "formula",
-            f"{component.title or ctx.name}: 按 {to_text(component.base)} 1:{component.ratio.normalize()} 配套",
-            f"{component.title_en or ctx.name}: matching {to_text(component.base)} at 1:{component.ratio.normalize()}",
+            f"{component.title or ctx.name}: 按 {to_text(component.base)} 的 {format_rate(component.ratio)} 配套",
+            f"{component.title_en or ctx.name}: matching {format_rate(component.ratio)} of {to_text(component.base)}",
             f"{format_yuan(base)} × {format_rate(component.ratio)} = {amount.describe()}",
             amount,
         )
@@ -249,16 +249,19 @@ def per_year(component: PerYear, ctx: Context) -> ComponentOutcome:
             )
         )
     years = sorted(y for y, v in series.items() if v > 0 and first <= y <= last)
-    if component.max_years is not None and len(years) > component.max_years:
-        out.steps.append(
-            Step(
-                "note",
-                f"资助周期不超过{component.max_years}年: 计 {years[: component.max_years]}",
-                f"at most {component.max_years} years: counting {years[: component.max_years]}",
-                f"不计 (not counted): {years[component.max_years :]}",
+    if component.max_years is not None and years:
+        # The support period is N consecutive calendar years from the first year with a base.
+        period_end = years[0] + component.max_years - 1
+        dropped = [y for y in years if y > period_end]
+        if dropped:
+            out.steps.append(
+                Step(
+                    "note",
+                    f"资助周期不超过{component.max_years}年 ({years[0]}–{period_end}), 不计: {dropped}",
+                    f"support period of {component.max_years} years ({years[0]}–{period_end}); not counted: {dropped}",
+                )
             )
-        )
-        years = years[: component.max_years]
+        years = [y for y in years if y <= period_end]
     total_cap = amount_of(component.cap, ctx.scope, out.steps) if component.cap is not None else None
     running = ZERO
     for year in years:
@@ -359,6 +362,11 @@ def rent_schedule(component: RentSchedule, ctx: Context) -> ComponentOutcome:
         out.missing.append("没有租赁信息 (no lease in the facts)")
         return out
     settled = ctx.facts.enterprise.settled_date
+
+    def later_of_settlement(day: date) -> date:
+        return max(day, settled) if settled is not None else day
+
+    shared_start = later_of_settlement(leases[0].start_date)
     area_left = component.area_cap_m2
     for lease in leases:
         area = lease.area_m2 if area_left is None else min(lease.area_m2, area_left)
@@ -374,14 +382,12 @@ def rent_schedule(component: RentSchedule, ctx: Context) -> ComponentOutcome:
                 )
             )
             continue
-        start = lease.start_date
-        if component.count_from == "later_of_lease_and_settlement" and settled is not None:
-            start = max(start, settled)
+        start = shared_start if component.count_from == "shared" else later_of_settlement(lease.start_date)
         out.steps.append(
             Step(
                 "formula",
-                f"租赁 {lease.id}: 计补面积 {area} m² / {lease.area_m2} m², 自 {start} 起计",
-                f"lease {lease.id}: {area} of {lease.area_m2} m² counted, years from {start}",
+                f"租赁 {lease.id}: 计补面积 {area} m² / {lease.area_m2} m², 补贴年度自 {start} 起算",
+                f"lease {lease.id}: {area} of {lease.area_m2} m² counted, support years from {start}",
                 f"年租金 {format_yuan(lease.annual_rent)}",
             )
         )
@@ -389,16 +395,18 @@ def rent_schedule(component: RentSchedule, ctx: Context) -> ComponentOutcome:
     return out
 
 
-def _rent_years(component: RentSchedule, lease: Lease, start: date, area: Decimal, out: ComponentOutcome) -> None:
+def _rent_years(component: RentSchedule, lease: Lease, anchor: date, area: Decimal, out: ComponentOutcome) -> None:
+    """Support year k runs from anchor + k years; the lease is covered where it overlaps it."""
     yearly_rent = lease.annual_rent * area / lease.area_m2
     for index, rate in enumerate(component.rates):
-        year_start, year_end = _add_years(start, index), _add_years(start, index + 1)
+        year_start, year_end = _add_years(anchor, index), _add_years(anchor, index + 1)
+        covered_start = max(year_start, lease.start_date)
         covered_end = min(year_end, lease.end_date) if lease.end_date else year_end
-        if covered_end <= year_start:
-            break
+        if covered_end <= covered_start:
+            continue
         days_in_year = (year_end - year_start).days
-        # Split the lease year across the calendar years it spans, by days.
-        cursor = year_start
+        # Split the support year across the calendar years it spans, by days.
+        cursor = covered_start
         while cursor < covered_end:
             piece_end = min(covered_end, date(cursor.year + 1, 1, 1))
             days = (piece_end - cursor).days
@@ -407,8 +415,8 @@ def _rent_years(component: RentSchedule, lease: Lease, start: date, area: Decima
             out.steps.append(
                 Step(
                     "formula",
-                    f"第{index + 1}租赁年 {cursor}–{piece_end}: 租金 × {format_rate(rate)}",
-                    f"lease year {index + 1} {cursor}–{piece_end}: rent × {format_rate(rate)}",
+                    f"第{index + 1}补贴年 {cursor}–{piece_end}: 租金 × {format_rate(rate)}",
+                    f"support year {index + 1} {cursor}–{piece_end}: rent × {format_rate(rate)}",
                     f"{format_yuan(yearly_rent)} × {format_rate(rate)} × {days}/{days_in_year}天"
                     f" = {format_yuan(amount)}",
                     value,

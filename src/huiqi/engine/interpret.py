@@ -147,7 +147,9 @@ def _apply_cap(
         )
         used = consumed.get(year, Interval(ZERO, ZERO)) if consumed is not None else Interval(ZERO, ZERO)
         before = work.matrix.sum(keys)
-        taken = work.matrix.limit(keys, limit - prior - used.lo, limit - prior - used.hi)
+        # Reviews decide each subject's rate on its own: this subject's minimum assumes earlier
+        # subjects took their maximum, its maximum assumes they took their minimum.
+        taken = work.matrix.limit(keys, limit - prior - used.hi, limit - prior - used.lo)
         after = work.matrix.sum(keys)
         where = f"{year}年" if year is not None else ""
         parts = [f"上限 {format_yuan(limit)}"]
@@ -199,10 +201,17 @@ def _evaluate_subject(
         )
         if not ok:
             work.reasons.append(f"未满足: {condition.text} ({why})")
+    year = subject_year if subject_year is not None else as_of.year
+    in_force = _in_force(policy, measure)
+    last_year = in_force.end.year if in_force.end is not None else year
+    if subject_year is not None and not in_force.start.year <= year <= last_year:
+        work.reasons.append(
+            f"申报/认定年度 {year} 不在政策有效期 ({in_force.start.year}–"
+            f"{in_force.end.year if in_force.end else ''}) 内 (the subject's year is outside the policy's term)"
+        )
     if work.reasons:
         work.status = Status.INELIGIBLE
         return work
-    year = subject_year if subject_year is not None else as_of.year
     work.matrix.order = list(measure.benefits)
     missing: list[str] = []
     for name, component in measure.benefits.items():
@@ -235,57 +244,95 @@ def _rank(work: _Work, compare: str) -> Decimal:
 
 
 def _resolve_groups(works: list[_Work], groups: list[NonDuplicationGroup]) -> None:
+    """就高不重复: within a group, per subject (or per enterprise), only the higher measure stays."""
+    labels = {"max": "上限", "min": "下限", "midpoint": "中值"}
     for group in groups:
-        buckets: dict[str, list[_Work]] = defaultdict(list)
+        order = {m: i for i, m in enumerate(group.measures)}
+        buckets: dict[str, dict[str, list[_Work]]] = defaultdict(lambda: defaultdict(list))
         for work in works:
-            if work.measure.id in group.measures and work.status is Status.ELIGIBLE:
+            if work.measure.id in order and work.status is Status.ELIGIBLE:
                 key = "" if group.per == "enterprise" else f"{work.subject.kind}:{work.subject.id}"
-                buckets[key].append(work)
-        for contenders in buckets.values():
-            if len(contenders) < 2:
+                buckets[key][work.measure.id].append(work)
+        for by_measure in buckets.values():
+            if len(by_measure) < 2:
                 continue
-            order = {m: i for i, m in enumerate(group.measures)}
-            winner = max(contenders, key=lambda w: (_rank(w, group.compare), -order[w.measure.id]))
-            for loser in contenders:
-                if loser is winner:
+            totals = {m: sum((w.matrix.total() for w in ws), Interval(ZERO, ZERO)) for m, ws in by_measure.items()}
+            winner = max(totals, key=lambda m: (_rank(totals[m], group.compare), -order[m]))
+            for measure_id, losers in by_measure.items():
+                if measure_id == winner:
                     continue
-                loser.status = Status.SUPERSEDED
-                loser.superseded_by = winner.measure.id
-                loser.reasons.append(
-                    f"就高不重复 ({group.title}): 同一对象只享受较高者 {winner.measure.id} "
-                    f"({winner.matrix.total().describe()} vs {loser.matrix.total().describe()}; "
-                    f"按{ {'max': '上限', 'min': '下限', 'midpoint': '中值'}[group.compare] }比较)"
-                )
-                loser.steps.append(
-                    Step(
-                        "stacking",
-                        f"就高不重复: 由 {winner.measure.id} 替代",
-                        f"non-duplication: superseded by {winner.measure.id}",
-                        group.interpretation or "",
-                        None,
+                for loser in losers:
+                    loser.status = Status.SUPERSEDED
+                    loser.superseded_by = winner
+                    loser.reasons.append(
+                        f"就高不重复 ({group.title}): 只享受较高者 {winner} "
+                        f"({totals[winner].describe()} vs {totals[measure_id].describe()}; "
+                        f"按{labels[group.compare]}比较)"
                     )
-                )
+                    loser.steps.append(
+                        Step(
+                            "stacking",
+                            f"就高不重复: 由 {winner} 替代",
+                            f"non-duplication: superseded by {winner}",
+                            group.interpretation or "",
+                            None,
+                        )
+                    )
 
 
-def _enterprise_caps(works: list[_Work], facts: Facts) -> None:
+def _rank(total: Interval, compare: str) -> Decimal:
+    return {"max": total.hi, "min": total.lo, "midpoint": (total.lo + total.hi) / 2}[compare]
+
+
+def _enterprise_caps(works: list[_Work], facts: Facts) -> Interval:
+    """Apply enterprise-wide caps across subjects in facts order; returns the joint total.
+
+    Each subject's range is what it can get given the others' ranges; the joint total is what
+    the enterprise can get altogether: per measure and year, the sum of the subjects' figures
+    before these caps, capped once (so it never exceeds a cap, as a sum of ranges might).
+    """
     by_measure: dict[str, list[_Work]] = defaultdict(list)
     for work in works:
         if work.status is Status.ELIGIBLE:
             by_measure[work.measure.id].append(work)
+    total = Interval(ZERO, ZERO)
     for measure_works in by_measure.values():
         measure = measure_works[0].measure
+        joint: dict[int, Interval] = defaultdict(lambda: Interval(ZERO, ZERO))
+        for work in measure_works:
+            for year, amount in work.matrix.by_year().items():
+                joint[year] += amount
         for cap in measure.caps:
             if cap.per not in ("enterprise_year", "enterprise_total"):
                 continue
             consumed: dict[int | None, Interval] = {}
+            limit = max(amount_of(cap.max, work.scope, []) for work in measure_works)
             for work in measure_works:
-                limit = amount_of(cap.max, work.scope, work.steps)
-                _apply_cap(work, cap, facts, limit, _cap_years(cap, work.matrix), consumed)
+                _apply_cap(
+                    work, cap, facts, amount_of(cap.max, work.scope, work.steps), _cap_years(cap, work.matrix), consumed
+                )
+            joint = _cap_joint(joint, cap, limit, facts, measure.id)
+        total += sum(joint.values(), Interval(ZERO, ZERO))
         for work in measure_works:
             if work.matrix.total().hi == 0:
                 work.status = Status.INELIGIBLE
                 if not work.reasons:
                     work.reasons.append("企业上限已用尽 (the enterprise-wide cap is used up)")
+    return total
+
+
+def _cap_joint(
+    joint: dict[int, Interval], cap: Cap, limit: Decimal, facts: Facts, measure_id: str
+) -> dict[int, Interval]:
+    if cap.per == "enterprise_year":
+        return {y: amount.cap(max(limit - _prior(facts, measure_id, year=y), ZERO)) for y, amount in joint.items()}
+    room_lo = room_hi = max(limit - _prior(facts, measure_id), ZERO)
+    capped: dict[int, Interval] = {}
+    for year, amount in sorted(joint.items()):  # a cumulative ceiling is reached in time order
+        lo, hi = min(amount.lo, room_lo), min(amount.hi, room_hi)
+        room_lo, room_hi = room_lo - lo, room_hi - hi
+        capped[year] = Interval(min(lo, hi), hi)
+    return capped
 
 
 def _tranches(measure: Measure, by_year: dict[int, Interval]) -> tuple[TrancheAmount, ...]:
@@ -298,9 +345,12 @@ def _tranches(measure: Measure, by_year: dict[int, Interval]) -> tuple[TrancheAm
         return (TrancheAmount("approval", "100%", total, year),)
     shares = [t.share for t in measure.payment]
     los, his = split_shares(total.lo, shares), split_shares(total.hi, shares)
+    first_year = min(by_year, default=None)
+    annual = [i for i, t in enumerate(measure.payment) if t.on == "annual"]
+    years = {i: first_year + n for n, i in enumerate(annual)} if first_year is not None else {}
     return tuple(
-        TrancheAmount(t.on, format_rate(t.share), Interval(min(lo, hi), hi), None, t.title)
-        for t, lo, hi in zip(measure.payment, los, his, strict=True)
+        TrancheAmount(t.on, format_rate(t.share), Interval(min(lo, hi), hi), years.get(i), t.title)
+        for i, (t, lo, hi) in enumerate(zip(measure.payment, los, his, strict=True))
     )
 
 
@@ -384,6 +434,6 @@ def evaluate(facts: Facts, library: Library, as_of: date) -> Assessment:
                 works.append(work)
                 results.append(work)
     _resolve_groups(works, [g for doc in library.docs for g in doc.policy.non_duplication])
-    _enterprise_caps(works, facts)
+    total = _enterprise_caps(works, facts)
     finished = tuple(r if isinstance(r, MeasureResult) else _finish(r, docs[r.measure.id]) for r in results)
-    return Assessment(as_of, facts.enterprise.name, facts.enterprise.credit_code, finished)
+    return Assessment(as_of, facts.enterprise.name, facts.enterprise.credit_code, finished, total)

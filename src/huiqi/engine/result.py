@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from huiqi.money import ZERO_INTERVAL, Interval
+from huiqi.money import Interval
 
 
 class Status(StrEnum):
@@ -90,14 +90,8 @@ class Assessment:
     enterprise: str
     credit_code: str
     results: tuple[MeasureResult, ...]
-
-    def total(self) -> Interval:
-        """The sum of everything eligible (a range where reviews decide)."""
-        total = ZERO_INTERVAL
-        for result in self.results:
-            if result.status is Status.ELIGIBLE and result.amount is not None:
-                total = total + result.amount
-        return total
+    total: Interval
+    """Everything eligible together, with enterprise-wide caps applied once to the sum."""
 
     def by_status(self, status: Status) -> list[MeasureResult]:
         return [r for r in self.results if r.status is status]

@@ -127,7 +127,7 @@ def assessment(console: Console, assessment: Assessment, lang: str, *, brief: bo
             Text(results[0].reasons[0]),
         )
     console.print(table)
-    total = assessment.total()
+    total = assessment.total
     console.print(
         f"[bold]{labels['total']}: {money(total)} {labels['yuan']}[/bold]  "
         f"({format_wan(total.lo)} – {format_wan(total.hi)})",

@@ -138,6 +138,8 @@ class _Converter:
                 return self.constant(node)
             case ast.List(elts=elts) | ast.Tuple(elts=elts) | ast.Set(elts=elts):
                 return ListOf(tuple(self.constant(e) for e in elts))
+            case ast.Name(id="true" | "false" as word):
+                return Const(word == "true")
             case ast.Name() | ast.Attribute():
                 return Ref(self.path(node))
         raise self.fail(node, type(node).__name__)

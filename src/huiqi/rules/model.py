@@ -151,6 +151,8 @@ def _rate_value(raw: object) -> Decimal | RateRange:
 
 
 def _bounded_rate(raw: object) -> Decimal:
+    if isinstance(raw, int | Decimal) and not isinstance(raw, bool) and raw > 1:
+        raise ValueError(f"a bare number {raw} as a rate would be {raw * 100}%; write '{raw}%' or a fraction")
     rate = _read_rate(raw)
     if not 0 <= rate <= 10:
         raise ValueError(f"a rate must be between 0% and 1000%, not {raw!r}")
@@ -190,7 +192,7 @@ class AmountChoice(Node):
 
 def _choice(raw: object) -> object:
     """A plain value is a choice with no cases."""
-    if isinstance(raw, dict) and "cases" in raw:
+    if isinstance(raw, dict) and ("cases" in raw or "default" in raw):
         return raw
     return {"default": raw}
 
@@ -283,12 +285,17 @@ class Milestones(ComponentBase):
 
 
 class RentSchedule(ComponentBase):
-    """Rent support by lease year: rates[k] of year k's rent, on at most area_cap_m2."""
+    """Rent support by support year: rates[k] of the rent in year k, on at most area_cap_m2.
+
+    count_from: shared — support years run from the later of the settlement date and the
+    first lease's start, the same years for every lease; per_lease — each lease counts its
+    own years from the later of its start and the settlement date.
+    """
 
     kind: Literal["rent_schedule"]
     rates: tuple[Rate, ...] = Field(min_length=1)
     area_cap_m2: Annotated[Decimal, Field(gt=0)] | None = None
-    count_from: Literal["lease_start", "later_of_lease_and_settlement"] = "later_of_lease_and_settlement"
+    count_from: Literal["shared", "per_lease"] = "shared"
 
 
 class Decision(ComponentBase):
