@@ -274,4 +274,5 @@ def test_more_base_never_means_less(
         if old.subject is None or old.subject.id != project.id or old.amount is None:
             continue
         assert new.amount is not None, old.measure
-        assert new.amount.lo >= old.amount.lo and new.amount.hi >= old.amount.hi, (old.measure, old.amount, new.amount)
+        assert new.amount.lo >= old.amount.lo, (old.measure, old.amount, new.amount)
+        assert new.amount.hi >= old.amount.hi, (old.measure, old.amount, new.amount)

@@ -238,11 +238,6 @@ def _evaluate_subject(
     return work
 
 
-def _rank(work: _Work, compare: str) -> Decimal:
-    total = work.matrix.total()
-    return {"max": total.hi, "min": total.lo, "midpoint": (total.lo + total.hi) / 2}[compare]
-
-
 def _resolve_groups(works: list[_Work], groups: list[NonDuplicationGroup]) -> None:
     """就高不重复: within a group, per subject (or per enterprise), only the higher measure stays."""
     labels = {"max": "上限", "min": "下限", "midpoint": "中值"}

@@ -165,7 +165,7 @@ class Checker:
             if isinstance(right, ListOf) and isinstance(left_type, FactType):
                 items = tuple(self.literal_for(item, left_type) for item in right.items)
                 return Compare(expr.op, left, ListOf(items))  # type: ignore[arg-type]
-            if left_type is None or right_type is None and not isinstance(right, ListOf):
+            if left_type is None or (right_type is None and not isinstance(right, ListOf)):
                 return expr  # an unknown fact was already reported
             self.errors.append(f"{to_text(expr)!r}: 'in' needs a list on the right or a set fact")
             return expr
