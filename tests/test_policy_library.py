@@ -132,3 +132,22 @@ def test_unknown_interpretation_choice_is_an_error(library: Library) -> None:
         library.with_choices({"lingang-2024.demo:bonus-stacking": "triple"})
     with pytest.raises(InputError, match="no interpretation"):
         library.with_choices({"lingang-2024.demo:nonsense": "sum"})
+
+
+def test_a_broken_alternative_is_reported_when_the_policy_loads(minhang_text: str) -> None:
+    broken = minhang_text.replace(
+        "set: {benefits.milestones.stacking: highest}", "set: {benefits.milestones.stacking: lowest}"
+    )
+    found = policy_errors(broken)
+    line = line_of(broken, "highest-only:")
+    assert any(
+        f"policy.yaml:{line}:" in e and "[minhang-2018.revenue-milestone]" in e and "highest-only" in e for e in found
+    ), found
+
+
+def test_condition_quotes_are_checked(minhang_text: str) -> None:
+    source = (MINHANG / "source.txt").read_text(encoding="utf-8")
+    broken = minhang_text.replace(
+        "quote: '其中同一项目不得重复享受同类政策'", "quote: '同一项目不得重复享受任何政策'", 1
+    )
+    assert any("non_duplication[0].quote" in e and "not verbatim" in e for e in policy_errors(broken, source))

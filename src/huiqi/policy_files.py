@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from huiqi.diagnostics import Diagnostic, InputError
+from huiqi.diagnostics import Diagnostic, InputError, parse_source
 from huiqi.facts.models import Facts
 from huiqi.facts.parse import parse_facts
 from huiqi.rules.library import Library, PolicyDoc, parse_policy
@@ -34,9 +34,13 @@ def read_text(path: Path) -> str:
 
 
 def load_policy(path: Path) -> PolicyDoc:
-    source = path.parent / "source.txt"
+    """A policy file and the source text its quotes come from (the `source` key, source.txt by default)."""
+    text = read_text(path)
+    named = parse_source(text, str(path)).data
+    source_name = named.get("source", "source.txt") if isinstance(named, dict) else "source.txt"
+    source = path.parent / str(source_name)
     source_text = read_text(source) if source.exists() else None
-    return parse_policy(read_text(path), str(path), source_text)
+    return parse_policy(text, str(path), source_text)
 
 
 def policy_files(root: Path) -> list[Path]:

@@ -84,6 +84,8 @@ def _check_exprs(items: Iterator[tuple[Path, Expr, Expect]], roots: frozenset[st
 
 def _cap_problems(caps: tuple[Cap, ...], benefits: set[str], path: Path) -> Iterator[Problem]:
     for index, cap in enumerate(caps):
+        if cap.per in ("enterprise_year", "enterprise_total") and cap.over is not None and set(cap.over) != benefits:
+            yield (*path, "caps", index, "over"), "an enterprise-wide cap applies to all components; leave out `over`"
         for name in cap.over or ():
             if name not in benefits:
                 yield (*path, "caps", index, "over"), f"cap names component {name!r}, which is not in benefits"
@@ -128,6 +130,21 @@ def check_policy(policy: Policy, source_text: str | None) -> list[Problem]:
             problems += _component_problems(component, (*path, "benefits", name))
         if source_text is not None and measure.quote not in source_text:
             problems.append(((*path, "quote"), "quote is not verbatim in the policy's source text"))
+    if source_text is not None:
+        quoted: list[tuple[Path, str | None]] = [
+            (("conditions", i, "quote"), c.quote) for i, c in enumerate(policy.conditions)
+        ]
+        quoted += [(("non_duplication", i, "quote"), g.quote) for i, g in enumerate(policy.non_duplication)]
+        quoted += [
+            (("measures", m, "conditions", i, "quote"), c.quote)
+            for m, measure in enumerate(policy.measures)
+            for i, c in enumerate(measure.conditions)
+        ]
+        problems += [
+            (path, "quote is not verbatim in the policy's source text")
+            for path, quote in quoted
+            if quote is not None and quote not in source_text
+        ]
     for index, group in enumerate(policy.non_duplication):
         for member in group.measures:
             if member.startswith(policy.id + ".") and member not in seen:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -67,11 +67,15 @@ def _dotted(path: Iterable[str | int]) -> str:
 
 
 def parse_policy(text: str, file: str, source_text: str | None = None) -> PolicyDoc:
-    doc = parse_source(text, file)
-    policy, diagnostics = validate_policy(doc, source_text)
+    source = parse_source(text, file)
+    policy, diagnostics = validate_policy(source, source_text)
     if policy is None:
         raise InputError(diagnostics)
-    return PolicyDoc(policy, doc.data, source_text, file)
+    doc = PolicyDoc(policy, source.data, source_text, file)
+    problems = check_alternatives(doc, source)
+    if problems:
+        raise InputError(problems)
+    return doc
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,22 +176,46 @@ def _apply_choices(doc: PolicyDoc, choices: Mapping[str, str]) -> PolicyDoc:
             continue
         target = raw if owner == doc.policy.id else next(m for m in raw["measures"] if m.get("id") == owner)
         for dotted, value in alternative.set.items():
-            _set_path(target, dotted, copy.deepcopy(value))
+            try:
+                _set_path(target, dotted, copy.deepcopy(value))
+            except (KeyError, IndexError, TypeError):
+                problems.append(Diagnostic(doc.file, None, f"{key}={choice}: no place {dotted!r} to set", "", owner))
     if problems:
         raise InputError(problems)
-    reparsed = parse_source_data(raw, doc.file)
-    policy, diagnostics = validate_policy(reparsed, doc.source_text)
+    policy, diagnostics = validate_policy(SourceDoc(doc.file, raw, {}), doc.source_text)
     if policy is None:
-        raise InputError(diagnostics)
+        raise InputError(
+            [
+                replace(d, message=f"with {', '.join(f'{k}={v}' for k, v in choices.items())}: {d.message}")
+                for d in diagnostics
+            ]
+        )
     return PolicyDoc(policy, raw, doc.source_text, doc.file, {**doc.choices, **choices})
 
 
-def parse_source_data(data: Any, file: str) -> SourceDoc:
-    return SourceDoc(file, data, {})
-
-
 def _set_path(target: Any, dotted: str, value: Any) -> None:
-    parts = [int(p) if p.isdigit() else p for p in dotted.split(".")]
+    parts: list[Any] = [int(p) if p.isdigit() else p for p in dotted.split(".")]
     for part in parts[:-1]:
         target = target[part]
-    target[parts[-1]] = value
+    last = parts[-1]
+    if not (isinstance(target, dict) or (isinstance(target, list) and isinstance(last, int))):
+        raise TypeError(dotted)
+    target[last] = value
+
+
+def check_alternatives(doc: PolicyDoc, source: SourceDoc) -> list[Diagnostic]:
+    """Every alternative reading must load too: an officer's choice should never fail at run time."""
+    owners: list[tuple[str, tuple[str | int, ...], tuple[Interpretation, ...]]] = [
+        (doc.policy.id, (), doc.policy.interpretations)
+    ]
+    owners += [(m.id, ("measures", i), m.interpretations) for i, m in enumerate(doc.policy.measures)]
+    problems = []
+    for owner, prefix, interpretations in owners:
+        for index, interpretation in enumerate(interpretations):
+            for name in interpretation.alternatives:
+                try:
+                    _apply_choices(doc, {f"{owner}:{interpretation.id}": name})
+                except InputError as error:
+                    line = source.line_of((*prefix, "interpretations", index, "alternatives", name))
+                    problems += [replace(d, line=line, rule=owner) for d in error.diagnostics]
+    return problems
