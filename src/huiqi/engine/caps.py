@@ -28,10 +28,13 @@ class Matrix:
         cell[1] += amount.hi
 
     def keys(self, components: Iterable[str] | None = None, year: int | None = None) -> list[Key]:
+        """Keys in time order, then component order."""
         wanted = set(components) if components is not None else None
-        rank = {name: index for index, name in enumerate(self.order)}
         keys = [k for k in self.cells if (wanted is None or k[0] in wanted) and (year is None or k[1] == year)]
-        return sorted(keys, key=lambda k: (k[1], rank.get(k[0], 0)))
+        if len(keys) > 1:
+            rank = {name: index for index, name in enumerate(self.order)}
+            keys.sort(key=lambda k: (k[1], rank.get(k[0], 0)))
+        return keys
 
     def years(self) -> list[int]:
         return sorted({year for _, year in self.cells})
@@ -69,7 +72,12 @@ class Matrix:
         return removed
 
     def by_year(self) -> dict[int, Interval]:
-        return {year: self.sum(self.keys(year=year)) for year in self.years()}
+        sums: dict[int, list[Decimal]] = {}
+        for (_, year), (lo, hi) in self.cells.items():
+            cell = sums.setdefault(year, [ZERO, ZERO])
+            cell[0] += lo
+            cell[1] += hi
+        return {year: Interval(min(lo, hi), hi) for year, (lo, hi) in sorted(sums.items())}
 
     def total(self) -> Interval:
         return self.sum(self.cells)

@@ -38,12 +38,25 @@ class NoRuleError(TypeError):
     """A rule-tree node that this walker has no rule for."""
 
 
+Note = Callable[[Callable[[], Step]], None]
+"""Records an explanation step; takes a maker so no text is built when nobody will read it."""
+
+
+def no_note(make: Callable[[], Step]) -> None:
+    return None
+
+
 @dataclass
 class ComponentOutcome:
+    explain: bool = True
     by_year: dict[int, Interval] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     decision: str | None = None
+
+    def note(self, make: Callable[[], Step]) -> None:
+        if self.explain:
+            self.steps.append(make())
 
     def add(self, year: int, amount: Interval) -> None:
         self.by_year[year] = self.by_year.get(year, Interval(ZERO, ZERO)) + amount
@@ -57,15 +70,16 @@ class Context:
     as_of: date
     in_force: InForce
     name: str  # the component's id
+    explain: bool = True
 
 
-def rate_of(choice: RateChoice, scope: Scope, steps: list[Step]) -> Interval:
+def rate_of(choice: RateChoice, scope: Scope, note: Note) -> Interval:
     value: Decimal | RateRange = choice.default
     for case in choice.cases:
         if evaluate(case.when, scope) is True:
             value = case.rate
-            steps.append(
-                Step(
+            note(
+                lambda: Step(
                     "case",
                     f"适用情形: {case.title or to_text(case.when)}",
                     f"case applies: {case.title or to_text(case.when)}",
@@ -78,11 +92,11 @@ def rate_of(choice: RateChoice, scope: Scope, steps: list[Step]) -> Interval:
     return Interval(value, value)
 
 
-def amount_of(choice: AmountChoice, scope: Scope, steps: list[Step]) -> Decimal:
+def amount_of(choice: AmountChoice, scope: Scope, note: Note) -> Decimal:
     for case in choice.cases:
         if evaluate(case.when, scope) is True:
-            steps.append(
-                Step(
+            note(
+                lambda: Step(
                     "case",
                     f"适用情形: {case.title or to_text(case.when)}",
                     f"case applies: {case.title or to_text(case.when)}",
@@ -102,8 +116,8 @@ def describe_rate(rate: Interval) -> str:
 def _cap_component(out: ComponentOutcome, year: int, amount: Interval, cap: Decimal, label: str) -> Interval:
     capped = amount.cap(cap)
     binding = capped != amount
-    out.steps.append(
-        Step(
+    out.note(
+        lambda: Step(
             "cap",
             f"{label}上限 {format_yuan(cap)}" + (" (封顶)" if binding else " (未触及)"),
             f"{label or 'component'} cap {format_yuan(cap)}" + (" (binding)" if binding else " (not reached)"),
@@ -122,14 +136,14 @@ def _base(expr: Expr, ctx: Context, out: ComponentOutcome) -> Decimal | None:
 
 
 def ratio(component: Ratio, ctx: Context) -> ComponentOutcome:
-    out = ComponentOutcome()
+    out = ComponentOutcome(ctx.explain)
     base = _base(component.base, ctx, out)
     if base is None:
         return out
-    rate = rate_of(component.rate, ctx.scope, out.steps)
+    rate = rate_of(component.rate, ctx.scope, out.note)
     amount = Interval(base, base).scale(rate)
-    out.steps.append(
-        Step(
+    out.note(
+        lambda: Step(
             "formula",
             f"{component.title or ctx.name}: {to_text(component.base)} × 比例",
             f"{component.title_en or ctx.name}: {to_text(component.base)} × rate",
@@ -138,19 +152,19 @@ def ratio(component: Ratio, ctx: Context) -> ComponentOutcome:
         )
     )
     if component.cap is not None:
-        amount = _cap_component(out, ctx.subject_year, amount, amount_of(component.cap, ctx.scope, out.steps), "单项")
+        amount = _cap_component(out, ctx.subject_year, amount, amount_of(component.cap, ctx.scope, out.note), "单项")
     out.add(ctx.subject_year, amount)
     return out
 
 
 def match(component: Match, ctx: Context) -> ComponentOutcome:
-    out = ComponentOutcome()
+    out = ComponentOutcome(ctx.explain)
     base = _base(component.base, ctx, out)
     if base is None:
         return out
     amount = Interval.exact(round_fen(base * component.ratio))
-    out.steps.append(
-        Step(
+    out.note(
+        lambda: Step(
             "formula",
             f"{component.title or ctx.name}: 按 {to_text(component.base)} 的 {format_rate(component.ratio)} 配套",
             f"{component.title_en or ctx.name}: matching {format_rate(component.ratio)} of {to_text(component.base)}",
@@ -159,16 +173,16 @@ def match(component: Match, ctx: Context) -> ComponentOutcome:
         )
     )
     if component.cap is not None:
-        amount = _cap_component(out, ctx.subject_year, amount, amount_of(component.cap, ctx.scope, out.steps), "配套")
+        amount = _cap_component(out, ctx.subject_year, amount, amount_of(component.cap, ctx.scope, out.note), "配套")
     out.add(ctx.subject_year, amount)
     return out
 
 
 def fixed(component: Fixed, ctx: Context) -> ComponentOutcome:
-    out = ComponentOutcome()
-    amount = Interval.exact(amount_of(component.amount, ctx.scope, out.steps))
-    out.steps.append(
-        Step(
+    out = ComponentOutcome(ctx.explain)
+    amount = Interval.exact(amount_of(component.amount, ctx.scope, out.note))
+    out.note(
+        lambda: Step(
             "formula",
             f"{component.title or ctx.name}: 定额",
             f"{component.title_en or ctx.name}: fixed amount",
@@ -181,10 +195,10 @@ def fixed(component: Fixed, ctx: Context) -> ComponentOutcome:
 
 
 def amount_range(component: AmountRange, ctx: Context) -> ComponentOutcome:
-    out = ComponentOutcome()
+    out = ComponentOutcome(ctx.explain)
     amount = Interval(component.min, component.max)
-    out.steps.append(
-        Step(
+    out.note(
+        lambda: Step(
             "formula",
             f"{component.title or ctx.name}: 评审在区间内确定",
             f"{component.title_en or ctx.name}: decided by review within the range",
@@ -197,11 +211,11 @@ def amount_range(component: AmountRange, ctx: Context) -> ComponentOutcome:
 
 
 def bonus(component: Bonus, ctx: Context) -> ComponentOutcome:
-    out = ComponentOutcome()
+    out = ComponentOutcome(ctx.explain)
     won = [o for o in component.options if evaluate(o.when, ctx.scope) is True]
     if not won:
-        out.steps.append(
-            Step(
+        out.note(
+            lambda: Step(
                 "note",
                 f"{component.title or ctx.name}: 不适用",
                 f"{component.title_en or ctx.name}: none applies",
@@ -215,8 +229,8 @@ def bonus(component: Bonus, ctx: Context) -> ComponentOutcome:
     amount = Interval.exact(total)
     names = " + ".join(f"{o.title or to_text(o.when)} {format_yuan(o.amount)}" for o in won)
     rule_zh = "取最高" if component.stacking == "highest" else "累加"
-    out.steps.append(
-        Step(
+    out.note(
+        lambda: Step(
             "formula",
             f"{component.title or ctx.name}: 一次性奖励 ({rule_zh})",
             f"{component.title_en or ctx.name}: one-time bonus ({component.stacking})",
@@ -229,7 +243,7 @@ def bonus(component: Bonus, ctx: Context) -> ComponentOutcome:
 
 
 def per_year(component: PerYear, ctx: Context) -> ComponentOutcome:
-    out = ComponentOutcome()
+    out = ComponentOutcome(ctx.explain)
     series = evaluate(component.base, ctx.scope)
     if not isinstance(series, Mapping):
         number = as_number(series)
@@ -237,12 +251,12 @@ def per_year(component: PerYear, ctx: Context) -> ComponentOutcome:
             out.missing.append(f"计算基数未提供 (base not provided): {to_text(component.base)}")
             return out
         series = {ctx.subject_year: number}
-    rate = rate_of(component.rate, ctx.scope, out.steps)
+    rate = rate_of(component.rate, ctx.scope, out.note)
     first, last = ctx.in_force.start.year, (ctx.in_force.end.year if ctx.in_force.end else 9999)
     outside = sorted(y for y, v in series.items() if v > 0 and not first <= y <= last)
     if outside:
-        out.steps.append(
-            Step(
+        out.note(
+            lambda: Step(
                 "note",
                 f"不在政策有效年度内, 不计: {outside}",
                 f"years outside the policy's term, not counted: {outside}",
@@ -254,21 +268,21 @@ def per_year(component: PerYear, ctx: Context) -> ComponentOutcome:
         period_end = years[0] + component.max_years - 1
         dropped = [y for y in years if y > period_end]
         if dropped:
-            out.steps.append(
-                Step(
+            out.note(
+                lambda: Step(
                     "note",
                     f"资助周期不超过{component.max_years}年 ({years[0]}–{period_end}), 不计: {dropped}",
                     f"support period of {component.max_years} years ({years[0]}–{period_end}); not counted: {dropped}",
                 )
             )
         years = [y for y in years if y <= period_end]
-    total_cap = amount_of(component.cap, ctx.scope, out.steps) if component.cap is not None else None
+    total_cap = amount_of(component.cap, ctx.scope, out.note) if component.cap is not None else None
     running = ZERO
     for year in years:
         base = series[year]
         amount = Interval(base, base).scale(rate)
-        out.steps.append(
-            Step(
+        out.note(
+            lambda: Step(
                 "formula",
                 f"{component.title or ctx.name} {year}年: {to_text(component.base)} × 比例",
                 f"{component.title_en or ctx.name} {year}: {to_text(component.base)} × rate",
@@ -288,7 +302,7 @@ def per_year(component: PerYear, ctx: Context) -> ComponentOutcome:
 
 
 def milestones(component: Milestones, ctx: Context) -> ComponentOutcome:
-    out = ComponentOutcome()
+    out = ComponentOutcome(ctx.explain)
     series = evaluate(component.series, ctx.scope)
     if not isinstance(series, Mapping):
         out.missing.append(f"逐年数据未提供 (series not provided): {to_text(component.series)}")
@@ -300,11 +314,11 @@ def milestones(component: Milestones, ctx: Context) -> ComponentOutcome:
         label = tier.title or f"突破{format_yuan(tier.threshold)}"
         first = next((y for y in sorted(series) if _passes(series[y], tier.threshold, component.passing)), None)
         if first is None:
-            out.steps.append(Step("note", f"{label}: 未突破", f"{label}: not passed", show(series)))
+            out.note(lambda: Step("note", f"{label}: 未突破", f"{label}: not passed", show(series)))
             continue
         if not first_window_year <= first <= last_window_year:
-            out.steps.append(
-                Step(
+            out.note(
+                lambda: Step(
                     "note",
                     f"{label}: 首次突破在{first}年, 不在政策期内 ({first_window_year}–{last_window_year})",
                     f"{label}: first passed in {first}, outside the policy's years",
@@ -315,13 +329,13 @@ def milestones(component: Milestones, ctx: Context) -> ComponentOutcome:
         if tier.when is not None:
             ok, why = holds(tier.when, ctx.scope)
             if not ok:
-                out.steps.append(Step("note", f"{label}: 附加条件不满足", f"{label}: extra condition not met", why))
+                out.note(lambda: Step("note", f"{label}: 附加条件不满足", f"{label}: extra condition not met", why))
                 continue
         passed.setdefault(first, []).append((tier.amount, label))
     for year, tiers in sorted(passed.items()):
         if component.stacking == "highest" and len(tiers) > 1:
-            out.steps.append(
-                Step(
+            out.note(
+                lambda: Step(
                     "stacking",
                     f"{year}年同时突破多档, 只取最高档",
                     f"{year}: several tiers in one year, highest only",
@@ -331,8 +345,8 @@ def milestones(component: Milestones, ctx: Context) -> ComponentOutcome:
             tiers = [max(tiers)]
         for amount, label in tiers:
             value = Interval.exact(amount)
-            out.steps.append(
-                Step(
+            out.note(
+                lambda: Step(
                     "formula",
                     f"{label}: {year}年首次突破, 一次性奖励",
                     f"{label}: first passed in {year}, one-time reward",
@@ -356,7 +370,7 @@ def _add_years(day: date, years: int) -> date:
 
 
 def rent_schedule(component: RentSchedule, ctx: Context) -> ComponentOutcome:
-    out = ComponentOutcome()
+    out = ComponentOutcome(ctx.explain)
     leases = sorted(ctx.facts.leases, key=lambda lease: lease.start_date)
     if not leases:
         out.missing.append("没有租赁信息 (no lease in the facts)")
@@ -373,8 +387,8 @@ def rent_schedule(component: RentSchedule, ctx: Context) -> ComponentOutcome:
         if area_left is not None:
             area_left -= area
         if area <= 0:
-            out.steps.append(
-                Step(
+            out.note(
+                lambda: Step(
                     "cap",
                     f"租赁 {lease.id}: 补贴面积已满 {component.area_cap_m2} m²",
                     f"lease {lease.id}: area cap already used",
@@ -383,8 +397,8 @@ def rent_schedule(component: RentSchedule, ctx: Context) -> ComponentOutcome:
             )
             continue
         start = shared_start if component.count_from == "shared" else later_of_settlement(lease.start_date)
-        out.steps.append(
-            Step(
+        out.note(
+            lambda: Step(
                 "formula",
                 f"租赁 {lease.id}: 计补面积 {area} m² / {lease.area_m2} m², 补贴年度自 {start} 起算",
                 f"lease {lease.id}: {area} of {lease.area_m2} m² counted, support years from {start}",
@@ -412,8 +426,8 @@ def _rent_years(component: RentSchedule, lease: Lease, anchor: date, area: Decim
             days = (piece_end - cursor).days
             amount = round_fen(yearly_rent * rate * days / days_in_year)
             value = Interval.exact(amount)
-            out.steps.append(
-                Step(
+            out.note(
+                lambda: Step(
                     "formula",
                     f"第{index + 1}补贴年 {cursor}–{piece_end}: 租金 × {format_rate(rate)}",
                     f"support year {index + 1} {cursor}–{piece_end}: rent × {format_rate(rate)}",
@@ -427,9 +441,9 @@ def _rent_years(component: RentSchedule, lease: Lease, anchor: date, area: Decim
 
 
 def decision(component: Decision, ctx: Context) -> ComponentOutcome:
-    out = ComponentOutcome(decision=component.text)
-    out.steps.append(
-        Step(
+    out = ComponentOutcome(ctx.explain, decision=component.text)
+    out.note(
+        lambda: Step(
             "note",
             f"{component.title or ctx.name}: 无计算公式, 个案决定",
             f"{component.title_en or ctx.name}: no formula; decided case by case",
@@ -459,9 +473,9 @@ def evaluate_component(component: Component, ctx: Context) -> ComponentOutcome:
     if component.when is not None:
         ok, why = holds(component.when, ctx.scope)
         if not ok:
-            out = ComponentOutcome()
-            out.steps.append(
-                Step(
+            out = ComponentOutcome(ctx.explain)
+            out.note(
+                lambda: Step(
                     "note",
                     f"{component.title or ctx.name}: 不适用",
                     f"{component.title_en or ctx.name}: does not apply",

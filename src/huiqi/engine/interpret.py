@@ -13,6 +13,7 @@ Order of work (each step documented in docs/rule-language.md, "How a measure is 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -20,7 +21,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from huiqi.engine.caps import Matrix
-from huiqi.engine.components import Context, amount_of, evaluate_component
+from huiqi.engine.components import Context, amount_of, evaluate_component, no_note
 from huiqi.engine.result import (
     Assessment,
     InterpretationUse,
@@ -31,6 +32,7 @@ from huiqi.engine.result import (
     TrancheAmount,
 )
 from huiqi.engine.values import Scope, holds
+from huiqi.engine.values import evaluate as evaluate_expr
 from huiqi.facts.models import Facts
 from huiqi.money import ZERO, Interval, format_rate, format_yuan, split_shares
 from huiqi.rules.expr import to_text
@@ -47,23 +49,38 @@ class _Work:
     subject: Subject
     scope: Scope
     status: Status
+    explain: bool = True
     matrix: Matrix = field(default_factory=Matrix)
     steps: list[Step] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     superseded_by: str | None = None
 
+    def note(self, make: Callable[[], Step]) -> None:
+        if self.explain:
+            self.steps.append(make())
 
-def _subjects(measure: Measure, facts: Facts) -> list[tuple[Subject, BaseModel, int | None]]:
+
+_Candidate = tuple[Subject, Scope, int | None]
+
+
+def _subjects(kind: str, facts: Facts) -> list[_Candidate]:
+    """Every object a measure of this kind could apply to, with the scope its rules read."""
     enterprise = facts.enterprise
-    if measure.applies_to == "enterprise":
-        return [(Subject("enterprise", enterprise.credit_code, enterprise.name), enterprise, None)]
-    if measure.applies_to == "project":
-        return [(Subject("project", p.id, p.name), p, p.year) for p in facts.projects]
-    if measure.applies_to == "lease":
-        return [(Subject("lease", x.id, x.id), x, x.start_date.year) for x in facts.leases]
-    if measure.applies_to == "institution":
-        return [(Subject("institution", i.id, i.name), i, i.recognised_year) for i in facts.institutions]
-    return [(Subject("platform", p.id, p.name), p, p.year) for p in facts.platforms]
+
+    def scoped(obj: BaseModel) -> Scope:
+        return Scope({"enterprise": enterprise, kind: obj})
+
+    if kind == "enterprise":
+        return [
+            (Subject("enterprise", enterprise.credit_code, enterprise.name), Scope({"enterprise": enterprise}), None)
+        ]
+    if kind == "project":
+        return [(Subject("project", p.id, p.name), scoped(p), p.year) for p in facts.projects]
+    if kind == "lease":
+        return [(Subject("lease", x.id, x.id), scoped(x), x.start_date.year) for x in facts.leases]
+    if kind == "institution":
+        return [(Subject("institution", i.id, i.name), scoped(i), i.recognised_year) for i in facts.institutions]
+    return [(Subject("platform", p.id, p.name), scoped(p), p.year) for p in facts.platforms]
 
 
 def _in_force(policy: Policy, measure: Measure) -> InForce:
@@ -158,8 +175,8 @@ def _apply_cap(
         if used.hi:
             parts.append(f"本次其他对象已占用 {used.describe()}")
         binding = taken.hi > 0 or taken.lo > 0
-        work.steps.append(
-            Step(
+        work.note(
+            lambda: Step(
                 "cap",
                 f"{where}{label}" + (" (封顶)" if binding else " (未触及)"),
                 f"{where} cap {cap.per}" + (" (binding)" if binding else " (not reached)"),
@@ -178,21 +195,15 @@ def _cap_years(cap: Cap, matrix: Matrix) -> list[int | None]:
 
 
 def _evaluate_subject(
-    doc: PolicyDoc,
-    measure: Measure,
-    facts: Facts,
-    as_of: date,
-    subject: Subject,
-    obj: BaseModel,
-    subject_year: int | None,
+    doc: PolicyDoc, measure: Measure, facts: Facts, as_of: date, candidate: _Candidate, explain: bool
 ) -> _Work:
     policy = doc.policy
-    scope = Scope({"enterprise": facts.enterprise, measure.applies_to: obj})
-    work = _Work(policy, measure, subject, scope, Status.ELIGIBLE)
+    subject, scope, subject_year = candidate
+    work = _Work(policy, measure, subject, scope, Status.ELIGIBLE, explain)
     for condition in (*policy.conditions, *measure.conditions):
         ok, why = holds(condition.when, scope)
-        work.steps.append(
-            Step(
+        work.note(
+            lambda: Step(
                 "condition",
                 f"条件: {condition.text}" + (" ✓" if ok else " ✗"),
                 f"condition: {to_text(condition.when)}" + (" holds" if ok else " fails"),
@@ -215,7 +226,7 @@ def _evaluate_subject(
     work.matrix.order = list(measure.benefits)
     missing: list[str] = []
     for name, component in measure.benefits.items():
-        ctx = Context(facts, scope, year, as_of, _in_force(policy, measure), name)
+        ctx = Context(facts, scope, year, as_of, _in_force(policy, measure), name, explain)
         outcome = evaluate_component(component, ctx)
         work.steps += outcome.steps
         missing += outcome.missing
@@ -228,7 +239,7 @@ def _evaluate_subject(
         return work
     for cap in measure.caps:
         if cap.per in ("subject", "subject_year"):
-            limit = amount_of(cap.max, scope, work.steps)
+            limit = amount_of(cap.max, scope, work.note)
             _apply_cap(work, cap, facts, limit, _cap_years(cap, work.matrix), None)
     if work.matrix.total().hi == 0:
         work.status = Status.INELIGIBLE
@@ -264,8 +275,8 @@ def _resolve_groups(works: list[_Work], groups: list[NonDuplicationGroup]) -> No
                         f"({totals[winner].describe()} vs {totals[measure_id].describe()}; "
                         f"按{labels[group.compare]}比较)"
                     )
-                    loser.steps.append(
-                        Step(
+                    loser.note(
+                        lambda: Step(
                             "stacking",
                             f"就高不重复: 由 {winner} 替代",
                             f"non-duplication: superseded by {winner}",
@@ -293,6 +304,9 @@ def _enterprise_caps(works: list[_Work], facts: Facts) -> Interval:
     total = Interval(ZERO, ZERO)
     for measure_works in by_measure.values():
         measure = measure_works[0].measure
+        if not any(cap.per in ("enterprise_year", "enterprise_total") for cap in measure.caps):
+            total += sum((work.matrix.total() for work in measure_works), Interval(ZERO, ZERO))
+            continue
         joint: dict[int, Interval] = defaultdict(lambda: Interval(ZERO, ZERO))
         for work in measure_works:
             for year, amount in work.matrix.by_year().items():
@@ -301,10 +315,10 @@ def _enterprise_caps(works: list[_Work], facts: Facts) -> Interval:
             if cap.per not in ("enterprise_year", "enterprise_total"):
                 continue
             consumed: dict[int | None, Interval] = {}
-            limit = max(amount_of(cap.max, work.scope, []) for work in measure_works)
+            limit = max(amount_of(cap.max, work.scope, no_note) for work in measure_works)
             for work in measure_works:
                 _apply_cap(
-                    work, cap, facts, amount_of(cap.max, work.scope, work.steps), _cap_years(cap, work.matrix), consumed
+                    work, cap, facts, amount_of(cap.max, work.scope, work.note), _cap_years(cap, work.matrix), consumed
                 )
             joint = _cap_joint(joint, cap, limit, facts, measure.id)
         total += sum(joint.values(), Interval(ZERO, ZERO))
@@ -391,11 +405,16 @@ def _outside(doc: PolicyDoc, measure: Measure, status: Status, reason: str) -> M
     )
 
 
-def evaluate(facts: Facts, library: Library, as_of: date) -> Assessment:
-    """Every measure of every policy in the library, for one enterprise, on one date."""
+def evaluate(facts: Facts, library: Library, as_of: date, *, explain: bool = True) -> Assessment:
+    """Every measure of every policy in the library, for one enterprise, on one date.
+
+    With explain=False the figures, statuses and reasons are the same but no trace is
+    written (for callers that only need the numbers, such as matching many firms).
+    """
     results: list[MeasureResult | _Work] = []
     works: list[_Work] = []
     docs: dict[str, PolicyDoc] = {}
+    candidates: dict[str, list[_Candidate]] = {}
     for doc in library.docs:
         for measure in doc.policy.measures:
             docs[measure.id] = doc
@@ -411,11 +430,13 @@ def evaluate(facts: Facts, library: Library, as_of: date) -> Assessment:
                     )
                 )
                 continue
-            in_scope = []
-            for subject, obj, year in _subjects(measure, facts):
-                scope = Scope({"enterprise": facts.enterprise, measure.applies_to: obj})
-                if measure.scope is None or holds(measure.scope, scope)[0]:
-                    in_scope.append((subject, obj, year))
+            if measure.applies_to not in candidates:
+                candidates[measure.applies_to] = _subjects(measure.applies_to, facts)
+            in_scope = [
+                c
+                for c in candidates[measure.applies_to]
+                if measure.scope is None or evaluate_expr(measure.scope, c[1]) is True
+            ]
             if not in_scope:
                 wanted = to_text(measure.scope) if measure.scope is not None else measure.applies_to
                 results.append(
@@ -424,8 +445,8 @@ def evaluate(facts: Facts, library: Library, as_of: date) -> Assessment:
                     )
                 )
                 continue
-            for subject, obj, year in in_scope:
-                work = _evaluate_subject(doc, measure, facts, as_of, subject, obj, year)
+            for candidate in in_scope:
+                work = _evaluate_subject(doc, measure, facts, as_of, candidate, explain)
                 works.append(work)
                 results.append(work)
     _resolve_groups(works, [g for doc in library.docs for g in doc.policy.non_duplication])

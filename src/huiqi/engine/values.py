@@ -80,38 +80,113 @@ _ARITH: dict[str, Callable[[Decimal, Decimal], Decimal]] = {
 }
 
 
-def evaluate(expr: Expr, scope: Scope) -> Value:
+Evaluator = Callable[[Scope], Value]
+
+
+def _reader(root: str, name: str) -> Evaluator:
+    """A fact read specialised at compile time (the common case: enterprise.x, project.y)."""
+
+    def read(scope: Scope) -> Value:
+        value: Any = getattr(scope.objects[root], name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return Decimal(value)
+        if isinstance(value, dict) and not value:
+            return None
+        return value  # type: ignore[no-any-return]
+
+    return read
+
+
+def _kleene_and(parts: tuple[Evaluator, ...]) -> Evaluator:
+    def run(scope: Scope) -> Value:
+        unknown = False
+        for part in parts:
+            result = part(scope)
+            if result is False:
+                return False
+            unknown = unknown or result is None
+        return None if unknown else True
+
+    return run
+
+
+def _kleene_or(parts: tuple[Evaluator, ...]) -> Evaluator:
+    def run(scope: Scope) -> Value:
+        unknown = False
+        for part in parts:
+            result = part(scope)
+            if result is True:
+                return True
+            unknown = unknown or result is None
+        return None if unknown else False
+
+    return run
+
+
+def _build(expr: Expr) -> Evaluator:
+    """Turn a node into a Python closure once; the closures are what runs per evaluation."""
     match expr:
         case Const(value=value):
-            return value
+            return lambda scope: value
         case ListOf(items=items):
-            return frozenset(str(i.value) for i in items)
+            members = frozenset(str(i.value) for i in items)
+            return lambda scope: members
+        case Ref(path=(root, name)):
+            return _reader(root, name)
         case Ref():
-            return scope.read(expr)
+            return lambda scope: scope.read(expr)
         case Not(operand=operand):
-            inner = evaluate(operand, scope)
-            return None if inner is None else not inner
+            inner = compiled(operand)
+
+            def negate(scope: Scope) -> Value:
+                result = inner(scope)
+                return None if result is None else not result
+
+            return negate
         case BoolOp(op="and", operands=operands):
-            results = [evaluate(o, scope) for o in operands]
-            if any(r is False for r in results):
-                return False
-            return None if any(r is None for r in results) else True
+            return _kleene_and(tuple(compiled(o) for o in operands))
         case BoolOp(op="or", operands=operands):
-            results = [evaluate(o, scope) for o in operands]
-            if any(r is True for r in results):
-                return True
-            return None if any(r is None for r in results) else False
+            return _kleene_or(tuple(compiled(o) for o in operands))
         case Compare(op=op, left=left, right=right):
-            return _compare(op, evaluate(left, scope), evaluate(right, scope))
+            lhs, rhs = compiled(left), compiled(right)
+            return lambda scope: _compare(op, lhs(scope), rhs(scope))
         case Arith(op=op, left=left, right=right):
-            a, b = as_number(evaluate(left, scope)), as_number(evaluate(right, scope))
-            return None if a is None or b is None else _ARITH[op](a, b)
+            lhs, rhs, apply = compiled(left), compiled(right), _ARITH[op]
+
+            def arith(scope: Scope) -> Value:
+                a, b = as_number(lhs(scope)), as_number(rhs(scope))
+                return None if a is None or b is None else apply(a, b)
+
+            return arith
         case Call(func=func, args=args):
-            numbers = [as_number(evaluate(a, scope)) for a in args]
-            if any(n is None for n in numbers):
-                return None
-            return (min if func == "min" else max)(n for n in numbers if n is not None)
+            parts, pick = tuple(compiled(a) for a in args), (min if func == "min" else max)
+
+            def call(scope: Scope) -> Value:
+                numbers = [as_number(part(scope)) for part in parts]
+                known = [n for n in numbers if n is not None]
+                return None if len(known) < len(numbers) else pick(known)
+
+            return call
     raise TypeError(f"no evaluation rule for {type(expr).__name__}")  # pragma: no cover
+
+
+_COMPILED: dict[int, tuple[Expr, Evaluator]] = {}
+
+
+def compiled(expr: Expr) -> Evaluator:
+    """The closure for a node, made once per node (rule trees are long-lived)."""
+    hit = _COMPILED.get(id(expr))
+    if hit is not None and hit[0] is expr:
+        return hit[1]
+    run = _build(expr)
+    if len(_COMPILED) > 50_000:
+        _COMPILED.clear()
+    _COMPILED[id(expr)] = (expr, run)
+    return run
+
+
+def evaluate(expr: Expr, scope: Scope) -> Value:
+    return compiled(expr)(scope)
 
 
 def show(value: Value) -> str:

@@ -176,8 +176,22 @@ class _Converter:
         raise self.fail(node, type(node).__name__)
 
 
-def refs(expr: Expr) -> list[Ref]:
-    """Every fact an expression reads, in order (for explanations)."""
+_REFS: dict[int, tuple[Expr, tuple[Ref, ...]]] = {}
+
+
+def refs(expr: Expr) -> tuple[Ref, ...]:
+    """Every fact an expression reads, in order (for explanations); remembered per node."""
+    hit = _REFS.get(id(expr))
+    if hit is not None and hit[0] is expr:
+        return hit[1]
+    found = _collect_refs(expr)
+    if len(_REFS) > 50_000:
+        _REFS.clear()
+    _REFS[id(expr)] = (expr, found)
+    return found
+
+
+def _collect_refs(expr: Expr) -> tuple[Ref, ...]:
     found: list[Ref] = []
 
     def walk(node: Expr) -> None:
@@ -197,7 +211,7 @@ def refs(expr: Expr) -> list[Ref]:
                 pass
 
     walk(expr)
-    return found
+    return tuple(found)
 
 
 _TEXTS: dict[int, tuple[Expr, str]] = {}
