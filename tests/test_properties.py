@@ -276,3 +276,20 @@ def test_more_base_never_means_less(
         assert new.amount is not None, old.measure
         assert new.amount.lo >= old.amount.lo, (old.measure, old.amount, new.amount)
         assert new.amount.hi >= old.amount.hi, (old.measure, old.amount, new.amount)
+
+
+@SETTINGS
+@given(cases())
+def test_explanations_never_change_a_figure(library: Library, case: tuple[Facts, date]) -> None:
+    f, as_of = case
+    full, bare = evaluate(f, library, as_of), evaluate(f, library, as_of, explain=False)
+    assert bare.total == full.total
+    for explained, plain in zip(full.results, bare.results, strict=True):
+        assert (plain.status, plain.amount, plain.by_year, plain.tranches, plain.reasons) == (
+            explained.status,
+            explained.amount,
+            explained.by_year,
+            explained.tranches,
+            explained.reasons,
+        )
+        assert not plain.trace
