@@ -164,8 +164,10 @@ def _apply_cap(
         )
         used = consumed.get(year, Interval(ZERO, ZERO)) if consumed is not None else Interval(ZERO, ZERO)
         before = work.matrix.sum(keys)
-        # Reviews decide each subject's rate on its own: this subject's minimum assumes earlier
-        # subjects took their maximum, its maximum assumes they took their minimum.
+        # Reviews decide each subject's rate on its own. Earlier subjects (facts order) come
+        # first: this subject is sure of what is left when they all get their maximum, and
+        # can get at most what is left when they all get their minimum. `used` is the sum of
+        # their own figures before this cap.
         taken = work.matrix.limit(keys, limit - prior - used.hi, limit - prior - used.lo)
         after = work.matrix.sum(keys)
         where = f"{year}年" if year is not None else ""
@@ -187,7 +189,7 @@ def _apply_cap(
         if prior and after.hi == 0:
             work.reasons.append(f"{where}{label}已被已获资助用尽 (cap used up by prior awards: {format_yuan(prior)})")
         if consumed is not None:
-            consumed[year] = used + after
+            consumed[year] = used + before
 
 
 def _cap_years(cap: Cap, matrix: Matrix) -> list[int | None]:
