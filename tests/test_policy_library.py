@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,15 @@ def test_condition_quotes_are_checked(minhang_text: str) -> None:
         "quote: '其中同一项目不得重复享受同类政策'", "quote: '同一项目不得重复享受任何政策'", 1
     )
     assert any("non_duplication[0].quote" in e and "not verbatim" in e for e in policy_errors(broken, source))
+
+
+def test_numbers_are_read_as_yaml_1_2() -> None:
+    from huiqi.diagnostics import parse_source
+
+    data = parse_source("a: 010\nb: on\nc: 1:1\nd: .inf\ne: 0.1\nf: true\n", "x.yaml").data
+    assert data == {"a": 10, "b": "on", "c": "1:1", "d": ".inf", "e": Decimal("0.1"), "f": True}
+
+
+def test_a_bare_number_above_one_is_not_a_rate(minhang_text: str) -> None:
+    found = policy_errors(minhang_text.replace("rate: 20%", "rate: 20", 1))
+    assert any("would be 2000%" in e for e in found), found

@@ -94,7 +94,12 @@ def _construct_date(loader: yaml.SafeLoader, node: yaml.Node) -> object:
         return loader.construct_scalar(node)  # type: ignore[arg-type]
 
 
+def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
+    return int(str(loader.construct_scalar(node)))  # type: ignore[arg-type]  # base 10: 010 is ten
+
+
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
 
 

@@ -39,8 +39,15 @@ def load_policy(path: Path) -> PolicyDoc:
     named = parse_source(text, str(path)).data
     source_name = named.get("source", "source.txt") if isinstance(named, dict) else "source.txt"
     source = path.parent / str(source_name)
-    source_text = read_text(source) if source.exists() else None
-    return parse_policy(text, str(path), source_text)
+    if not source.exists():
+        raise InputError(
+            [
+                Diagnostic(
+                    str(path), None, f"the source text {source.name} is missing; every quote is checked against it"
+                )
+            ]
+        )
+    return parse_policy(text, str(path), read_text(source))
 
 
 def policy_files(root: Path) -> list[Path]:

@@ -381,11 +381,14 @@ def rent_schedule(component: RentSchedule, ctx: Context) -> ComponentOutcome:
         return max(day, settled) if settled is not None else day
 
     shared_start = later_of_settlement(leases[0].start_date)
-    area_left = component.area_cap_m2
+    counted: list[tuple[Lease, Decimal]] = []
     for lease in leases:
-        area = lease.area_m2 if area_left is None else min(lease.area_m2, area_left)
-        if area_left is not None:
-            area_left -= area
+        # The area cap holds at any one time: earlier leases still running take their share first.
+        area = lease.area_m2
+        if component.area_cap_m2 is not None:
+            running = sum((a for other, a in counted if _overlaps(other, lease)), Decimal(0))
+            area = max(min(area, component.area_cap_m2 - running), Decimal(0))
+        counted.append((lease, area))
         if area <= 0:
             out.note(
                 lambda: Step(
@@ -407,6 +410,10 @@ def rent_schedule(component: RentSchedule, ctx: Context) -> ComponentOutcome:
         )
         _rent_years(component, lease, start, area, out)
     return out
+
+
+def _overlaps(earlier: Lease, later: Lease) -> bool:
+    return earlier.end_date is None or earlier.end_date > later.start_date
 
 
 def _rent_years(component: RentSchedule, lease: Lease, anchor: date, area: Decimal, out: ComponentOutcome) -> None:

@@ -175,7 +175,7 @@ def _apply_cap(
         if prior:
             parts.append(f"已获 (prior awards) {format_yuan(prior)}")
         if used.hi:
-            parts.append(f"本次其他对象已占用 {used.describe()}")
+            parts.append(f"此前对象自身金额合计 (earlier subjects' own figures) {used.describe()}")
         binding = taken.hi > 0 or taken.lo > 0
         work.note(
             lambda: Step(

@@ -167,7 +167,7 @@ def explanation(result: MeasureResult, lang: str) -> Panel:
         parts = []
         for t in result.tranches:
             when = TRIGGER_ZH.get(t.on, t.on) if lang == "zh" else t.on
-            label = t.title or (f"{t.year}" if t.year else when)
+            label = " ".join(str(x) for x in (t.title, t.year) if x) or when
             parts.append(f"{t.share} {label} ({when}): {money(t.amount)}")
         lines.append(Text(f"{labels['paid']}: " + "; ".join(parts)))
     for reason in result.reasons:

@@ -136,7 +136,7 @@ class Checker:
                 return expr, None
             case Ref(path=path):
                 if path[0] not in self.roots:
-                    self.errors.append(f"{expr.dotted!r}: this measure can read only {', '.join(sorted(self.roots))}")
+                    self.errors.append(f"{expr.dotted!r}: here only {', '.join(sorted(self.roots))} can be read")
                     return expr, None
                 try:
                     return expr, fact_type(path)

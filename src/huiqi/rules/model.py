@@ -101,6 +101,8 @@ def _non_negative(value: Decimal) -> Decimal:
 
 
 def _read_rate(raw: object) -> Decimal:
+    if isinstance(raw, int | Decimal) and not isinstance(raw, bool) and raw > 1:
+        raise ValueError(f"a bare number {raw} as a rate would be {raw * 100}%; write '{raw}%', a fraction or '1:1'")
     try:
         return parse_rate(raw)
     except MoneyError as exc:
@@ -151,8 +153,6 @@ def _rate_value(raw: object) -> Decimal | RateRange:
 
 
 def _bounded_rate(raw: object) -> Decimal:
-    if isinstance(raw, int | Decimal) and not isinstance(raw, bool) and raw > 1:
-        raise ValueError(f"a bare number {raw} as a rate would be {raw * 100}%; write '{raw}%' or a fraction")
     rate = _read_rate(raw)
     if not 0 <= rate <= 10:
         raise ValueError(f"a rate must be between 0% and 1000%, not {raw!r}")
