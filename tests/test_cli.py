@@ -120,3 +120,35 @@ def test_schema_has_chinese_terms_and_units() -> None:
     assert enterprise["credit_code"]["zh"] == "统一社会信用代码"
     assert "元" in schema["$defs"]["Lease"]["properties"]["annual_rent"]["unit"]
     assert "统一社会信用代码" in run("schema", "--table").stdout
+
+
+def test_prior_award_must_name_a_known_measure(tmp_path: Path) -> None:
+    facts = tmp_path / "facts.yaml"
+    text = (EXAMPLES / "minhang-robotics.yaml").read_text(encoding="utf-8")
+    facts.write_text(text.replace("measure: minhang-2018.rent", "measure: minhang-2018.rnet"), "utf-8")
+    err = run("calc", str(facts), check_code=2).stderr
+    assert "prior_awards[0].measure" in err
+    assert "minhang-2018.rnet" in err
+
+
+def test_an_officer_choice_shows_the_reading_taken() -> None:
+    data = json.loads(
+        run(
+            "calc",
+            str(EXAMPLES / "lingang-ai-chip.yaml"),
+            "--json",
+            "--interpret",
+            "lingang-2024.demo:bonus-stacking=sum",
+        ).stdout
+    )
+    demo = next(r for r in data["results"] if r["measure"] == "lingang-2024.demo")
+    used = next(i for i in demo["interpretations"] if i["id"] == "bonus-stacking")
+    assert used["choice"] == "sum"
+    assert "叠加" in used["decision"] and "不叠加" not in used["decision"]
+
+
+def test_names_print_as_written(tmp_path: Path) -> None:
+    facts = tmp_path / "facts.yaml"
+    text = (EXAMPLES / "lingang-ai-chip.yaml").read_text(encoding="utf-8")
+    facts.write_text(text.replace("临港智芯科技有限公司", "'测试:100: [bold]公司'"), "utf-8")
+    assert "测试:100: [bold]公司" in run("calc", str(facts), "--brief").stdout

@@ -81,3 +81,35 @@ def test_checker_refuses_wrong_types() -> None:
     checker = Checker(frozenset({"enterprise", "project"}))
     checker.check(parse_expr("project.field"), "bool")
     assert checker.errors
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "enterprise.settled_date >= 5",
+        "project.application_scenarios >= '3'",
+        "project.field > 'ai_chip'",
+        "enterprise.severe_credit_record == 1",
+        "enterprise.settled_date >= '2018-13-01'",
+    ],
+)
+def test_checker_refuses_comparisons_across_types(text: str) -> None:
+    checker = Checker(frozenset({"enterprise", "project"}))
+    checker.check(parse_expr(text), "bool")
+    assert checker.errors, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "enterprise.settled_date >= '2018-10-01'",
+        "project.costs.investment >= 300",
+        "project.year == 2024",
+        "'chokepoint' in project.recognitions",
+        "project.kind in ['dataset', 'testing']",
+    ],
+)
+def test_checker_accepts_sound_comparisons(text: str) -> None:
+    checker = Checker(frozenset({"enterprise", "project"}))
+    checker.check(parse_expr(text), "bool")
+    assert not checker.errors, checker.errors

@@ -176,7 +176,9 @@ def component_bound(component: Component, years: int) -> Decimal | None:
 def measure_bound(measure: Measure, years: int) -> Decimal | None:
     bounds = [component_bound(c, years) for c in measure.benefits.values()]
     component_total = None if any(b is None for b in bounds) else sum(bounds, ZERO)  # type: ignore[arg-type]
-    caps = [_most(c.max) for c in measure.caps if c.over is None or set(c.over) == set(measure.benefits)]
+    whole = [c for c in measure.caps if c.over is None or set(c.over) == set(measure.benefits)]
+    # A cap per year bounds the total by cap × years; a cap per subject or in total bounds it directly.
+    caps = [_most(c.max) * (years if c.per in ("subject_year", "enterprise_year") else 1) for c in whole]
     candidates = [b for b in [component_total, *caps] if b is not None]
     return min(candidates) if candidates else None
 

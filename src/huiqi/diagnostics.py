@@ -163,7 +163,8 @@ def _loc_path(loc: tuple[int | str, ...], data: Any) -> Path:
     return tuple(path)
 
 
-def _field_name(path: Path) -> str:
+def field_name(path: Iterable[str | int]) -> str:
+    """('measures', 1, 'rate') -> 'measures[1].rate'."""
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -182,5 +183,5 @@ def from_validation_error(
             message = message[len("Value error, ") :]
         if item["type"] == "extra_forbidden":
             message = "unknown key (not part of the schema; check the spelling)"
-        found.append(Diagnostic(doc.file, doc.line_of(path), message, _field_name(path), rule))
+        found.append(Diagnostic(doc.file, doc.line_of(path), message, field_name(path), rule))
     return found

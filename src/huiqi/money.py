@@ -160,10 +160,6 @@ class Interval:
     def __add__(self, other: Interval) -> Interval:
         return Interval(self.lo + other.lo, self.hi + other.hi)
 
-    def __sub__(self, other: Interval) -> Interval:
-        # Bound-wise difference: used when a cap takes a part off each scenario.
-        return Interval(self.lo - other.lo, self.hi - other.hi)
-
     def scale(self, rate: Interval) -> Interval:
         """base × rate for a non-negative base, rounded to the fen."""
         return Interval(round_fen(self.lo * rate.lo), round_fen(self.hi * rate.hi))
@@ -171,19 +167,10 @@ class Interval:
     def cap(self, limit: Decimal) -> Interval:
         return Interval(min(self.lo, limit), min(self.hi, limit))
 
-    def floor_zero(self) -> Interval:
-        return Interval(max(self.lo, ZERO), max(self.hi, ZERO))
-
-    def is_zero(self) -> bool:
-        return self.hi == 0
-
     def describe(self) -> str:
         if self.is_exact:
             return format_yuan(self.lo)
         return f"[{format_yuan(self.lo)}, {format_yuan(self.hi)}]"
-
-
-ZERO_INTERVAL = Interval(ZERO, ZERO)
 
 
 def split_shares(total: Decimal, shares: list[Decimal]) -> list[Decimal]:

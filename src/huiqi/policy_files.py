@@ -7,7 +7,7 @@ from pathlib import Path
 from huiqi.diagnostics import Diagnostic, InputError, parse_source
 from huiqi.facts.models import Facts
 from huiqi.facts.parse import parse_facts
-from huiqi.rules.library import Library, PolicyDoc, parse_policy
+from huiqi.rules.library import Library, PolicyDoc, policy_from_source
 
 POLICY_FILE = "policy.yaml"
 
@@ -35,19 +35,13 @@ def read_text(path: Path) -> str:
 
 def load_policy(path: Path) -> PolicyDoc:
     """A policy file and the source text its quotes come from (the `source` key, source.txt by default)."""
-    text = read_text(path)
-    named = parse_source(text, str(path)).data
-    source_name = named.get("source", "source.txt") if isinstance(named, dict) else "source.txt"
-    source = path.parent / str(source_name)
+    document = parse_source(read_text(path), str(path))
+    named = document.data.get("source") if isinstance(document.data, dict) else None
+    source = path.parent / str(named or "source.txt")
     if not source.exists():
-        raise InputError(
-            [
-                Diagnostic(
-                    str(path), None, f"the source text {source.name} is missing; every quote is checked against it"
-                )
-            ]
-        )
-    return parse_policy(text, str(path), read_text(source))
+        missing = f"the source text {source.name} is missing; every quote is checked against it"
+        raise InputError([Diagnostic(str(path), None, missing)])
+    return policy_from_source(document, read_text(source))
 
 
 def policy_files(root: Path) -> list[Path]:
@@ -74,5 +68,7 @@ def load_library(root: Path | None = None) -> Library:
     return Library.of(docs)
 
 
-def load_facts(path: Path) -> Facts:
-    return parse_facts(read_text(path), str(path))
+def load_facts(path: Path, library: Library | None = None) -> Facts:
+    """Facts from a file; with a library, prior awards must name its measures."""
+    known = {ref.measure.id for ref in library.measures()} if library is not None else None
+    return parse_facts(read_text(path), str(path), known)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from huiqi.money import ZERO, Interval
 
 Key = tuple[str, int]  # (component id, year)
+LO, HI = 0, 1  # the two bounds of a cell
 
 
 @dataclass
@@ -55,20 +56,21 @@ class Matrix:
         """
         limit_lo, limit_hi = max(limit_lo, ZERO), max(limit_hi, ZERO)
         cells = [self.cells[k] for k in keys]
-        lo_cut = self._cut(cells, 0, sum((c[0] for c in cells), ZERO) - limit_lo, floor=None)
-        hi_cut = self._cut(cells, 1, sum((c[1] for c in cells), ZERO) - max(limit_hi, limit_lo), floor=0)
+        lo_cut = self._cut(cells, LO, sum((c[LO] for c in cells), ZERO) - limit_lo, keep_min=False)
+        hi_cut = self._cut(cells, HI, sum((c[HI] for c in cells), ZERO) - max(limit_hi, limit_lo), keep_min=True)
         return Interval(min(lo_cut, hi_cut), max(lo_cut, hi_cut))
 
     @staticmethod
-    def _cut(cells: list[list[Decimal]], bound: int, excess: Decimal, floor: int | None) -> Decimal:
-        removed = max(excess, ZERO)
+    def _cut(cells: list[list[Decimal]], bound: int, excess: Decimal, *, keep_min: bool) -> Decimal:
+        """Take `excess` off one bound, latest cell first; with keep_min, never below a cell's minimum."""
+        removed = ZERO
         for cell in reversed(cells):
-            if excess <= 0:
+            if excess <= removed:
                 break
-            room = cell[bound] - (cell[floor] if floor is not None else ZERO)
-            cut = min(room, excess)
+            room = cell[bound] - (cell[LO] if keep_min else ZERO)
+            cut = min(room, excess - removed)
             cell[bound] -= cut
-            excess -= cut
+            removed += cut
         return removed
 
     def by_year(self) -> dict[int, Interval]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -320,8 +320,10 @@ def milestones(component: Milestones, ctx: Context) -> ComponentOutcome:
             out.note(
                 lambda: Step(
                     "note",
-                    f"{label}: 首次突破在{first}年, 不在政策期内 ({first_window_year}–{last_window_year})",
-                    f"{label}: first passed in {first}, outside the policy's years",
+                    f"{label}: 首次突破在{first}年, 不在计算年度内"
+                    f" (政策施行年度至评估年度 {first_window_year}–{last_window_year})",
+                    f"{label}: first passed in {first}, outside {first_window_year}–{last_window_year}"
+                    " (the policy's first year to the as-of year)",
                     show(series),
                 )
             )
@@ -413,7 +415,7 @@ def rent_schedule(component: RentSchedule, ctx: Context) -> ComponentOutcome:
 
 
 def _overlaps(earlier: Lease, later: Lease) -> bool:
-    return earlier.end_date is None or earlier.end_date > later.start_date
+    return earlier.end_date is None or earlier.end_date >= later.start_date
 
 
 def _rent_years(component: RentSchedule, lease: Lease, anchor: date, area: Decimal, out: ComponentOutcome) -> None:
@@ -422,7 +424,7 @@ def _rent_years(component: RentSchedule, lease: Lease, anchor: date, area: Decim
     for index, rate in enumerate(component.rates):
         year_start, year_end = _add_years(anchor, index), _add_years(anchor, index + 1)
         covered_start = max(year_start, lease.start_date)
-        covered_end = min(year_end, lease.end_date) if lease.end_date else year_end
+        covered_end = min(year_end, lease.end_date + timedelta(days=1)) if lease.end_date else year_end
         if covered_end <= covered_start:
             continue
         days_in_year = (year_end - year_start).days

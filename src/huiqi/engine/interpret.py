@@ -95,19 +95,13 @@ def _interpretations(doc: PolicyDoc, measure: Measure) -> tuple[InterpretationUs
     hit = _INTERPRETATIONS.get(id(measure))
     if hit is not None and hit[0] is measure:
         return hit[1]
-    uses = []
+    uses: list[InterpretationUse] = []
     for owner, items in ((doc.policy.id, doc.policy.interpretations), (measure.id, measure.interpretations)):
         for item in items:
-            uses.append(
-                InterpretationUse(
-                    item.id,
-                    owner,
-                    item.question,
-                    item.decision,
-                    doc.choices.get(f"{owner}:{item.id}", "default"),
-                    tuple(item.alternatives),
-                )
-            )
+            choice = doc.choices.get(f"{owner}:{item.id}", "default")
+            # Under an officer's choice the decision shown is the alternative taken.
+            decision = item.decision if choice == "default" else item.alternatives[choice].text
+            uses.append(InterpretationUse(item.id, owner, item.question, decision, choice, tuple(item.alternatives)))
     if len(_INTERPRETATIONS) > 10_000:
         _INTERPRETATIONS.clear()
     _INTERPRETATIONS[id(measure)] = (measure, tuple(uses))
@@ -130,6 +124,14 @@ def _prior(
             continue
         total += award.amount
     return total
+
+
+_CAP_EN = {
+    "subject": "cap per subject",
+    "subject_year": "cap per subject and year",
+    "enterprise_year": "cap per enterprise and year",
+    "enterprise_total": "cumulative cap per enterprise",
+}
 
 
 def _apply_cap(
@@ -181,7 +183,7 @@ def _apply_cap(
             lambda: Step(
                 "cap",
                 f"{where}{label}" + (" (封顶)" if binding else " (未触及)"),
-                f"{where} cap {cap.per}" + (" (binding)" if binding else " (not reached)"),
+                f"{where} {_CAP_EN[cap.per]}" + (" (binding)" if binding else " (not reached)"),
                 "; ".join(parts) + f": {before.describe()} → {after.describe()}",
                 after,
             )

@@ -27,16 +27,7 @@ class Scope:
     objects: Mapping[str, BaseModel]
 
     def read(self, ref: Ref) -> Value:
-        root, name, *rest = ref.path
-        value: Any = getattr(self.objects[root], name)
-        if rest:  # project.costs.<kind>
-            value = value.get(rest[0], {})
-            return value if value else None
-        if isinstance(value, int) and not isinstance(value, bool):
-            return Decimal(value)
-        if isinstance(value, dict) and not value:
-            return None
-        return value  # type: ignore[no-any-return]
+        return compiled(ref)(self)
 
 
 def as_number(value: Value) -> Decimal | None:
@@ -61,7 +52,10 @@ def _compare(op: str, left: Value, right: Value) -> bool | None:
         left, right = left_num, right_num
     if isinstance(left, date) and isinstance(right, str):
         right = date.fromisoformat(right)
-    return bool(_ORDER[op](left, right))
+    try:
+        return bool(_ORDER[op](left, right))
+    except TypeError:  # the policy checker refuses such comparisons; never crash on one
+        return None
 
 
 _ORDER: dict[str, Callable[[Any, Any], Any]] = {
@@ -83,8 +77,17 @@ _ARITH: dict[str, Callable[[Decimal, Decimal], Decimal]] = {
 Evaluator = Callable[[Scope], Value]
 
 
-def _reader(root: str, name: str) -> Evaluator:
-    """A fact read specialised at compile time (the common case: enterprise.x, project.y)."""
+def _reader(path: tuple[str, ...]) -> Evaluator:
+    """A fact read, specialised at compile time: enterprise.x, project.y or project.costs.<kind>."""
+    root, name, *rest = path
+    if rest:  # project.costs.<kind>: a by-year mapping, None when not given
+        kind = rest[0]
+
+        def read_costs(scope: Scope) -> Value:
+            value: Any = getattr(scope.objects[root], name).get(kind)
+            return value if value else None
+
+        return read_costs
 
     def read(scope: Scope) -> Value:
         value: Any = getattr(scope.objects[root], name)
@@ -131,10 +134,8 @@ def _build(expr: Expr) -> Evaluator:
         case ListOf(items=items):
             members = frozenset(str(i.value) for i in items)
             return lambda scope: members
-        case Ref(path=(root, name)):
-            return _reader(root, name)
-        case Ref():
-            return lambda scope: scope.read(expr)
+        case Ref(path=path):
+            return _reader(path)
         case Not(operand=operand):
             inner = compiled(operand)
 

@@ -6,6 +6,7 @@ Exit codes: 0 ok; 2 bad input (message on stderr, never a traceback).
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from datetime import date
 from enum import StrEnum
@@ -35,8 +36,9 @@ policies_app = typer.Typer(help="List, show and check the policy library.", no_a
 app.add_typer(policies_app, name="policies")
 
 # Piped output (files, CI logs) is not 80 columns wide by nature; keep tables readable there.
-out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 150)
-err = Console(stderr=True)
+# No emoji codes: ':100:' in a name or a file:line must print as written.
+out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 150, emoji=False)
+err = Console(stderr=True, emoji=False)
 
 
 class Lang(StrEnum):
@@ -87,8 +89,8 @@ def calc(
 ) -> None:
     """Every measure the enterprise is entitled to, how much, when paid, and why."""
     try:
-        facts = load_facts(facts_file)
         library = _library(policies, _parse_choices(interpret or []))
+        facts = load_facts(facts_file, library)
         day = _as_of(as_of, facts)
         assessment = evaluate(facts, library, day)
     except InputError as error:
@@ -143,10 +145,10 @@ def policies_show(
         library = _library(policies)
     except InputError as error:
         fail(error.diagnostics)
-    try:
-        render.policy_or_measure(out, library, item, lang.value)
-    except KeyError:
+    known = {p.id for p in library.policies} | {ref.measure.id for ref in library.measures()}
+    if item not in known:
         fail([Diagnostic(item, None, "no policy or measure with this id; see `huiqi policies list`")])
+    render.policy_or_measure(out, library, item, lang.value)
 
 
 @policies_app.command("check")
@@ -160,8 +162,13 @@ def policies_check(
         fail(error.diagnostics)
     count = sum(len(p.measures) for p in library.policies)
     where = folder or default_policies()
-    out.print(f"ok: {len(library.policies)} policies, {count} measures in {where}", highlight=False)
+    policies = len(library.policies)
+    out.print(
+        f"ok: {policies} {'policy' if policies == 1 else 'policies'}, {count} measures in {where}", highlight=False
+    )
 
 
 def main() -> None:
+    # Piped into `head`: stop quietly when the reader goes away.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     app()

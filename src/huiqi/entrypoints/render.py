@@ -128,9 +128,9 @@ def assessment(console: Console, assessment: Assessment, lang: str, *, brief: bo
         )
     console.print(table)
     total = assessment.total
+    wan = format_wan(total.lo) if total.is_exact else f"{format_wan(total.lo)} – {format_wan(total.hi)}"
     console.print(
-        f"[bold]{labels['total']}: {money(total)} {labels['yuan']}[/bold]  "
-        f"({format_wan(total.lo)} – {format_wan(total.hi)})",
+        f"[bold]{labels['total']}: {money(total)} {labels['yuan']}[/bold]  ({wan})",
         highlight=False,
     )
     if brief:

@@ -87,7 +87,6 @@ class Enterprise(StrictModel):
     ]
     ai_enterprise: Annotated[bool | None, _term("人工智能企业")] = None
     leading_enterprise: Annotated[bool | None, _term("领军企业")] = None
-    domestic_funded: Annotated[bool | None, _term("内资")] = None
     revenue: Annotated[ByYear, _term("年主营业务收入", "main-business revenue by year", "元/年")] = Field(
         default_factory=dict
     )
@@ -142,13 +141,13 @@ class Lease(StrictModel):
     area_m2: Annotated[Decimal, Field(gt=0, title="租赁面积", json_schema_extra={"unit": "平方米"})]
     annual_rent: Annotated[Money, _term("年租金", "rent for the whole area for one year", "元/年")]
     start_date: Annotated[date, _term("租赁起始日")]
-    end_date: Annotated[date | None, _term("租赁终止日")] = None
+    end_date: Annotated[date | None, _term("租赁终止日", "the lease's last day (inclusive, as in 至2020-06-30)")] = None
     use: Annotated[str | None, _term("用途", "办公 / 生产经营")] = None
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Lease:
-        if self.end_date is not None and self.end_date <= self.start_date:
-            raise ValueError("end_date must be after start_date")
+        if self.end_date is not None and self.end_date < self.start_date:
+            raise ValueError("end_date must not be before start_date")
         return self
 
 

@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel
 
 from huiqi.facts.models import Enterprise, Lease, Project, RDInstitution, ServicePlatform
-from huiqi.facts.vocabulary import CostKind, Labelled
-from huiqi.money import MoneyError, parse_amount
+from huiqi.facts.vocabulary import CostKind
 from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, to_text
 
 TypeKind = Literal["number", "bool", "enum", "set", "date", "str", "by_year"]
@@ -105,95 +104,107 @@ def fact_type(path: tuple[str, ...]) -> FactType:
 
 @dataclass
 class Checker:
-    """Type-checks an expression for one measure and returns it with literals normalised."""
+    """Type-checks the expressions of one measure, collecting every problem in `errors`.
+
+    Literals were already read (Chinese terms to codes, '300万' to yuan) when the policy was
+    parsed; this pass only judges: facts exist and may be read here, enum literals are real
+    codes, and both sides of a comparison are of one family (numbers, texts, dates, booleans).
+    """
 
     roots: frozenset[str]
     errors: list[str] = field(default_factory=list)
 
-    def check(self, expr: Expr, expect: Literal["bool", "number", "by_year"]) -> Expr:
-        checked, found = self.visit(expr)
+    def check(self, expr: Expr, expect: Literal["bool", "number", "by_year"]) -> None:
+        found = self.visit(expr)
         kind = found.kind if isinstance(found, FactType) else found
-        if kind is not None and expect == "number" and kind == "by_year":
-            return checked  # a by-year fact used as a number means its total over the years
-        if kind is not None and kind != expect and not (expect == "by_year" and kind == "number"):
-            self.errors.append(f"{to_text(expr)!r} is a {kind}, but a {expect} is needed here")
-        return checked
+        if kind is None or kind == expect or (kind, expect) in (("by_year", "number"), ("number", "by_year")):
+            return  # a by-year fact used as a number means its total over the years
+        self.errors.append(f"{to_text(expr)!r} is a {kind}, but a {expect} is needed here")
 
-    def visit(self, expr: Expr) -> tuple[Expr, FactType | TypeKind | None]:
+    def visit(self, expr: Expr) -> FactType | TypeKind | None:
         match expr:
             case Const(value=value):
-                kind: TypeKind | None = (
-                    "bool"
-                    if isinstance(value, bool)
-                    else "number"
-                    if isinstance(value, Decimal)
-                    else "str"
-                    if isinstance(value, str)
-                    else None
-                )
-                return expr, kind
+                if isinstance(value, bool):
+                    return "bool"
+                return "number" if isinstance(value, Decimal) else "str" if isinstance(value, str) else None
             case ListOf():
-                return expr, None
+                return None
             case Ref(path=path):
                 if path[0] not in self.roots:
                     self.errors.append(f"{expr.dotted!r}: here only {', '.join(sorted(self.roots))} can be read")
-                    return expr, None
+                    return None
                 try:
-                    return expr, fact_type(path)
+                    return fact_type(path)
                 except KeyError as exc:
                     self.errors.append(str(exc.args[0]))
-                    return expr, None
+                    return None
             case Not(operand=operand):
-                return Not(self.check(operand, "bool")), "bool"
-            case BoolOp(op=op, operands=operands):
-                return BoolOp(op, tuple(self.check(o, "bool") for o in operands)), "bool"
-            case Arith(op=op, left=left, right=right):
-                return Arith(op, self.check(left, "number"), self.check(right, "number")), "number"
-            case Call(func=func, args=args):
-                return Call(func, tuple(self.check(a, "number") for a in args)), "number"
+                self.check(operand, "bool")
+                return "bool"
+            case BoolOp(operands=operands):
+                for operand in operands:
+                    self.check(operand, "bool")
+                return "bool"
+            case Arith(left=left, right=right):
+                self.check(left, "number")
+                self.check(right, "number")
+                return "number"
+            case Call(args=args):
+                for arg in args:
+                    self.check(arg, "number")
+                return "number"
             case Compare():
-                return self.compare(expr), "bool"
+                self.compare(expr)
+                return "bool"
         raise TypeError(f"not an expression node: {expr!r}")  # pragma: no cover
 
-    def compare(self, expr: Compare) -> Compare:
-        left, left_type = self.visit(expr.left)
-        right, right_type = self.visit(expr.right)
+    def compare(self, expr: Compare) -> None:
+        left_type, right_type = self.visit(expr.left), self.visit(expr.right)
         if expr.op in ("in", "not in"):
             # x in [a, b]  or  'code' in project.recognitions
             if isinstance(right_type, FactType) and right_type.kind == "set":
-                return Compare(expr.op, self.literal_for(left, right_type), right)
-            if isinstance(right, ListOf) and isinstance(left_type, FactType):
-                items = tuple(self.literal_for(item, left_type) for item in right.items)
-                return Compare(expr.op, left, ListOf(items))  # type: ignore[arg-type]
-            if left_type is None or (right_type is None and not isinstance(right, ListOf)):
-                return expr  # an unknown fact was already reported
-            self.errors.append(f"{to_text(expr)!r}: 'in' needs a list on the right or a set fact")
-            return expr
+                self.literal(expr.left, right_type)
+            elif isinstance(expr.right, ListOf) and isinstance(left_type, FactType):
+                for item in expr.right.items:
+                    self.literal(item, left_type)
+            elif left_type is not None and (right_type is not None or isinstance(expr.right, ListOf)):
+                self.errors.append(f"{to_text(expr)!r}: 'in' needs a list on the right or a set fact")
+            return
         if isinstance(left_type, FactType):
-            right = self.literal_for(right, left_type)
+            self.literal(expr.right, left_type)
         elif isinstance(right_type, FactType):
-            left = self.literal_for(left, right_type)
-        return Compare(expr.op, left, right)
+            self.literal(expr.left, right_type)
+        self.same_family(expr, left_type, right_type)
 
-    def literal_for(self, node: Expr, target: FactType) -> Expr:
-        """Normalise a literal to the fact's type: enum codes, exact money."""
+    _FAMILY: ClassVar[dict[str, str]] = {
+        "number": "number",
+        "by_year": "number",
+        "enum": "text",
+        "str": "text",
+        "bool": "bool",
+        "date": "date",
+    }
+
+    def same_family(self, expr: Compare, left: FactType | TypeKind | None, right: FactType | TypeKind | None) -> None:
+        if left is None or right is None:
+            return  # unknown, and already reported
+        families = {self._FAMILY.get(t.kind if isinstance(t, FactType) else t) for t in (left, right)}
+        if families == {"date", "text"}:
+            return  # a date compared with 'YYYY-MM-DD' (checked by literal)
+        if len(families) > 1:
+            self.errors.append(f"{to_text(expr)!r} compares a {' with a '.join(sorted(f or '?' for f in families))}")
+        elif expr.op in ("<", "<=", ">", ">=") and families & {"text", "bool"}:
+            self.errors.append(f"{to_text(expr)!r}: {expr.op} needs numbers or dates")
+
+    def literal(self, node: Expr, target: FactType) -> None:
+        """A literal compared with a fact must be a value that fact can have."""
         if not isinstance(node, Const) or node.value is None:
-            return node
+            return
         value = node.value
-        if target.kind in ("enum", "set") and target.enum is not None:
-            if isinstance(value, str) and issubclass(target.enum, Labelled):
-                value = target.enum.read(value)  # type: ignore[assignment]
-            if str(value) not in target.values:
-                self.errors.append(f"{value!r} is not a known value; expected one of {sorted(target.values)}")
-            return Const(str(value))
+        if target.kind in ("enum", "set") and str(value) not in target.values:
+            self.errors.append(f"{value!r} is not a known value; expected one of {sorted(target.values)}")
         if target.kind == "date" and isinstance(value, str):
             try:
                 date.fromisoformat(value)
             except ValueError:
                 self.errors.append(f"{value!r} is not a date; write 'YYYY-MM-DD'")
-        if target.kind in ("number", "by_year") and isinstance(value, str):
-            try:
-                return Const(parse_amount(value))
-            except MoneyError as exc:
-                self.errors.append(str(exc))
-        return node

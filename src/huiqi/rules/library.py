@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from huiqi.diagnostics import Diagnostic, InputError, SourceDoc, from_validation_error, parse_source
+from huiqi.diagnostics import Diagnostic, InputError, SourceDoc, field_name, from_validation_error, parse_source
 from huiqi.rules.check import check_policy
 from huiqi.rules.model import Interpretation, Measure, Policy
 
@@ -53,21 +53,19 @@ def validate_policy(doc: SourceDoc, source_text: str | None) -> tuple[Policy | N
             diagnostics.append(Diagnostic(item.file, item.line, item.message, item.field, _rule_at(doc, typed)))
         return None, diagnostics
     diagnostics = [
-        Diagnostic(doc.file, doc.line_of(path), message, _dotted(path), _rule_at(doc, path))
+        Diagnostic(doc.file, doc.line_of(path), message, field_name(path), _rule_at(doc, path))
         for path, message in check_policy(policy, source_text)
     ]
     return (policy if not diagnostics else None), diagnostics
 
 
-def _dotted(path: Iterable[str | int]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def parse_policy(text: str, file: str, source_text: str | None = None) -> PolicyDoc:
-    source = parse_source(text, file)
+    return policy_from_source(parse_source(text, file), source_text)
+
+
+def policy_from_source(source: SourceDoc, source_text: str | None) -> PolicyDoc:
+    """A parsed policy document, validated whole (shape, semantics, every alternative)."""
+    file = source.file
     policy, diagnostics = validate_policy(source, source_text)
     if policy is None:
         raise InputError(diagnostics)
@@ -126,7 +124,8 @@ class Library:
                 problems.append(Diagnostic(doc.file, None, f"policy id {doc.policy.id!r} is used twice"))
             for group in doc.policy.non_duplication:
                 for member in group.measures:
-                    if member not in known:
+                    # The policy's own measures were checked with their lines when it loaded.
+                    if member not in known and not member.startswith(doc.policy.id + "."):
                         problems.append(Diagnostic(doc.file, None, f"unknown measure {member!r}", "", group.id))
         return problems
 
