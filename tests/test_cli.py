@@ -144,7 +144,8 @@ def test_an_officer_choice_shows_the_reading_taken() -> None:
     demo = next(r for r in data["results"] if r["measure"] == "lingang-2024.demo")
     used = next(i for i in demo["interpretations"] if i["id"] == "bonus-stacking")
     assert used["choice"] == "sum"
-    assert "叠加" in used["decision"] and "不叠加" not in used["decision"]
+    assert "叠加" in used["decision"]
+    assert "不叠加" not in used["decision"]
 
 
 def test_names_print_as_written(tmp_path: Path) -> None:
