@@ -116,7 +116,7 @@ def check(case: Case, library: Library) -> None:
 
 def compare(case: Case, expected: dict[str, Any], result: MeasureResult) -> None:
     where = f"{case.id} [{result.measure}]"
-    explain = "\n".join([*result.reasons, *(f"{s.zh} {s.detail}" for s in result.trace)])
+    explain = "\n".join([*map(str, result.reasons), *(f"{s.zh} {s.detail}" for s in result.trace)])
     assert result.status.value == expected["status"], f"{where}: status {result.status.value}\n{explain}"
     if "amount" in expected:
         assert result.amount == interval(expected["amount"]), f"{where}: amount {result.amount}\n{explain}"
@@ -130,7 +130,8 @@ def compare(case: Case, expected: dict[str, Any], result: MeasureResult) -> None
     if "superseded_by" in expected:
         assert result.superseded_by == expected["superseded_by"], f"{where}: superseded_by {result.superseded_by}"
     if "reason_contains" in expected:
-        assert expected["reason_contains"] in "\n".join(result.reasons), f"{where}: reasons {result.reasons}"
+        reasons = "\n".join(f"{r.zh}\n{r.en}" for r in result.reasons)
+        assert expected["reason_contains"] in reasons, f"{where}: reasons {reasons}"
 
 
 def dump(value: Any) -> str:  # pragma: no cover - a debugging aid

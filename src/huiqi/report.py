@@ -48,7 +48,8 @@ def result_dict(result: MeasureResult, lang: Lang = "zh") -> dict[str, Any]:
             {"on": t.on, "share": t.share, "year": t.year, "title": t.title, "amount": amount_dict(t.amount)}
             for t in result.tranches
         ],
-        "reasons": list(result.reasons),
+        "reasons": [r.zh if lang == "zh" else r.en for r in result.reasons],
+        "reason_codes": [r.code for r in result.reasons],
         "review": list(result.review),
         "superseded_by": result.superseded_by,
         "trace": [_step(s, lang) for s in result.trace],

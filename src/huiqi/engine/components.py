@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from huiqi.engine.result import Step
+from huiqi.engine.result import Reason, Step
 from huiqi.engine.values import Scope, as_number, evaluate, facts_read, holds, show
 from huiqi.facts.models import Facts, Lease
 from huiqi.money import ZERO, Interval, format_rate, format_yuan, round_fen
@@ -51,7 +51,7 @@ class ComponentOutcome:
     explain: bool = True
     by_year: dict[int, Interval] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
+    missing: list[Reason] = field(default_factory=list)
     decision: str | None = None
 
     def note(self, make: Callable[[], Step]) -> None:
@@ -128,10 +128,14 @@ def _cap_component(out: ComponentOutcome, year: int, amount: Interval, cap: Deci
     return capped
 
 
+def _no_base(expr: Expr) -> Reason:
+    return Reason("no_base", f"计算基数未提供: {to_text(expr)}", f"the base is not provided: {to_text(expr)}")
+
+
 def _base(expr: Expr, ctx: Context, out: ComponentOutcome) -> Decimal | None:
     base = as_number(evaluate(expr, ctx.scope))
     if base is None:
-        out.missing.append(f"计算基数未提供 (base not provided): {to_text(expr)}")
+        out.missing.append(_no_base(expr))
     return base
 
 
@@ -248,7 +252,7 @@ def per_year(component: PerYear, ctx: Context) -> ComponentOutcome:
     if not isinstance(series, Mapping):
         number = as_number(series)
         if number is None:
-            out.missing.append(f"计算基数未提供 (base not provided): {to_text(component.base)}")
+            out.missing.append(_no_base(component.base))
             return out
         series = {ctx.subject_year: number}
     rate = rate_of(component.rate, ctx.scope, out.note)
@@ -305,7 +309,7 @@ def milestones(component: Milestones, ctx: Context) -> ComponentOutcome:
     out = ComponentOutcome(ctx.explain)
     series = evaluate(component.series, ctx.scope)
     if not isinstance(series, Mapping):
-        out.missing.append(f"逐年数据未提供 (series not provided): {to_text(component.series)}")
+        out.missing.append(_no_base(component.series))
         return out
     first_window_year = ctx.in_force.start.year
     last_window_year = min(ctx.as_of.year, ctx.in_force.end.year if ctx.in_force.end else ctx.as_of.year)
@@ -375,7 +379,7 @@ def rent_schedule(component: RentSchedule, ctx: Context) -> ComponentOutcome:
     out = ComponentOutcome(ctx.explain)
     leases = sorted(ctx.facts.leases, key=lambda lease: lease.start_date)
     if not leases:
-        out.missing.append("没有租赁信息 (no lease in the facts)")
+        out.missing.append(Reason("no_base", "没有租赁信息", "no lease in the facts"))
         return out
     settled = ctx.facts.enterprise.settled_date
 

@@ -26,6 +26,7 @@ from huiqi.engine.result import (
     Assessment,
     InterpretationUse,
     MeasureResult,
+    Reason,
     Status,
     Step,
     Subject,
@@ -52,7 +53,7 @@ class _Work:
     explain: bool = True
     matrix: Matrix = field(default_factory=Matrix)
     steps: list[Step] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
     superseded_by: str | None = None
 
     def note(self, make: Callable[[], Step]) -> None:
@@ -189,7 +190,13 @@ def _apply_cap(
             )
         )
         if prior and after.hi == 0:
-            work.reasons.append(f"{where}{label}已被已获资助用尽 (cap used up by prior awards: {format_yuan(prior)})")
+            work.reasons.append(
+                Reason(
+                    "cap_used_up",
+                    f"{where}{label}已被已获资助 {format_yuan(prior)} 用尽",
+                    f"{where} {_CAP_EN[cap.per]} used up by prior awards of {format_yuan(prior)}",
+                )
+            )
         if consumed is not None:
             consumed[year] = used + before
 
@@ -215,20 +222,27 @@ def _evaluate_subject(
             )
         )
         if not ok:
-            work.reasons.append(f"未满足: {condition.text} ({why})")
+            en = condition.text_en or to_text(condition.when)
+            work.reasons.append(
+                Reason("condition_failed", f"未满足: {condition.text} ({why})", f"not met: {en} ({why})")
+            )
     year = subject_year if subject_year is not None else as_of.year
     in_force = _in_force(policy, measure)
     last_year = in_force.end.year if in_force.end is not None else year
     if subject_year is not None and not in_force.start.year <= year <= last_year:
+        term = f"{in_force.start.year}–{in_force.end.year if in_force.end else ''}"
         work.reasons.append(
-            f"申报/认定年度 {year} 不在政策有效期 ({in_force.start.year}–"
-            f"{in_force.end.year if in_force.end else ''}) 内 (the subject's year is outside the policy's term)"
+            Reason(
+                "year_outside_term",
+                f"申报/认定年度 {year} 不在政策有效期 ({term}) 内",
+                f"the subject's year {year} is outside the policy's term ({term})",
+            )
         )
     if work.reasons:
         work.status = Status.INELIGIBLE
         return work
     work.matrix.order = list(measure.benefits)
-    missing: list[str] = []
+    missing: list[Reason] = []
     for name, component in measure.benefits.items():
         ctx = Context(facts, scope, year, as_of, _in_force(policy, measure), name, explain)
         outcome = evaluate_component(component, ctx)
@@ -236,7 +250,9 @@ def _evaluate_subject(
         missing += outcome.missing
         if outcome.decision is not None:
             work.status = Status.NEEDS_DECISION
-            work.reasons.append(f"个案决定 (decided case by case): {outcome.decision}")
+            work.reasons.append(
+                Reason("decision", f"个案决定: {outcome.decision}", f"decided case by case: {outcome.decision}")
+            )
         for y, amount in outcome.by_year.items():
             work.matrix.put(name, y, amount)
     if work.status is Status.NEEDS_DECISION:
@@ -247,9 +263,8 @@ def _evaluate_subject(
             _apply_cap(work, cap, facts, limit, _cap_years(cap, work.matrix), None)
     if work.matrix.total().hi == 0:
         work.status = Status.INELIGIBLE
-        work.reasons += missing or (
-            [] if work.reasons else ["计算金额为零 (the formula gives nothing for these facts)"]
-        )
+        zero = Reason("zero", "计算金额为零", "the formula gives nothing for these facts")
+        work.reasons += missing or ([] if work.reasons else [zero])
     return work
 
 
@@ -274,10 +289,15 @@ def _resolve_groups(works: list[_Work], groups: list[NonDuplicationGroup]) -> No
                 for loser in losers:
                     loser.status = Status.SUPERSEDED
                     loser.superseded_by = winner
+                    versus = f"{totals[winner].describe()} vs {totals[measure_id].describe()}"
                     loser.reasons.append(
-                        f"就高不重复 ({group.title}): 只享受较高者 {winner} "
-                        f"({totals[winner].describe()} vs {totals[measure_id].describe()}; "
-                        f"按{labels[group.compare]}比较)"
+                        Reason(
+                            "superseded",
+                            f"就高不重复 ({group.title}): 只享受较高者 {winner}"
+                            f" ({versus}; 按{labels[group.compare]}比较)",
+                            f"non-duplication ({group.id}): only the higher applies, {winner} ({versus}; "
+                            f"compared by {group.compare})",
+                        )
                     )
                     loser.note(
                         lambda: Step(
@@ -330,7 +350,9 @@ def _enterprise_caps(works: list[_Work], facts: Facts) -> Interval:
             if work.matrix.total().hi == 0:
                 work.status = Status.INELIGIBLE
                 if not work.reasons:
-                    work.reasons.append("企业上限已用尽 (the enterprise-wide cap is used up)")
+                    work.reasons.append(
+                        Reason("enterprise_cap_used_up", "企业上限已用尽", "the enterprise-wide cap is used up")
+                    )
     return total
 
 
@@ -393,7 +415,7 @@ def _finish(work: _Work, doc: PolicyDoc) -> MeasureResult:
     )
 
 
-def _outside(doc: PolicyDoc, measure: Measure, status: Status, reason: str) -> MeasureResult:
+def _outside(doc: PolicyDoc, measure: Measure, status: Status, reason: Reason) -> MeasureResult:
     in_force = _in_force(doc.policy, measure)
     return MeasureResult(
         measure=measure.id,
@@ -425,14 +447,13 @@ def evaluate(facts: Facts, library: Library, as_of: date, *, explain: bool = Tru
             in_force = _in_force(doc.policy, measure)
             if as_of < in_force.start or (in_force.end is not None and as_of > in_force.end):
                 until = in_force.end.isoformat() if in_force.end else "—"
-                results.append(
-                    _outside(
-                        doc,
-                        measure,
-                        Status.NOT_IN_FORCE,
-                        f"有效期 {in_force.start.isoformat()} 至 {until}, 评估日 {as_of.isoformat()} 不在其内",
-                    )
+                term = f"{in_force.start.isoformat()} – {until}"
+                reason = Reason(
+                    "not_in_force",
+                    f"有效期 {term}, 评估日 {as_of.isoformat()} 不在其内",
+                    f"in force {term}; {as_of.isoformat()} is outside",
                 )
+                results.append(_outside(doc, measure, Status.NOT_IN_FORCE, reason))
                 continue
             if measure.applies_to not in candidates:
                 candidates[measure.applies_to] = _subjects(measure.applies_to, facts)
@@ -443,11 +464,10 @@ def evaluate(facts: Facts, library: Library, as_of: date, *, explain: bool = Tru
             ]
             if not in_scope:
                 wanted = to_text(measure.scope) if measure.scope is not None else measure.applies_to
-                results.append(
-                    _outside(
-                        doc, measure, Status.INELIGIBLE, f"没有适用对象 (no {measure.applies_to} in scope): {wanted}"
-                    )
+                reason = Reason(
+                    "out_of_scope", f"没有适用对象: {wanted}", f"no {measure.applies_to} in scope: {wanted}"
                 )
+                results.append(_outside(doc, measure, Status.INELIGIBLE, reason))
                 continue
             for candidate in in_scope:
                 work = _evaluate_subject(doc, measure, facts, as_of, candidate, explain)

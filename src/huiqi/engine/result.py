@@ -35,6 +35,19 @@ class Subject:
 
 
 @dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a measure does not simply pay: a stable code, and the words in Chinese and English."""
+
+    code: str  # condition_failed | out_of_scope | not_in_force | year_outside_term | no_base | zero
+    #            | cap_used_up | enterprise_cap_used_up | decision | superseded
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return self.zh
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """One line of the explanation: what was done, in Chinese and English, with its numbers."""
 
@@ -75,7 +88,7 @@ class MeasureResult:
     amount: Interval | None = None
     by_year: Mapping[int, Interval] = field(default_factory=dict)
     tranches: tuple[TrancheAmount, ...] = ()
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()
     trace: tuple[Step, ...] = ()
     quote: str = ""
     review: tuple[str, ...] = ()

@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from huiqi.engine.result import STATUS_ZH, Assessment, InterpretationUse, MeasureResult, Status
+from huiqi.engine.result import STATUS_ZH, Assessment, InterpretationUse, MeasureResult, Reason, Status
 from huiqi.money import Interval, format_rate, format_wan
 from huiqi.rules.expr import to_text
 from huiqi.rules.library import Library
@@ -89,6 +89,10 @@ def _status(status: Status, lang: str) -> Text:
     return Text(label, style=STATUS_STYLE[status])
 
 
+def _reason(reason: Reason, lang: str) -> str:
+    return reason.zh if lang == "zh" else reason.en
+
+
 def _title(result: MeasureResult, lang: str) -> str:
     return result.title if lang == "zh" else result.title_en
 
@@ -109,7 +113,7 @@ def assessment(console: Console, assessment: Assessment, lang: str, *, brief: bo
             dormant.setdefault(result.policy, []).append(result)
             continue
         subject = result.subject.id if result.subject else "—"
-        why = "; ".join(result.reasons) if result.status is not Status.ELIGIBLE else ""
+        why = "; ".join(_reason(r, lang) for r in result.reasons) if result.status is not Status.ELIGIBLE else ""
         table.add_row(
             Text(f"{result.measure}\n{_title(result, lang)}"),
             Text(subject),
@@ -124,7 +128,7 @@ def assessment(console: Console, assessment: Assessment, lang: str, *, brief: bo
             Text("—"),
             _status(Status.NOT_IN_FORCE, lang),
             "—",
-            Text(results[0].reasons[0]),
+            Text(_reason(results[0].reasons[0], lang)),
         )
     console.print(table)
     total = assessment.total
@@ -171,7 +175,7 @@ def explanation(result: MeasureResult, lang: str) -> Panel:
             parts.append(f"{t.share} {label} ({when}): {money(t.amount)}")
         lines.append(Text(f"{labels['paid']}: " + "; ".join(parts)))
     for reason in result.reasons:
-        lines.append(Text(f"! {reason}", style="yellow"))
+        lines.append(Text(f"! {_reason(reason, lang)}", style="yellow"))
     lines.append(Text(f"{labels['trace']}:", style="bold"))
     for step in result.trace:
         text = step.zh if lang == "zh" else step.en

@@ -316,6 +316,7 @@ Component = Annotated[
 
 class Condition(Node):
     text: str
+    text_en: str | None = None
     when: ExprField
     quote: str | None = None
 
