@@ -222,10 +222,8 @@ def _evaluate_subject(
             )
         )
         if not ok:
-            en = condition.text_en or to_text(condition.when)
-            work.reasons.append(
-                Reason("condition_failed", f"未满足: {condition.text} ({why})", f"not met: {en} ({why})")
-            )
+            en = f"not met: {condition.text_en} ({why})" if condition.text_en else f"not met: {why}"
+            work.reasons.append(Reason("condition_failed", f"未满足: {condition.text} ({why})", en))
     year = subject_year if subject_year is not None else as_of.year
     in_force = _in_force(policy, measure)
     last_year = in_force.end.year if in_force.end is not None else year
