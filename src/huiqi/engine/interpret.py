@@ -429,6 +429,28 @@ def _outside(doc: PolicyDoc, measure: Measure, status: Status, reason: Reason) -
     )
 
 
+_NOT_IN_FORCE: dict[tuple[int, date], tuple[Measure, MeasureResult]] = {}
+
+
+def _not_in_force(doc: PolicyDoc, measure: Measure, in_force: InForce, as_of: date) -> MeasureResult:
+    """The same for every enterprise on a given day, so made once per (measure, day)."""
+    hit = _NOT_IN_FORCE.get((id(measure), as_of))
+    if hit is not None and hit[0] is measure:
+        return hit[1]
+    until = in_force.end.isoformat() if in_force.end else "—"
+    term = f"{in_force.start.isoformat()} – {until}"
+    reason = Reason(
+        "not_in_force",
+        f"有效期 {term}, 评估日 {as_of.isoformat()} 不在其内",
+        f"in force {term}; {as_of.isoformat()} is outside",
+    )
+    result = _outside(doc, measure, Status.NOT_IN_FORCE, reason)
+    if len(_NOT_IN_FORCE) > 10_000:
+        _NOT_IN_FORCE.clear()
+    _NOT_IN_FORCE[(id(measure), as_of)] = (measure, result)
+    return result
+
+
 def evaluate(facts: Facts, library: Library, as_of: date, *, explain: bool = True) -> Assessment:
     """Every measure of every policy in the library, for one enterprise, on one date.
 
@@ -444,14 +466,7 @@ def evaluate(facts: Facts, library: Library, as_of: date, *, explain: bool = Tru
             docs[measure.id] = doc
             in_force = _in_force(doc.policy, measure)
             if as_of < in_force.start or (in_force.end is not None and as_of > in_force.end):
-                until = in_force.end.isoformat() if in_force.end else "—"
-                term = f"{in_force.start.isoformat()} – {until}"
-                reason = Reason(
-                    "not_in_force",
-                    f"有效期 {term}, 评估日 {as_of.isoformat()} 不在其内",
-                    f"in force {term}; {as_of.isoformat()} is outside",
-                )
-                results.append(_outside(doc, measure, Status.NOT_IN_FORCE, reason))
+                results.append(_not_in_force(doc, measure, in_force, as_of))
                 continue
             if measure.applies_to not in candidates:
                 candidates[measure.applies_to] = _subjects(measure.applies_to, facts)
