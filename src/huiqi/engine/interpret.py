@@ -368,7 +368,8 @@ def _cap_joint(
     return capped
 
 
-def _tranches(measure: Measure, by_year: dict[int, Interval]) -> tuple[TrancheAmount, ...]:
+def payment_schedule(measure: Measure, by_year: dict[int, Interval]) -> tuple[TrancheAmount, ...]:
+    """The tranches of an amount (a range, or exact once decided) by the measure's payment rules."""
     total = sum(by_year.values(), Interval(ZERO, ZERO))
     yearly = len(by_year) > 1 or any(isinstance(c, RentSchedule) for c in measure.benefits.values())
     if not measure.payment:
@@ -402,7 +403,7 @@ def _finish(work: _Work, doc: PolicyDoc) -> MeasureResult:
         subject=work.subject,
         amount=amount,
         by_year=by_year,
-        tranches=_tranches(measure, by_year) if eligible else (),
+        tranches=payment_schedule(measure, by_year) if eligible else (),
         reasons=tuple(work.reasons),
         trace=tuple(work.steps),
         quote=measure.quote,
