@@ -5,7 +5,7 @@ Table-driven (COMPONENT_RULES); a node kind without a rule raises NoRuleError by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,6 +17,7 @@ from huiqi.facts.models import Facts, Lease
 from huiqi.money import ZERO, Interval, format_rate, format_yuan, round_fen
 from huiqi.rules.expr import Expr, to_text
 from huiqi.rules.model import (
+    AmountCase,
     AmountChoice,
     AmountRange,
     Bonus,
@@ -27,6 +28,7 @@ from huiqi.rules.model import (
     Match,
     Milestones,
     PerYear,
+    RateCase,
     RateChoice,
     RateRange,
     Ratio,
@@ -73,38 +75,27 @@ class Context:
     explain: bool = True
 
 
-def rate_of(choice: RateChoice, scope: Scope, note: Note) -> Interval:
-    value: Decimal | RateRange = choice.default
-    for case in choice.cases:
+def _case(cases: Sequence[RateCase | AmountCase], scope: Scope, note: Note) -> RateCase | AmountCase | None:
+    """The first case whose condition holds, noted in the explanation."""
+    for case in cases:
         if evaluate(case.when, scope) is True:
-            value = case.rate
-            note(
-                lambda: Step(
-                    "case",
-                    f"适用情形: {case.title or to_text(case.when)}",
-                    f"case applies: {case.title or to_text(case.when)}",
-                    facts_read(case.when, scope),
-                )
-            )
-            break
+            label = case.title or to_text(case.when)
+            note(lambda: Step("case", f"适用情形: {label}", f"case applies: {label}", facts_read(case.when, scope)))
+            return case
+    return None
+
+
+def rate_of(choice: RateChoice, scope: Scope, note: Note) -> Interval:
+    case = _case(choice.cases, scope, note)
+    value = case.rate if isinstance(case, RateCase) else choice.default
     if isinstance(value, RateRange):
         return Interval(value.min, value.max)
     return Interval(value, value)
 
 
 def amount_of(choice: AmountChoice, scope: Scope, note: Note) -> Decimal:
-    for case in choice.cases:
-        if evaluate(case.when, scope) is True:
-            note(
-                lambda: Step(
-                    "case",
-                    f"适用情形: {case.title or to_text(case.when)}",
-                    f"case applies: {case.title or to_text(case.when)}",
-                    facts_read(case.when, scope),
-                )
-            )
-            return case.amount
-    return choice.default
+    case = _case(choice.cases, scope, note)
+    return case.amount if isinstance(case, AmountCase) else choice.default
 
 
 def describe_rate(rate: Interval) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from huiqi.memo import per_node
 from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, refs, to_text
 
 Value = Decimal | str | bool | date | frozenset[str] | Mapping[int, Decimal] | None
@@ -100,28 +101,17 @@ def _reader(path: tuple[str, ...]) -> Evaluator:
     return read
 
 
-def _kleene_and(parts: tuple[Evaluator, ...]) -> Evaluator:
+def _kleene(parts: tuple[Evaluator, ...], decisive: bool) -> Evaluator:
+    """and (decisive False) / or (decisive True) in three-valued logic: unknown unless decided."""
+
     def run(scope: Scope) -> Value:
         unknown = False
         for part in parts:
             result = part(scope)
-            if result is False:
-                return False
+            if result is decisive:
+                return decisive
             unknown = unknown or result is None
-        return None if unknown else True
-
-    return run
-
-
-def _kleene_or(parts: tuple[Evaluator, ...]) -> Evaluator:
-    def run(scope: Scope) -> Value:
-        unknown = False
-        for part in parts:
-            result = part(scope)
-            if result is True:
-                return True
-            unknown = unknown or result is None
-        return None if unknown else False
+        return None if unknown else not decisive
 
     return run
 
@@ -145,9 +135,9 @@ def _build(expr: Expr) -> Evaluator:
 
             return negate
         case BoolOp(op="and", operands=operands):
-            return _kleene_and(tuple(compiled(o) for o in operands))
+            return _kleene(tuple(compiled(o) for o in operands), decisive=False)
         case BoolOp(op="or", operands=operands):
-            return _kleene_or(tuple(compiled(o) for o in operands))
+            return _kleene(tuple(compiled(o) for o in operands), decisive=True)
         case Compare(op=op, left=left, right=right):
             lhs, rhs = compiled(left), compiled(right)
             return lambda scope: _compare(op, lhs(scope), rhs(scope))
@@ -171,19 +161,8 @@ def _build(expr: Expr) -> Evaluator:
     raise TypeError(f"no evaluation rule for {type(expr).__name__}")  # pragma: no cover
 
 
-_COMPILED: dict[int, tuple[Expr, Evaluator]] = {}
-
-
-def compiled(expr: Expr) -> Evaluator:
-    """The closure for a node, made once per node (rule trees are long-lived)."""
-    hit = _COMPILED.get(id(expr))
-    if hit is not None and hit[0] is expr:
-        return hit[1]
-    run = _build(expr)
-    if len(_COMPILED) > 50_000:
-        _COMPILED.clear()
-    _COMPILED[id(expr)] = (expr, run)
-    return run
+compiled = per_node(_build)
+"""The closure for a node, made once per node (rule trees are long-lived)."""
 
 
 def evaluate(expr: Expr, scope: Scope) -> Value:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal, TypeAlias
 
+from huiqi.memo import per_node
+
 CompareOp: TypeAlias = Literal["==", "!=", "<", "<=", ">", ">=", "in", "not in"]
 ArithOp: TypeAlias = Literal["+", "-", "*", "/"]
 Scalar: TypeAlias = Decimal | str | bool | None
@@ -176,22 +178,9 @@ class _Converter:
         raise self.fail(node, type(node).__name__)
 
 
-_REFS: dict[int, tuple[Expr, tuple[Ref, ...]]] = {}
-
-
+@per_node
 def refs(expr: Expr) -> tuple[Ref, ...]:
-    """Every fact an expression reads, in order (for explanations); remembered per node."""
-    hit = _REFS.get(id(expr))
-    if hit is not None and hit[0] is expr:
-        return hit[1]
-    found = _collect_refs(expr)
-    if len(_REFS) > 50_000:
-        _REFS.clear()
-    _REFS[id(expr)] = (expr, found)
-    return found
-
-
-def _collect_refs(expr: Expr) -> tuple[Ref, ...]:
+    """Every fact an expression reads, in order (for explanations); made once per node."""
     found: list[Ref] = []
 
     def walk(node: Expr) -> None:
@@ -214,26 +203,9 @@ def _collect_refs(expr: Expr) -> tuple[Ref, ...]:
     return tuple(found)
 
 
-_TEXTS: dict[int, tuple[Expr, str]] = {}
-
-
+@per_node
 def to_text(expr: Expr) -> str:
-    """Canonical text of an expression (for traces and reasons), remembered per node.
-
-    Rule trees are long-lived and every explanation prints their conditions, so the text
-    of a node is made once; the memo is keyed by identity and bounded.
-    """
-    hit = _TEXTS.get(id(expr))
-    if hit is not None and hit[0] is expr:
-        return hit[1]
-    text = _render(expr)
-    if len(_TEXTS) > 50_000:
-        _TEXTS.clear()
-    _TEXTS[id(expr)] = (expr, text)
-    return text
-
-
-def _render(expr: Expr) -> str:
+    """Canonical text of an expression (for traces and reasons), made once per node."""
     match expr:
         case Const(value=value):
             if isinstance(value, Decimal):
