@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,11 @@ def run(*args: str, check_code: int | None = 0) -> subprocess.CompletedProcess[s
         assert done.returncode == check_code, done.stderr + done.stdout
     assert "Traceback" not in done.stderr
     return done
+
+
+def calc_json(example: str, *args: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(run("calc", str(EXAMPLES / example), "--json", *args).stdout)
+    return data
 
 
 def test_calc_prints_an_explained_report() -> None:
@@ -55,15 +61,7 @@ def test_english_titles() -> None:
 
 def test_officer_override_changes_the_figure() -> None:
     base = json.loads(run("calc", str(EXAMPLES / "lingang-ai-chip.yaml"), "--json").stdout)
-    summed = json.loads(
-        run(
-            "calc",
-            str(EXAMPLES / "lingang-ai-chip.yaml"),
-            "--json",
-            "--interpret",
-            "lingang-2024.demo:bonus-stacking=sum",
-        ).stdout
-    )
+    summed = calc_json("lingang-ai-chip.yaml", "--interpret", "lingang-2024.demo:bonus-stacking=sum")
 
     def demo(data: dict[str, object]) -> dict[str, str]:
         return next(r for r in data["results"] if r["measure"] == "lingang-2024.demo")["amount"]  # type: ignore[index,union-attr]
@@ -132,15 +130,7 @@ def test_prior_award_must_name_a_known_measure(tmp_path: Path) -> None:
 
 
 def test_an_officer_choice_shows_the_reading_taken() -> None:
-    data = json.loads(
-        run(
-            "calc",
-            str(EXAMPLES / "lingang-ai-chip.yaml"),
-            "--json",
-            "--interpret",
-            "lingang-2024.demo:bonus-stacking=sum",
-        ).stdout
-    )
+    data = calc_json("lingang-ai-chip.yaml", "--interpret", "lingang-2024.demo:bonus-stacking=sum")
     demo = next(r for r in data["results"] if r["measure"] == "lingang-2024.demo")
     used = next(i for i in demo["interpretations"] if i["id"] == "bonus-stacking")
     assert used["choice"] == "sum"

@@ -8,8 +8,8 @@ the work saved. The memo is bounded; clearing it only costs recomputation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
 
 Node = TypeVar("Node")
 Derived = TypeVar("Derived")
@@ -17,18 +17,30 @@ Derived = TypeVar("Derived")
 LIMIT = 50_000
 
 
-def per_node(build: Callable[[Node], Derived]) -> Callable[[Node], Derived]:
-    memo: dict[int, tuple[Node, Derived]] = {}
+class IdentityMemo(Generic[Node, Derived]):
+    """Values per (node object, extra key); the node is held so its id cannot be reused."""
 
-    def get(node: Node) -> Derived:
-        hit = memo.get(id(node))
+    def __init__(self) -> None:
+        self._memo: dict[tuple[int, Hashable], tuple[Node, Derived]] = {}
+
+    def get(self, node: Node, build: Callable[[], Derived], extra: Hashable = None) -> Derived:
+        key = (id(node), extra)
+        hit = self._memo.get(key)
         if hit is not None and hit[0] is node:
             return hit[1]
-        value = build(node)
-        if len(memo) >= LIMIT:
-            memo.clear()
-        memo[id(node)] = (node, value)
+        value = build()
+        if len(self._memo) >= LIMIT:
+            self._memo.clear()
+        self._memo[key] = (node, value)
         return value
+
+
+def per_node(build: Callable[[Node], Derived]) -> Callable[[Node], Derived]:
+    """build(node), made once per node object."""
+    memo: IdentityMemo[Node, Derived] = IdentityMemo()
+
+    def get(node: Node) -> Derived:
+        return memo.get(node, lambda: build(node))
 
     get.__doc__ = build.__doc__
     return get

@@ -35,6 +35,7 @@ from huiqi.engine.result import (
 from huiqi.engine.values import Scope, holds
 from huiqi.engine.values import evaluate as evaluate_expr
 from huiqi.facts.models import Facts
+from huiqi.memo import IdentityMemo
 from huiqi.money import ZERO, Interval, format_rate, format_yuan, split_shares
 from huiqi.rules.expr import to_text
 from huiqi.rules.library import Library, PolicyDoc
@@ -88,14 +89,16 @@ def _in_force(policy: Policy, measure: Measure) -> InForce:
     return measure.in_force or policy.in_force
 
 
-_INTERPRETATIONS: dict[int, tuple[Measure, tuple[InterpretationUse, ...]]] = {}
+_INTERPRETATIONS: IdentityMemo[Measure, tuple[InterpretationUse, ...]] = IdentityMemo()
+_NOT_IN_FORCE: IdentityMemo[Measure, MeasureResult] = IdentityMemo()
 
 
 def _interpretations(doc: PolicyDoc, measure: Measure) -> tuple[InterpretationUse, ...]:
     """The interpretations shown with a measure's results; made once per measure node."""
-    hit = _INTERPRETATIONS.get(id(measure))
-    if hit is not None and hit[0] is measure:
-        return hit[1]
+    return _INTERPRETATIONS.get(measure, lambda: _make_interpretations(doc, measure))
+
+
+def _make_interpretations(doc: PolicyDoc, measure: Measure) -> tuple[InterpretationUse, ...]:
     uses: list[InterpretationUse] = []
     for owner, items in ((doc.policy.id, doc.policy.interpretations), (measure.id, measure.interpretations)):
         for item in items:
@@ -103,9 +106,6 @@ def _interpretations(doc: PolicyDoc, measure: Measure) -> tuple[InterpretationUs
             # Under an officer's choice the decision shown is the alternative taken.
             decision = item.decision if choice == "default" else item.alternatives[choice].text
             uses.append(InterpretationUse(item.id, owner, item.question, decision, choice, tuple(item.alternatives)))
-    if len(_INTERPRETATIONS) > 10_000:
-        _INTERPRETATIONS.clear()
-    _INTERPRETATIONS[id(measure)] = (measure, tuple(uses))
     return tuple(uses)
 
 
@@ -430,14 +430,12 @@ def _outside(doc: PolicyDoc, measure: Measure, status: Status, reason: Reason) -
     )
 
 
-_NOT_IN_FORCE: dict[tuple[int, date], tuple[Measure, MeasureResult]] = {}
-
-
 def _not_in_force(doc: PolicyDoc, measure: Measure, in_force: InForce, as_of: date) -> MeasureResult:
     """The same for every enterprise on a given day, so made once per (measure, day)."""
-    hit = _NOT_IN_FORCE.get((id(measure), as_of))
-    if hit is not None and hit[0] is measure:
-        return hit[1]
+    return _NOT_IN_FORCE.get(measure, lambda: _make_not_in_force(doc, measure, in_force, as_of), as_of)
+
+
+def _make_not_in_force(doc: PolicyDoc, measure: Measure, in_force: InForce, as_of: date) -> MeasureResult:
     until = in_force.end.isoformat() if in_force.end else "—"
     term = f"{in_force.start.isoformat()} – {until}"
     reason = Reason(
@@ -445,11 +443,7 @@ def _not_in_force(doc: PolicyDoc, measure: Measure, in_force: InForce, as_of: da
         f"有效期 {term}, 评估日 {as_of.isoformat()} 不在其内",
         f"in force {term}; {as_of.isoformat()} is outside",
     )
-    result = _outside(doc, measure, Status.NOT_IN_FORCE, reason)
-    if len(_NOT_IN_FORCE) > 10_000:
-        _NOT_IN_FORCE.clear()
-    _NOT_IN_FORCE[(id(measure), as_of)] = (measure, result)
-    return result
+    return _outside(doc, measure, Status.NOT_IN_FORCE, reason)
 
 
 def evaluate(facts: Facts, library: Library, as_of: date, *, explain: bool = True) -> Assessment:
