@@ -38,8 +38,12 @@ class IdentityMemo(Generic[Node, Derived]):
 def per_node(build: Callable[[Node], Derived]) -> Callable[[Node], Derived]:
     """build(node), made once per node object."""
     memo: IdentityMemo[Node, Derived] = IdentityMemo()
+    hits = memo._memo  # the hot path (every expression evaluation) skips building a closure
 
     def get(node: Node) -> Derived:
+        hit = hits.get((id(node), None))
+        if hit is not None and hit[0] is node:
+            return hit[1]
         return memo.get(node, lambda: build(node))
 
     get.__doc__ = build.__doc__
