@@ -78,11 +78,11 @@ def approve(library: Library, facts: object, measure: str, subject: str, amount:
         measure=measure,
         subject=subject,
         amount=parse_amount(amount),
-        year=2020,
+        year=kw.get("year", 2020),
         library=library,
         as_of=date(2020, 12, 31),
         awards=kw.get("awards", []),
-        budget=kw.get("budget"),
+        budgets={b.year: b for b in [kw["budget"]]} if "budget" in kw else {},
     )  # type: ignore[arg-type]
 
 
@@ -109,12 +109,17 @@ def test_a_second_measure_of_one_group_on_one_project_is_refused(library: Librar
 def test_committed_awards_eat_a_cumulative_cap(library: Library, minhang: object) -> None:
     # Rent: 300万 in total per enterprise; the facts already list 30万, the ledger holds 250万 more.
     held = Award("A0", "91310112MA1GC3H0XW", "minhang-2018.rent", "91310112MA1GC3H0XW", 2020, parse_amount("250万"))
-    allowed = approve(library, minhang, "minhang-2018.rent", "91310112MA1GC3H0XW", "20万", awards=[held])
+    # Rent is yearly: the 20万 of room left goes to the earliest support year (2019) first.
+    code = "91310112MA1GC3H0XW"
+    allowed = approve(library, minhang, "minhang-2018.rent", code, "20万", awards=[held], year=2019)
     assert allowed.approved, allowed.reasons
-    refused = approve(library, minhang, "minhang-2018.rent", "91310112MA1GC3H0XW", "21万", awards=[held])
+    refused = approve(library, minhang, "minhang-2018.rent", code, "21万", awards=[held], year=2019)
     assert not refused.approved
     assert refused.allowed is not None
     assert refused.allowed.hi == parse_amount("20万")
+    nothing_left = approve(library, minhang, "minhang-2018.rent", code, "1万", awards=[held], year=2020)
+    assert nothing_left.allowed is not None
+    assert nothing_left.allowed.hi == 0
 
 
 def test_the_budget_must_carry_the_award(library: Library, minhang: object) -> None:

@@ -10,7 +10,7 @@ and stores the award this returns.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -58,7 +58,8 @@ class Decision:
     allowed: Interval | None = None
 
 
-def _prior_awards(facts: Facts, awards: Iterable[Award]) -> Facts:
+def with_awards(facts: Facts, awards: Iterable[Award]) -> Facts:
+    """The facts with the ledger's committed awards added to the prior awards the engine nets caps of."""
     ledger = [PriorAward(measure=a.measure, year=a.year, amount=a.amount, subject=a.subject) for a in awards]
     return facts.model_copy(update={"prior_awards": [*facts.prior_awards, *ledger]})
 
@@ -81,7 +82,7 @@ def check_approval(
     library: Library,
     as_of: date,
     awards: Sequence[Award],
-    budget: Budget | None,
+    budgets: Mapping[int, Budget],
 ) -> Decision:
     """May `amount` be awarded under `measure` to `subject` of this enterprise, given the ledger?"""
     enterprise = facts.enterprise.credit_code
@@ -96,25 +97,45 @@ def check_approval(
                         f"就高不重复 ({group.title}): {subject} 已获 {other.measure} "
                         f"{format_yuan(other.amount)} (application {other.application})"
                     )
-    assessment = evaluate(_prior_awards(facts, mine), library, as_of, explain=False)
+    assessment = evaluate(with_awards(facts, mine), library, as_of, explain=False)
     result = _result(assessment.results, measure, subject)
-    allowed = result.amount if result is not None and result.status is Status.ELIGIBLE else None
+    allowed = allowed_range(result, year) if result is not None and result.status is Status.ELIGIBLE else None
     if result is None:
         reasons.append(f"{measure} does not apply to {subject}")
     elif result.status is not Status.ELIGIBLE:
         reasons += [str(r) for r in result.reasons] or [f"{measure}: {result.status.value}"]
-    elif allowed is not None and not allowed.lo <= amount <= allowed.hi:
+    elif allowed is None:
+        reasons.append(f"{measure} gives {subject} nothing for {year} (年度不在支持期内)")
+    elif not allowed.lo <= amount <= allowed.hi:
         reasons.append(
             f"决定金额 {format_yuan(amount)} 不在可给予范围 {allowed.describe()} 内 "
             "(the decided amount is outside what the measure allows, caps net of committed awards)"
         )
-    if budget is not None and amount > budget.remaining:
-        reasons.append(
-            f"{budget.policy} {budget.year} 年度预算余额 {format_yuan(budget.remaining)} 不足 "
-            f"{format_yuan(amount)} (budget remaining is too small)"
-        )
+    tranches = payment_schedule(ref.measure, {year: Interval(amount, amount)})
+    for budget_year, charge in sorted(charges(tranches, year).items()):
+        budget = budgets.get(budget_year)
+        if budget is not None and charge > budget.remaining:
+            reasons.append(
+                f"{budget.policy} {budget.year} 年度预算余额 {format_yuan(budget.remaining)} 不足 "
+                f"{format_yuan(charge)} (budget remaining is too small)"
+            )
     if reasons:
         return Decision(False, tuple(reasons), allowed=allowed)
     award = Award(application, enterprise, measure, subject, year, amount)
-    tranches = payment_schedule(ref.measure, {year: Interval(amount, amount)})
     return Decision(True, (), award, tranches, allowed)
+
+
+def allowed_range(result: MeasureResult, year: int) -> Interval | None:
+    """What may be awarded for `year`: the year's figure for a yearly measure, else the whole."""
+    if len(result.by_year) > 1:
+        return result.by_year.get(year)
+    return result.amount
+
+
+def charges(tranches: Sequence[TrancheAmount], year: int) -> dict[int, Decimal]:
+    """What each budget year carries: an annual tranche its own year, the others the award's year."""
+    out: dict[int, Decimal] = {}
+    for tranche in tranches:
+        charged = tranche.year if tranche.year is not None else year
+        out[charged] = out.get(charged, ZERO) + tranche.amount.hi
+    return out

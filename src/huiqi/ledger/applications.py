@@ -1,0 +1,344 @@
+"""Applications through their life: filing, transitions, expert review, approval, acceptance.
+
+Approval is the one step that spends money, so it runs under locks taken in a fixed order —
+the application, then the policy's budget rows (by year), then the enterprise — before the
+engine is asked, with the enterprise's committed awards, what may be approved. Two officers
+approving at once therefore see each other's awards and budgets, on SQLite (one writer at a
+time) and on PostgreSQL (row locks) alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from huiqi.engine.interpret import evaluate, payment_schedule
+from huiqi.engine.result import Assessment, MeasureResult, Status
+from huiqi.ledger import tables as t
+from huiqi.ledger.approval import Award as AwardFact
+from huiqi.ledger.approval import Budget as BudgetFact
+from huiqi.ledger.approval import allowed_range, charges, check_approval, with_awards
+from huiqi.ledger.catalogue import check_version, enterprise_by_code, facts_of, project_by_id
+from huiqi.ledger.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from huiqi.ledger.uow import UnitOfWork
+from huiqi.ledger.workflow import Action, Role, State, TransitionRefused, transition
+from huiqi.money import Interval, parse_amount
+
+
+def application_by_id(uow: UnitOfWork, application_id: int, *, lock: bool = False) -> t.Application:
+    query = select(t.Application).where(t.Application.id == application_id)
+    row = uow.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+    if row is None or not uow.actor.may_see(row.enterprise_id):
+        raise NotFound(f"no application {application_id}")
+    return row
+
+
+def subject_ref(application: t.Application) -> str:
+    return application.project.ref if application.project is not None else application.enterprise.credit_code
+
+
+def file_application(
+    uow: UnitOfWork,
+    *,
+    enterprise: str,
+    project: int | None,
+    measure: str,
+    year: int,
+    requested: Decimal | None = None,
+    note: str = "",
+) -> t.Application:
+    """A draft application for one measure of one project (or of the enterprise itself)."""
+    uow.action = "application.create"
+    company = enterprise_by_code(uow, enterprise)
+    if not (uow.actor.role in (Role.ENTERPRISE, Role.ADMIN) and uow.actor.may_see(company.id)):
+        raise Forbidden("applications are filed by the enterprise (or an admin on its behalf)")
+    try:
+        ref = uow.library.measure(measure)
+    except KeyError:
+        raise Invalid("unknown measure", errors=[FieldError("measure", f"no measure {measure!r}")]) from None
+    subject: t.Project | None = None
+    if ref.measure.applies_to == "enterprise":
+        if project is not None:
+            raise Invalid("no project", errors=[FieldError("project", f"{measure} applies to the enterprise")])
+    else:
+        if project is None:
+            raise Invalid("project needed", errors=[FieldError("project", f"{measure} applies to a {_kind(ref)}")])
+        subject = project_by_id(uow, project)
+        if subject.enterprise_id != company.id:
+            raise Invalid("wrong project", errors=[FieldError("project", f"project {project} is not {enterprise}'s")])
+        if subject.kind != ref.measure.applies_to:
+            raise Invalid(
+                "wrong kind", errors=[FieldError("project", f"{measure} applies to a {_kind(ref)}, not {subject.kind}")]
+            )
+    open_ones = select(t.Application.id).where(
+        t.Application.enterprise_id == company.id,
+        t.Application.project_id == (subject.id if subject else None),
+        t.Application.measure == measure,
+        t.Application.year == year,
+        t.Application.state.not_in([s.value for s in (State.REJECTED, State.WITHDRAWN)]),
+    )
+    if subject is None:
+        open_ones = open_ones.where(t.Application.project_id.is_(None))
+    existing = uow.session.execute(open_ones).scalar()
+    if existing is not None:
+        raise Conflict(f"application {existing} already asks for {measure} {year} for this subject", code="duplicate")
+    row = t.Application(
+        enterprise_id=company.id,
+        project_id=subject.id if subject else None,
+        measure=measure,
+        policy=ref.policy.id,
+        year=year,
+        state=State.DRAFT.value,
+        requested=requested,
+        note=note,
+        created_by=uow.actor.user_id or None,
+        created_at=uow.now,
+        updated_at=uow.now,
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    return row
+
+
+def _kind(ref: Any) -> str:
+    return str(ref.measure.applies_to)
+
+
+def act(
+    uow: UnitOfWork,
+    application_id: int,
+    action: Action,
+    *,
+    reason: str = "",
+    expected: int | None = None,
+    amount: Decimal | None = None,
+) -> t.Application:
+    """One transition, checked by the workflow table, with what the step itself requires."""
+    row = application_by_id(uow, application_id, lock=True)
+    check_version(row, expected)
+    if uow.actor.role is Role.ENTERPRISE and uow.actor.enterprise_id != row.enterprise_id:
+        raise NotFound(f"no application {application_id}")
+    uow.action = f"application.{action.value}"
+    try:
+        event = transition(
+            str(row.id),
+            State(row.state),
+            action,
+            actor=uow.actor.name,
+            role=uow.actor.role,
+            at=uow.now,
+            reason=reason,
+        )
+    except TransitionRefused as refused:
+        if refused.code == "wrong_role":
+            raise Forbidden(refused.reason) from None
+        if refused.code == "reason_required":
+            raise Invalid(refused.reason, errors=[FieldError("reason", "required for this step")]) from None
+        raise Conflict(refused.reason, code=refused.code) from None
+    if action is Action.SUBMIT:
+        row.submitted_on = uow.today
+    elif action is Action.APPROVE:
+        _approve(uow, row, amount)
+    elif action is Action.CLOSE:
+        _check_all_paid(uow, row)
+    row.state = event.target.value
+    row.updated_at = uow.now
+    uow.session.add(
+        t.ApplicationEvent(
+            application_id=row.id,
+            action=action.value,
+            source=event.source.value,
+            target=event.target.value,
+            actor=event.actor,
+            role=event.role.value,
+            reason=event.reason,
+            at=event.at,
+        )
+    )
+    uow.session.flush()
+    return row
+
+
+def add_review(uow: UnitOfWork, application_id: int, data: dict[str, Any]) -> t.Review:
+    """An expert's review. A declared conflict of interest is recorded as a recusal, with no decision."""
+    uow.actor.require(Role.REVIEWER)
+    row = application_by_id(uow, application_id, lock=True)
+    if row.state != State.UNDER_REVIEW.value:
+        raise Conflict(f"application {row.id} is {row.state}; reviews are for applications under review")
+    uow.action = "application.review"
+    conflict = bool(data["conflict_of_interest"])
+    decided = data.get("decided")
+    if not conflict and decided is None:
+        raise Invalid("decision missing", errors=[FieldError("decided", "required unless you declare a conflict")])
+    if conflict and decided is not None:
+        raise Invalid("recused", errors=[FieldError("decided", "a reviewer with a conflict of interest may not decide")])
+    if decided is not None:
+        allowed = allowed_now(uow, row)
+        if allowed is not None and not allowed.lo <= decided <= allowed.hi:
+            raise Invalid(
+                "outside the range",
+                errors=[FieldError("decided", f"must lie within {allowed.describe()} (the measure's range today)")],
+            )
+    review = t.Review(
+        application_id=row.id,
+        reviewer=uow.actor.name,
+        scores=[{"expert": s["expert"], "score": str(s["score"])} for s in data.get("scores", [])],
+        conflict_of_interest=conflict,
+        decided=decided,
+        decided_rate=data.get("decided_rate"),
+        opinion=data.get("opinion", ""),
+        at=uow.now,
+    )
+    uow.session.add(review)
+    uow.session.flush()
+    return review
+
+
+def reviews_of(uow: UnitOfWork, application: t.Application) -> Sequence[t.Review]:
+    query = select(t.Review).where(t.Review.application_id == application.id).order_by(t.Review.id)
+    return uow.session.execute(query).scalars().all()
+
+
+def events_of(uow: UnitOfWork, application: t.Application) -> Sequence[t.ApplicationEvent]:
+    query = select(t.ApplicationEvent).where(t.ApplicationEvent.application_id == application.id)
+    return uow.session.execute(query.order_by(t.ApplicationEvent.id)).scalars().all()
+
+
+def _committed(uow: UnitOfWork, enterprise_id: int) -> list[AwardFact]:
+    rows = uow.session.execute(select(t.Award).where(t.Award.enterprise_id == enterprise_id)).scalars()
+    return [
+        AwardFact(str(a.application_id), a.application.enterprise.credit_code, a.measure, a.subject, a.year, a.amount)
+        for a in rows
+    ]
+
+
+def assessment_for(uow: UnitOfWork, row: t.Application) -> tuple[Assessment, MeasureResult | None]:
+    """The engine's view of this application today: the enterprise's facts and committed awards."""
+    facts = facts_of(uow, row.enterprise)
+    awards = [a for a in _committed(uow, row.enterprise_id) if a.application != str(row.id)]
+    assessment = evaluate(with_awards(facts, awards), uow.library, row.submitted_on or uow.today, explain=True)
+    subject = subject_ref(row)
+    for result in assessment.results:
+        if result.measure == row.measure and (result.subject is None or result.subject.id == subject):
+            return assessment, result
+    return assessment, None
+
+
+def allowed_now(uow: UnitOfWork, row: t.Application) -> Interval | None:
+    _, result = assessment_for(uow, row)
+    if result is None or result.status is not Status.ELIGIBLE:
+        return None
+    return allowed_range(result, row.year)
+
+
+def _approve(uow: UnitOfWork, row: t.Application, amount: Decimal | None) -> None:
+    if amount is None:
+        decided = [r.decided for r in reviews_of(uow, row) if r.decided is not None]
+        if not decided:
+            raise Conflict("no expert has decided an amount yet; review first, or give the amount", code="no_review")
+        amount = decided[-1]
+    ref = uow.library.measure(row.measure)
+    years = sorted(charges(payment_schedule(ref.measure, {row.year: Interval(amount, amount)}), row.year))
+    budgets = {
+        b.year: b
+        for b in uow.session.execute(
+            select(t.Budget)
+            .where(t.Budget.policy == row.policy, t.Budget.year.in_(years))
+            .order_by(t.Budget.year)
+            .with_for_update()
+        ).scalars()
+    }
+    enterprise = uow.session.execute(
+        select(t.Enterprise).where(t.Enterprise.id == row.enterprise_id).with_for_update()
+    ).scalar_one()
+    decision = check_approval(
+        application=str(row.id),
+        facts=facts_of(uow, enterprise),
+        measure=row.measure,
+        subject=subject_ref(row),
+        amount=amount,
+        year=row.year,
+        library=uow.library,
+        as_of=row.submitted_on or uow.today,
+        awards=_committed(uow, row.enterprise_id),
+        budgets={y: BudgetFact(b.policy, b.year, b.allocated, b.committed, b.paid) for y, b in budgets.items()},
+    )
+    if not decision.approved:
+        raise Conflict("the approval is refused", code="approval_refused", reasons=decision.reasons)
+    award = t.Award(
+        application_id=row.id,
+        enterprise_id=row.enterprise_id,
+        project_id=row.project_id,
+        measure=row.measure,
+        policy=row.policy,
+        subject=subject_ref(row),
+        year=row.year,
+        amount=amount,
+        approved_by=uow.actor.name,
+        approved_at=uow.now,
+    )
+    uow.session.add(award)
+    for seq, tranche in enumerate(decision.tranches, start=1):
+        charged = tranche.year if tranche.year is not None else row.year
+        award.tranches.append(
+            t.Tranche(
+                seq=seq,
+                trigger=tranche.on,
+                share=tranche.share,
+                title=tranche.title,
+                policy=row.policy,
+                year=charged,
+                amount=tranche.amount.hi,
+                paid=False,
+            )
+        )
+        if charged in budgets:
+            budgets[charged].committed += tranche.amount.hi
+    uow.session.flush()
+
+
+def _check_all_paid(uow: UnitOfWork, row: t.Application) -> None:
+    award = uow.session.execute(select(t.Award).where(t.Award.application_id == row.id)).scalar_one_or_none()
+    unpaid = [tr for tr in (award.tranches if award else []) if not tr.paid]
+    if unpaid:
+        listed = ", ".join(f"#{tr.seq} {tr.trigger} {tr.amount}" for tr in unpaid)
+        raise Conflict(f"tranches still unpaid: {listed}", code="unpaid_tranches")
+
+
+def list_applications(
+    uow: UnitOfWork,
+    *,
+    state: str | None = None,
+    measure: str | None = None,
+    enterprise: str | None = None,
+    year: int | None = None,
+    after: int | None = None,
+    limit: int = 50,
+) -> Sequence[t.Application]:
+    query = select(t.Application).order_by(t.Application.id)
+    if not uow.actor.is_officer:
+        query = query.where(t.Application.enterprise_id == uow.actor.enterprise_id)
+    if state:
+        query = query.where(t.Application.state == state)
+    if measure:
+        query = query.where(t.Application.measure == measure)
+    if year is not None:
+        query = query.where(t.Application.year == year)
+    if enterprise:
+        query = query.join(t.Enterprise, t.Application.enterprise).where(t.Enterprise.credit_code == enterprise)
+    if after is not None:
+        query = query.where(t.Application.id > after)
+    return uow.session.execute(query.limit(limit)).scalars().all()
+
+
+def read_amount(raw: Any, field: str) -> Decimal | None:
+    if raw is None:
+        return None
+    try:
+        return parse_amount(raw)
+    except ValueError as error:
+        raise Invalid(f"bad {field}", errors=[FieldError(field, str(error))]) from None
+

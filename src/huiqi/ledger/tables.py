@@ -1,0 +1,294 @@
+"""The ledger's tables (SQLAlchemy 2 declarative mappings): an adapter, not the domain.
+
+Money is stored as whole fen in BIGINT columns named `*_fen`: SQLite has no exact decimal
+type (SQLAlchemy's Numeric goes through float there), and integer fen is exact on every
+database and sums exactly in SQL. The mapped attributes are Decimal yuan.
+
+Every row that users change carries a `version` (SQLAlchemy's version counter): the API's
+ETag, and a second guard against lost updates besides the row locks taken by services.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from huiqi.money import FEN
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Fen(TypeDecorator[Decimal]):
+    """Decimal yuan in Python, whole fen (BIGINT) in the database; refuses fractions of a fen."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"money must be Decimal, not {type(value).__name__}")
+        fen = value / FEN
+        if fen != fen.to_integral_value():
+            raise ValueError(f"{value} is not a whole number of fen")
+        return int(fen)
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else (Decimal(value) * FEN).quantize(FEN)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps are stored and returned timezone-aware in UTC on both databases."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:  # SQLite drops the zone; we only store UTC
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class Enterprise(Base):
+    """The enterprise catalogue, keyed by credit code; `facts` is the calculator's Enterprise."""
+
+    __tablename__ = "enterprises"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    district: Mapped[str] = mapped_column(String(40), index=True)
+    facts: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read once by SQLAlchemy
+
+
+class Project(Base):
+    """Anything a measure applies to: a project, a lease, an R&D institution or a platform.
+
+    `ref` is the id the facts use (unique within the enterprise); `facts` is the calculator's
+    model of that kind.
+    """
+
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("enterprise_id", "ref"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    ref: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(20))  # project | lease | institution | platform
+    name: Mapped[str] = mapped_column(String(200))
+    facts: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    enterprise: Mapped[Enterprise] = relationship()
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read once by SQLAlchemy
+
+
+class Application(Base):
+    """One measure applied for, for one project, for one year."""
+
+    __tablename__ = "applications"
+    __table_args__ = (Index("ix_applications_state_measure", "state", "measure"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    # None for measures that apply to the enterprise itself (rent, revenue milestones)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    measure: Mapped[str] = mapped_column(String(100))
+    policy: Mapped[str] = mapped_column(String(60))
+    year: Mapped[int]
+    state: Mapped[str] = mapped_column(String(20))
+    requested: Mapped[Decimal | None] = mapped_column("requested_fen", Fen())
+    submitted_on: Mapped[date | None] = mapped_column(Date)  # the policies are applied as of this day
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: imported / system
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    enterprise: Mapped[Enterprise] = relationship()
+    project: Mapped[Project | None] = relationship()
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read once by SQLAlchemy
+
+
+class ApplicationEvent(Base):
+    """The application's own history: each transition with its actor, role, time and reason."""
+
+    __tablename__ = "application_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
+
+
+class Review(Base):
+    """An expert review: scores, the decided amount within the allowed range, conflict of interest."""
+
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(100))
+    scores: Mapped[list[Any]]  # [{"expert": ..., "score": "86.5"}], scores as decimal text
+    conflict_of_interest: Mapped[bool] = mapped_column(Boolean)
+    decided: Mapped[Decimal | None] = mapped_column("decided_fen", Fen())  # None when the expert recused
+    decided_rate: Mapped[str | None] = mapped_column(String(20))
+    opinion: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
+
+
+class Award(Base):
+    __tablename__ = "awards"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    measure: Mapped[str] = mapped_column(String(100), index=True)
+    policy: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(60))
+    year: Mapped[int]
+    amount: Mapped[Decimal] = mapped_column("amount_fen", Fen())
+    approved_by: Mapped[str] = mapped_column(String(100))
+    approved_at: Mapped[datetime]
+    application: Mapped[Application] = relationship()
+    tranches: Mapped[list[Tranche]] = relationship(back_populates="award", order_by="Tranche.seq")
+
+
+class Tranche(Base):
+    """One instalment of an award: due when its trigger is met, then paid once."""
+
+    __tablename__ = "tranches"
+    __table_args__ = (UniqueConstraint("award_id", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id"), index=True)
+    seq: Mapped[int]
+    trigger: Mapped[str] = mapped_column(String(20))  # approval | acceptance | annual
+    share: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str | None] = mapped_column(String(100))
+    policy: Mapped[str] = mapped_column(String(60))
+    year: Mapped[int]  # the budget year it is charged to
+    amount: Mapped[Decimal] = mapped_column("amount_fen", Fen())
+    paid: Mapped[bool] = mapped_column(Boolean, default=False)
+    award: Mapped[Award] = relationship(back_populates="tranches")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read once by SQLAlchemy
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tranche_id: Mapped[int] = mapped_column(ForeignKey("tranches.id"), unique=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column("amount_fen", Fen())
+    paid_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    paid_by: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime]
+    tranche: Mapped[Tranche] = relationship()
+
+
+class Budget(Base):
+    """A policy's budget for one year. committed and paid are kept by approvals and payments."""
+
+    __tablename__ = "budgets"
+    __table_args__ = (UniqueConstraint("policy", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy: Mapped[str] = mapped_column(String(60))
+    year: Mapped[int]
+    allocated: Mapped[Decimal] = mapped_column("allocated_fen", Fen())
+    committed: Mapped[Decimal] = mapped_column("committed_fen", Fen())
+    paid: Mapped[Decimal] = mapped_column("paid_fen", Fen())
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read once by SQLAlchemy
+
+
+class IdempotentRequest(Base):
+    """The response to a POST made with an Idempotency-Key, stored in the same transaction."""
+
+    __tablename__ = "idempotent_requests"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int]
+    body: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained: hash = sha256(prev_hash + canonical JSON of the event)."""
+
+    __tablename__ = "audit_events"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(60))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """One row: the chain's last seq and hash. Locked by every writer, so the chain is one line."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+AUDITED = (User, Enterprise, Project, Application, ApplicationEvent, Review, Award, Tranche, Payment, Budget)
