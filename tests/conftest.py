@@ -1,11 +1,58 @@
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
 
+from huiqi.ledger.database import make_engine, upgrade
+from huiqi.ledger.uow import Ledger
 from huiqi.policy_files import load_library
 from huiqi.rules.library import Library
+from tests import postgres
 
 
 @pytest.fixture(scope="session")
 def library() -> Library:
     return load_library()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str | None]:
+    with postgres.server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated database of each kind: every ledger test runs on both."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    else:
+        admin = request.getfixturevalue("postgres_server")
+        if admin is None:
+            if os.environ.get("HUIQI_REQUIRE_POSTGRES") == "1":
+                pytest.fail("PostgreSQL is required here (HUIQI_REQUIRE_POSTGRES=1) but not installed")
+            pytest.skip("PostgreSQL is not installed (CI installs it; see .ci/run)")
+        url = postgres.fresh_database(admin)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def ledger(database_url: str, library: Library) -> Iterator[Ledger]:
+    led = Ledger(make_engine(database_url), library, clock=FakeClock())
+    yield led
+    led.engine.dispose()
+
+
+class FakeClock:
+    """A clock the tests move by hand (the ledger's dates decide which tranches are due)."""
+
+    def __init__(self, start: datetime = datetime(2020, 6, 1, 9, 0, tzinfo=UTC)):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now

@@ -19,7 +19,7 @@ from rich.markup import escape
 
 from huiqi.diagnostics import Diagnostic, InputError
 from huiqi.engine.interpret import evaluate
-from huiqi.entrypoints import render
+from huiqi.entrypoints import ledger_cli, render
 from huiqi.facts.models import Facts
 from huiqi.policy_files import default_policies, load_facts, load_library
 from huiqi.report import assessment_dict
@@ -34,6 +34,7 @@ app = typer.Typer(
 )
 policies_app = typer.Typer(help="List, show and check the policy library.", no_args_is_help=True)
 app.add_typer(policies_app, name="policies")
+ledger_cli.register(app)
 
 # Piped output (files, CI logs) is not 80 columns wide by nature; keep tables readable there.
 # No emoji codes: ':100:' in a name or a file:line must print as written.

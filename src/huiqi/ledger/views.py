@@ -20,6 +20,7 @@ def money(value: Decimal | None) -> str | None:
 
 def enterprise_view(row: t.Enterprise) -> dict[str, Any]:
     return {
+        "id": row.id,
         "credit_code": row.credit_code,
         "name": row.name,
         "district": row.district,

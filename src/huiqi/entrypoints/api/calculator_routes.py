@@ -1,0 +1,111 @@
+"""/v1/assess (the stateless calculator) and /v1/policies (the library)."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from huiqi.diagnostics import Diagnostic, InputError
+from huiqi.engine.interpret import evaluate
+from huiqi.entrypoints.api.deps import CurrentActor, library_of
+from huiqi.facts.models import Facts
+from huiqi.ledger.errors import NotFound
+from huiqi.report import assessment_dict
+from huiqi.rules.library import Library
+from huiqi.rules.model import Policy
+
+router = APIRouter(prefix="/v1", tags=["calculator"])
+
+
+@lru_cache(maxsize=64)
+def _chosen(library: Library, choices: tuple[tuple[str, str], ...]) -> Library:
+    return library.with_choices(dict(choices))
+
+
+def _choices(items: list[str]) -> tuple[tuple[str, str], ...]:
+    out = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or ":" not in key:
+            message = f"{item!r}: write <measure id>:<interpretation id>=<alternative>"
+            raise InputError([Diagnostic("query", None, message, "interpret")])
+        out.append((key.strip(), value.strip()))
+    return tuple(sorted(out))
+
+
+@router.post("/assess")
+async def assess(
+    request: Request,
+    actor: CurrentActor,
+    facts: Facts,
+    as_of: Annotated[date | None, Query(description="Assessment date (default: the facts' as_of, else today)")] = None,
+    lang: Literal["zh", "en"] = "zh",
+    interpret: Annotated[list[str] | None, Query(description="MEASURE:INTERPRETATION=ALTERNATIVE")] = None,
+) -> dict[str, Any]:
+    """Every measure the enterprise is entitled to, how much, when paid and why — the JSON of `huiqi calc --json`."""
+    library = library_of(request)
+    if interpret:
+        library = _chosen(library, _choices(interpret))
+    known = {ref.measure.id for ref in library.measures()}
+    unknown = [
+        Diagnostic("body", None, f"no measure {a.measure!r} in the policy library", f"prior_awards.{i}.measure")
+        for i, a in enumerate(facts.prior_awards)
+        if a.measure not in known
+    ]
+    if unknown:
+        raise InputError(unknown)
+    day = as_of or facts.as_of or date.today()
+    if len(facts.projects) + len(facts.leases) > 20:  # big groups: keep the event loop free
+        return await run_in_threadpool(lambda: assessment_dict(evaluate(facts, library, day), lang))
+    return assessment_dict(evaluate(facts, library, day), lang)
+
+
+def policy_summary(policy: Policy) -> dict[str, Any]:
+    return {
+        "id": policy.id,
+        "title": policy.title,
+        "title_en": policy.title_en,
+        "issuer": policy.issuer,
+        "document_number": policy.document_number,
+        "jurisdiction": policy.jurisdiction,
+        "level": policy.level,
+        "in_force": {
+            "start": policy.in_force.start.isoformat(),
+            "end": policy.in_force.end.isoformat() if policy.in_force.end else None,
+        },
+        "measures": [
+            {
+                "id": m.id,
+                "title": m.title,
+                "title_en": m.title_en,
+                "category": m.category,
+                "applies_to": m.applies_to,
+                "quote": m.quote,
+                "interpretations": [
+                    {"id": i.id, "question": i.question, "decision": i.decision, "alternatives": list(i.alternatives)}
+                    for i in m.interpretations
+                ],
+            }
+            for m in policy.measures
+        ],
+        "non_duplication": [
+            {"id": g.id, "title": g.title, "measures": list(g.measures)} for g in policy.non_duplication
+        ],
+    }
+
+
+@router.get("/policies")
+def list_policies(request: Request, actor: CurrentActor) -> dict[str, Any]:
+    return {"items": [policy_summary(p) for p in library_of(request).policies], "next": None}
+
+
+@router.get("/policies/{policy_id}")
+def get_policy(request: Request, actor: CurrentActor, policy_id: str) -> dict[str, Any]:
+    for policy in library_of(request).policies:
+        if policy.id == policy_id:
+            return policy_summary(policy)
+    raise NotFound(f"no policy {policy_id}")

@@ -1,0 +1,189 @@
+"""Spreadsheets in and out: enterprises, projects and applications from .xlsx or .csv; award and
+payment lists to .xlsx.
+
+Columns are the facts' field names or their Chinese terms (统一社会信用代码, 申报年度 …); a
+by-year field takes one column per year ("revenue.2024" or "年主营业务收入.2024"), a project's
+cost one column per kind ("costs.rd"). Lists (recognitions) are separated by commas or 、.
+Numbers typed into Excel arrive as binary floats; they are read back through their shortest
+decimal form (1234.56, not 1234.5599…), which is what was typed for any amount of up to 15
+digits.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from pydantic import BaseModel
+
+from huiqi.facts.models import Enterprise as EnterpriseFacts
+from huiqi.facts.models import Lease, Project, RDInstitution, ServicePlatform
+from huiqi.ledger.errors import FieldError
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MONEY_KEYS = {"amount", "requested", "allocated", "committed", "paid", "remaining"}
+LIST_FIELDS = {"recognitions"}
+
+
+class TableError(Exception):
+    """The file itself cannot be read as a table (not the rows in it)."""
+
+
+@dataclass
+class Row:
+    number: int  # the spreadsheet's row number (the header is row 1)
+    values: dict[str, Any]
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    rows: int = 0
+    created: int = 0
+    errors: list[FieldError] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def written(self) -> bool:
+        return not self.dry_run and not self.errors and self.created > 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "rows": self.rows,
+            "valid_rows": self.rows - len({e.row for e in self.errors}),
+            "created": self.created if self.written else 0,
+            "dry_run": self.dry_run,
+            "written": self.written,
+            "errors": [{"row": e.row, "field": e.field, "message": e.message} for e in self.errors],
+        }
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float):
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def read_table(content: bytes, filename: str) -> list[Row]:
+    """Rows of the first sheet (xlsx) or of a CSV file (UTF-8, with or without BOM)."""
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".xlsx":
+        try:
+            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises many kinds for a damaged file
+            raise TableError(f"{filename}: not a readable .xlsx file ({type(error).__name__})") from None
+        sheet = book.worksheets[0]
+        lines: Iterable[tuple[Any, ...]] = sheet.iter_rows(values_only=True)
+    elif suffix == ".csv":
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise TableError(f"{filename}: a CSV file must be UTF-8") from None
+        lines = csv.reader(io.StringIO(text))
+    else:
+        raise TableError(f"{filename}: use a .xlsx or .csv file")
+    iterator = iter(lines)
+    header = next(iterator, None)
+    if header is None:
+        raise TableError(f"{filename}: the file is empty")
+    names = [str(h).strip() if h is not None else "" for h in header]
+    rows = []
+    for number, line in enumerate(iterator, start=2):
+        values = {name: _cell(v) for name, v in zip(names, line, strict=False) if name}
+        if any(v is not None for v in values.values()):
+            rows.append(Row(number, values))
+    return rows
+
+
+def _aliases(model: type[BaseModel]) -> dict[str, str]:
+    out = {}
+    for name, info in model.model_fields.items():
+        out[name] = name
+        if info.title:
+            out[info.title] = name
+    return out
+
+
+def nest(values: Mapping[str, Any], model: type[BaseModel], extra: Iterable[str] = ()) -> dict[str, Any]:
+    """A flat row as the nested facts a model reads: 'revenue.2024' → {'revenue': {2024: …}}."""
+    aliases = _aliases(model) | {name: name for name in extra}
+    out: dict[str, Any] = {}
+    for column, value in values.items():
+        if value is None:
+            continue
+        head, _, rest = column.partition(".")
+        name = aliases.get(head, head)  # unknown columns stay, so the model names them as errors
+        if rest:
+            key: Any = int(rest) if rest.isdigit() else rest
+            out.setdefault(name, {})[key] = value
+        elif name in LIST_FIELDS and isinstance(value, str):
+            out[name] = [p.strip() for p in value.replace("、", ",").split(",") if p.strip()]
+        else:
+            out[name] = value
+    return out
+
+
+SUBJECT_MODELS: dict[str, type[BaseModel]] = {
+    "project": Project,
+    "lease": Lease,
+    "institution": RDInstitution,
+    "platform": ServicePlatform,
+}
+ENTERPRISE_MODEL = EnterpriseFacts
+
+
+def workbook_bytes(sheet: str, rows: list[dict[str, Any]]) -> bytes:
+    """An .xlsx of flat rows: money as numbers with two decimals, nested lists summarised."""
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.title = sheet
+    columns = list(rows[0].keys()) if rows else ["(no rows)"]
+    ws.append(columns)
+    for row in rows:
+        ws.append([_out(key, row.get(key)) for key in columns])
+    for index, key in enumerate(columns, start=1):
+        if key in MONEY_KEYS:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = "#,##0.00"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _out(key: str, value: Any) -> Any:
+    if key in MONEY_KEYS and isinstance(value, str):
+        return Decimal(value)
+    if isinstance(value, list):
+        return "; ".join(_summary(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={v}" for k, v in value.items())
+    return value
+
+
+def _summary(item: Any) -> str:
+    if isinstance(item, dict) and "trigger" in item:
+        state = "已拨付" if item.get("paid") else "未拨付"
+        return f"{item.get('title') or item['trigger']} {item.get('year')} {item.get('amount')} {state}"
+    return str(item)
+
+
+def chunks(rows: list[Row], size: int) -> Iterator[list[Row]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
