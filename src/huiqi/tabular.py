@@ -95,7 +95,7 @@ def read_table(content: bytes, filename: str) -> list[Row]:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise TableError(f"{filename}: a CSV file must be UTF-8") from None
-        lines = csv.reader(io.StringIO(text))
+        lines = (tuple(line) for line in csv.reader(io.StringIO(text)))
     else:
         raise TableError(f"{filename}: use a .xlsx or .csv file")
     iterator = iter(lines)

@@ -67,9 +67,7 @@ def db_upgrade(db: DbOption = None) -> None:
 def users_add(
     name: Annotated[str, typer.Argument(help="A unique user name.")],
     role: Annotated[str, typer.Option("--role", help="enterprise | reviewer | approver | finance | admin")],
-    enterprise: Annotated[
-        str | None, typer.Option("--enterprise", help="Credit code (for enterprise users).")
-    ] = None,
+    enterprise: Annotated[str | None, typer.Option("--enterprise", help="Credit code (for enterprise users).")] = None,
     db: DbOption = None,
 ) -> None:
     """Add a user and print its API token (shown once; only its hash is stored)."""
@@ -201,6 +199,3 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
     app.add_typer(users_app, name="users")
     app.add_typer(audit_app, name="audit")
-
-
-

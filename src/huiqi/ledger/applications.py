@@ -174,7 +174,9 @@ def add_review(uow: UnitOfWork, application_id: int, data: dict[str, Any]) -> t.
     if not conflict and decided is None:
         raise Invalid("decision missing", errors=[FieldError("decided", "required unless you declare a conflict")])
     if conflict and decided is not None:
-        raise Invalid("recused", errors=[FieldError("decided", "a reviewer with a conflict of interest may not decide")])
+        raise Invalid(
+            "recused", errors=[FieldError("decided", "a reviewer with a conflict of interest may not decide")]
+        )
     if decided is not None:
         allowed = allowed_now(uow, row)
         if allowed is not None and not allowed.lo <= decided <= allowed.hi:
@@ -341,4 +343,3 @@ def read_amount(raw: Any, field: str) -> Decimal | None:
         return parse_amount(raw)
     except ValueError as error:
         raise Invalid(f"bad {field}", errors=[FieldError(field, str(error))]) from None
-

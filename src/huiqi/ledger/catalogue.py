@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from huiqi.facts.models import Enterprise as EnterpriseFacts
 from huiqi.facts.models import Facts, Lease, Project, RDInstitution, ServicePlatform
@@ -103,7 +103,7 @@ def update_enterprise(uow: UnitOfWork, code: str, changes: dict[str, Any], expec
 def list_enterprises(
     uow: UnitOfWork, *, district: str | None, q: str | None, after: int | None, limit: int
 ) -> Sequence[t.Enterprise]:
-    query: Select[tuple[t.Enterprise]] = select(t.Enterprise).order_by(t.Enterprise.id)
+    query = select(t.Enterprise).order_by(t.Enterprise.id)
     if not uow.actor.is_officer:
         query = query.where(t.Enterprise.id == uow.actor.enterprise_id)
     if district:

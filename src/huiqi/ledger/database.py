@@ -34,7 +34,7 @@ def database_url(explicit: str | None = None) -> str:
     raw = explicit or os.environ.get(URL_ENV) or DEFAULT_URL
     if "://" not in raw:
         raw = f"sqlite:///{raw}"
-    if raw.startswith("postgresql://") or raw.startswith("postgres://"):
+    if raw.startswith(("postgresql://", "postgres://")):
         raw = "postgresql+psycopg://" + raw.split("://", 1)[1]
     try:
         make_url(raw)

@@ -69,9 +69,7 @@ def why_not_payable(tranche: t.Tranche, on: date) -> str | None:
     return None
 
 
-def pay(
-    uow: UnitOfWork, tranche_id: int, *, paid_on: date | None, reference: str, expected: int | None
-) -> t.Payment:
+def pay(uow: UnitOfWork, tranche_id: int, *, paid_on: date | None, reference: str, expected: int | None) -> t.Payment:
     uow.actor.require(Role.FINANCE)
     uow.action = "payment.create"
     tranche = uow.session.execute(select(t.Tranche).where(t.Tranche.id == tranche_id).with_for_update()).scalar()
@@ -106,7 +104,12 @@ def pay(
 
 
 def list_payments(
-    uow: UnitOfWork, *, enterprise: str | None = None, year: int | None = None, after: int | None = None, limit: int = 50
+    uow: UnitOfWork,
+    *,
+    enterprise: str | None = None,
+    year: int | None = None,
+    after: int | None = None,
+    limit: int = 50,
 ) -> Sequence[t.Payment]:
     query = select(t.Payment).order_by(t.Payment.id)
     if not uow.actor.is_officer:

@@ -134,8 +134,7 @@ class Ledger:
         try:
             yield UnitOfWork(session, actor, self.clock, self.library)
         finally:
-            session.rollback()  # a no-op after commit; undoes anything left uncommitted
-            session.close()
+            session.close()  # rolls back anything left uncommitted; loaded objects stay readable
 
     def run(self, actor: Actor, work: Callable[[UnitOfWork], T], *, attempts: int = 4) -> T:
         """Run `work` in a write unit and commit; retry when the database reports a deadlock."""

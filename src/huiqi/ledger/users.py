@@ -22,9 +22,7 @@ def add_user(uow: UnitOfWork, name: str, role: str, enterprise: str | None = Non
         allowed = ", ".join(r.value for r in Role)
         raise Invalid("unknown role", errors=[FieldError("role", f"must be one of {allowed}")]) from None
     if (chosen is Role.ENTERPRISE) != (enterprise is not None):
-        raise Invalid(
-            "enterprise", errors=[FieldError("enterprise", "needed for (and only for) enterprise users")]
-        )
+        raise Invalid("enterprise", errors=[FieldError("enterprise", "needed for (and only for) enterprise users")])
     if not name.strip():
         raise Invalid("name", errors=[FieldError("name", "must not be empty")])
     if uow.session.execute(select(t.User.id).where(t.User.name == name)).first():

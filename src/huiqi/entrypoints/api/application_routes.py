@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from huiqi.entrypoints.api.bodies import ApplicationIn, ApproveIn, ReviewIn, TransitionIn
@@ -128,7 +128,9 @@ def _transition(action: Action, summary: str) -> None:
             {"reason": reason, "if_match": expected},
             lambda uow: (
                 200,
-                application_view(applications.act(uow, application_id, action, reason=reason, expected=expected), actor),
+                application_view(
+                    applications.act(uow, application_id, action, reason=reason, expected=expected), actor
+                ),
             ),
         )
 

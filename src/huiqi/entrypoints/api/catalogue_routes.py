@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from huiqi.entrypoints.api.bodies import ProjectIn
@@ -67,7 +67,7 @@ def list_projects(
     actor: CurrentActor,
     page: Annotated[Page, Depends()],
     enterprise: str | None = None,
-    type: str | None = None,  # noqa: A002 - the API's word
+    type: str | None = None,
 ) -> dict[str, Any]:
     items = ledger_of(request).read(
         actor,

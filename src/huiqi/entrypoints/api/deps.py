@@ -90,7 +90,7 @@ def if_match(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -
         return None
     raw = if_match.strip().removeprefix("W/").strip('"')
     if not raw.isdigit():
-        raise PreconditionFailed(f"If-Match must be an ETag this API sent, such as \"3\"; got {if_match!r}")
+        raise PreconditionFailed(f'If-Match must be an ETag this API sent, such as "3"; got {if_match!r}')
     return int(raw)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 
-
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -84,5 +83,3 @@ class BodyLimit:
         except TooLarge:
             if not started:  # raised outside FastAPI's body parsing
                 await _send_413(send, limit)
-
-

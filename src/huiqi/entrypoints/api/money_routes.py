@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from huiqi.entrypoints.api.bodies import BudgetIn, PaymentIn
 from huiqi.entrypoints.api.deps import CurrentActor, IdempotencyKey, IfMatch, Page, ledger_of, run_post, tagged
@@ -30,7 +30,13 @@ def list_awards(
         lambda uow: [
             award_view(r)
             for r in payments.list_awards(
-                uow, enterprise=enterprise, measure=measure, policy=policy, year=year, after=page.after, limit=page.limit
+                uow,
+                enterprise=enterprise,
+                measure=measure,
+                policy=policy,
+                year=year,
+                after=page.after,
+                limit=page.limit,
             )
         ],
     )
@@ -38,7 +44,9 @@ def list_awards(
 
 
 @router.get("/awards.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
-def export_awards(request: Request, actor: CurrentActor, policy: str | None = None, year: int | None = None) -> Response:
+def export_awards(
+    request: Request, actor: CurrentActor, policy: str | None = None, year: int | None = None
+) -> Response:
     rows = ledger_of(request).read(
         actor, lambda uow: [award_view(r) for r in payments.list_awards(uow, policy=policy, year=year, limit=10**9)]
     )
@@ -77,9 +85,7 @@ def export_payments(request: Request, actor: CurrentActor, year: int | None = No
 
 
 @router.post("/payments", status_code=201)
-def pay(
-    request: Request, actor: CurrentActor, body: PaymentIn, expected: IfMatch, key: IdempotencyKey = None
-) -> Any:
+def pay(request: Request, actor: CurrentActor, body: PaymentIn, expected: IfMatch, key: IdempotencyKey = None) -> Any:
     """Pay one tranche (finance), once its trigger is met. If-Match is the tranche's version."""
     return run_post(
         request,
