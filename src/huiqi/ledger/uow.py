@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, event, inspect, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from huiqi.ledger.actors import SYSTEM, Actor
 from huiqi.ledger.audit import Entry, chain_hash, plain
@@ -144,7 +145,8 @@ class Ledger:
                     result = work(uow)
                     uow.commit()
                     return result
-            except DBAPIError as error:
+            except (DBAPIError, StaleDataError) as error:
+                # A deadlock, or a row changed under us between read and write: run the work again.
                 if attempt == attempts - 1 or not _retryable(error):
                     raise
                 time.sleep(0.01 * 2**attempt)
@@ -155,6 +157,8 @@ class Ledger:
             return work(uow)
 
 
-def _retryable(error: DBAPIError) -> bool:
+def _retryable(error: DBAPIError | StaleDataError) -> bool:
+    if isinstance(error, StaleDataError):
+        return True
     code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
     return code in {"40001", "40P01"}  # serialization failure, deadlock detected
