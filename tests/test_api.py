@@ -269,7 +269,7 @@ def test_access_is_per_tenant_on_every_endpoint(client: TestClient, world: World
         other = client.request(method, path, json={}, headers=world.headers("lingang-user"))
         assert other.status_code in (200, 403, 404, 409, 422), (method, path, other.status_code)
         text = other.text
-        assert MINHANG not in text or path.startswith("/v1/enterprises") and other.status_code == 404, (
+        assert MINHANG not in text or (path.startswith("/v1/enterprises") and other.status_code == 404), (
             method,
             path,
             text[:200],

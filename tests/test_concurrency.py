@@ -26,9 +26,11 @@ def test_twenty_concurrent_approvals_never_overspend_the_budget(ledger: Ledger) 
         pid = ledger.run(SYSTEM, lambda uow, p=project: catalogue.add_project(uow, MINHANG, "project", p).id)
         app = ledger.run(
             enterprise,
-            lambda uow, pid=pid: applications.file_application(
-                uow, enterprise=MINHANG, project=pid, measure="minhang-2018.demo", year=2020
-            ).id,
+            lambda uow, pid=pid: (
+                applications.file_application(
+                    uow, enterprise=MINHANG, project=pid, measure="minhang-2018.demo", year=2020
+                ).id
+            ),
         )
         ledger.run(enterprise, lambda uow, a=app: applications.act(uow, a, Action.SUBMIT))
         ledger.run(reviewer, lambda uow, a=app: applications.act(uow, a, Action.START_REVIEW))
@@ -41,9 +43,7 @@ def test_twenty_concurrent_approvals_never_overspend_the_budget(ledger: Ledger) 
     def race(app: int) -> None:
         start.wait()
         try:
-            ledger.run(
-                approver, lambda uow: applications.act(uow, app, Action.APPROVE, amount=parse_amount("250万"))
-            )
+            ledger.run(approver, lambda uow: applications.act(uow, app, Action.APPROVE, amount=parse_amount("250万")))
             result = "approved"
         except Conflict as refused:
             result = "refused: " + " ".join(refused.reasons)

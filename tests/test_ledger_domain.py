@@ -134,3 +134,22 @@ def test_an_ineligible_subject_is_refused_with_the_engines_reasons(library: Libr
     decision = approve(library, minhang, "minhang-2018.major-project-match", "M1", "100万")
     assert not decision.approved
     assert "未满足" in decision.reasons[0]
+
+
+def test_awards_of_a_yearly_measure_settle_their_years(library: Library, minhang: object) -> None:
+    # Rent 2019 and 2020 already awarded: 2021's claim stands in full (not cut by counting them twice).
+    code = "91310112MA1GC3H0XW"
+    held = [
+        Award("B1", code, "minhang-2018.rent", code, 2019, parse_amount("458743.17")),
+        Award("B2", code, "minhang-2018.rent", code, 2020, parse_amount("913756.83")),
+    ]
+    decision = approve(library, minhang, "minhang-2018.rent", code, "682500", awards=held, year=2021)
+    assert decision.approved, decision.reasons
+    assert decision.allowed is not None
+    assert decision.allowed.hi == parse_amount("682500")
+    # …but the cumulative 300万 still holds: with 250万 awarded for 2019, 2021 gets at most 20万 (30万 prior in facts).
+    big = [Award("B1", code, "minhang-2018.rent", code, 2019, parse_amount("250万"))]
+    capped = approve(library, minhang, "minhang-2018.rent", code, "682500", awards=big, year=2021)
+    assert not capped.approved
+    assert capped.allowed is not None
+    assert capped.allowed.hi == parse_amount("20万")

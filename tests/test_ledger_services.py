@@ -207,9 +207,7 @@ def test_every_change_is_in_the_audit_chain_and_tampering_shows(ledger: Ledger, 
     assert (changed.before["state"], changed.after["state"]) == ("under_review", "approved")
     assert all(e.after is None or e.after.get("token_hash") in (None, "(redacted)") for e in events)
     with ledger.engine.begin() as connection:
-        connection.execute(
-            text("UPDATE audit_events SET actor = 'mallory' WHERE seq = :seq"), {"seq": changed.seq}
-        )
+        connection.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE seq = :seq"), {"seq": changed.seq})
     broken = ledger.read(SYSTEM, lambda uow: verify_chain(uow.session))
     assert not broken.ok
     assert f"event {changed.seq}" in broken.problem

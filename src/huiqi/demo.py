@@ -33,7 +33,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from huiqi.facts.credit_code import complete
-from huiqi.ledger import applications, catalogue, payments, users
+from huiqi.ledger import applications, catalogue, payments, tables, users
 from huiqi.ledger.actors import SYSTEM, Actor
 from huiqi.ledger.uow import Ledger, UnitOfWork
 from huiqi.ledger.workflow import Action, Role, State
@@ -345,7 +345,9 @@ def demo_enterprises() -> list[DemoEnterprise]:
             "gangcheng-robotics",
             date(2025, 4, 14),
             {
-                "enterprise": _lingang("上海港城具身智能机器人有限公司", gangcheng, date(2024, 5, 20), {2024: "6000万"}),
+                "enterprise": _lingang(
+                    "上海港城具身智能机器人有限公司", gangcheng, date(2024, 5, 20), {2024: "6000万"}
+                ),
                 "projects": [
                     {
                         "id": "R1",
@@ -469,69 +471,466 @@ class Story:
     def __post_init__(self) -> None:
         if self.ends is State.CLOSED and self.paid is not Paid.ALL:
             raise DemoDataError(f"{self.enterprise} {self.measure}: an application is closed only when all is paid")
-
-
-def _s(enterprise: str, measure: str, year: int, ends: State, filed: date, **more: Any) -> Story:
-    return Story(enterprise, measure, year, ends, filed, **more)
+        if self.ends in (State.REJECTED, State.WITHDRAWN) and not self.reason:
+            raise DemoDataError(f"{self.enterprise} {self.measure}: rejecting or withdrawing needs a reason")
 
 
 RETURN_REASON = "请补充项目投资专项审计报告及主要设备采购发票"
 
 STORIES: tuple[Story, ...] = (
     # --- Minhang, minhang-2018 (in force 2018-10-01 to 2021-09-30)
-    _s("minshi-security", "minhang-2018.rent", 2019, State.WITHDRAWN, date(2019, 3, 4),
-       reason="租赁合同备案尚未完成, 撤回后重新申报"),
-    _s("minshi-security", "minhang-2018.rent", 2019, State.CLOSED, date(2019, 4, 1)),
-    _s("minshi-security", "minhang-2018.demo", 2019, State.CLOSED, date(2019, 4, 8), subject="V1", share=Decimal("0.7")),
-    _s("zizhu-unmanned", "minhang-2018.industrialization", 2019, State.CLOSED, date(2019, 6, 3), subject="U1"),
-    _s("xinzhuang-health", "minhang-2018.rd-institution", 2019, State.CLOSED, date(2019, 9, 2), subject="I1"),
-    _s("minhang-robotics", "minhang-2018.rent", 2019, State.CLOSED, date(2019, 10, 8)),
-    _s("maqiao-manufacturing", "minhang-2018.revenue-milestone", 2019, State.CLOSED, date(2020, 1, 13)),
-    _s("minhang-robotics", "minhang-2018.revenue-milestone", 2019, State.CLOSED, date(2020, 2, 17)),
-    _s("maqiao-manufacturing", "minhang-2018.major-project-match", 2020, State.CLOSED, date(2020, 2, 24),
-       subject="Q1"),
-    _s("maqiao-manufacturing", "minhang-2018.industrialization", 2020, State.ACCEPTED, date(2020, 2, 24),
-       subject="Q1", share=Decimal("0.8"), paid=Paid.AT_APPROVAL),
-    _s("minhang-robotics", "minhang-2018.demo", 2020, State.CLOSED, date(2020, 3, 2), subject="M1"),
-    _s("minhang-robotics", "minhang-2018.rent", 2020, State.APPROVED, date(2020, 3, 16)),
-    _s("minhang-robotics", "minhang-2018.industrialization", 2020, State.ACCEPTED, date(2020, 4, 6),
-       subject="M2", share=Decimal("0.6"), paid=Paid.AT_APPROVAL),
-    _s("maqiao-manufacturing", "minhang-2018.rd-institution", 2020, State.REJECTED, date(2020, 4, 20),
-       subject="I1", reason="国家级研发机构认定文件尚在公示期, 本年度不予资助"),
-    _s("minhang-robotics", "minhang-2018.rd-institution", 2020, State.REJECTED, date(2020, 5, 11),
-       subject="I1", reason="研究院尚未形成独立研发团队, 专家评审未通过"),
-    _s("minshi-security", "minhang-2018.tech-breakthrough", 2020, State.ACCEPTED, date(2020, 5, 18), subject="V2"),
-    _s("minhang-robotics", "minhang-2018.platform", 2020, State.ACCEPTED, date(2020, 6, 1), subject="S1"),
-    _s("xinzhuang-health", "minhang-2018.demo", 2020, State.APPROVED, date(2020, 6, 15),
-       subject="H1", revised=True, paid=Paid.AT_APPROVAL),
-    _s("zizhu-unmanned", "minhang-2018.platform", 2020, State.APPROVED, date(2020, 9, 7),
-       subject="S1", paid=Paid.NOTHING),
-    _s("minshi-security", "minhang-2018.revenue-milestone", 2020, State.CLOSED, date(2021, 2, 1)),
-    _s("minhang-robotics", "minhang-2018.rent", 2021, State.APPROVED, date(2021, 3, 1), paid=Paid.NOTHING),
-    _s("xinzhuang-health", "minhang-2018.rent", 2021, State.WITHDRAWN, date(2021, 5, 10),
-       reason="已获市级租金补贴, 按就高原则放弃区级申报"),
+    Story(
+        "minshi-security",
+        "minhang-2018.rent",
+        2019,
+        State.WITHDRAWN,
+        date(2019, 3, 4),
+        reason="租赁合同备案尚未完成, 撤回后重新申报",
+    ),
+    Story("minshi-security", "minhang-2018.rent", 2019, State.CLOSED, date(2019, 4, 1)),
+    Story(
+        "minshi-security", "minhang-2018.demo", 2019, State.CLOSED, date(2019, 4, 8), subject="V1", share=Decimal("0.7")
+    ),
+    Story("zizhu-unmanned", "minhang-2018.industrialization", 2019, State.CLOSED, date(2019, 6, 3), subject="U1"),
+    Story("xinzhuang-health", "minhang-2018.rd-institution", 2019, State.CLOSED, date(2019, 9, 2), subject="I1"),
+    Story("minhang-robotics", "minhang-2018.rent", 2019, State.CLOSED, date(2019, 10, 8)),
+    Story("maqiao-manufacturing", "minhang-2018.revenue-milestone", 2019, State.CLOSED, date(2020, 1, 13)),
+    Story("minhang-robotics", "minhang-2018.revenue-milestone", 2019, State.CLOSED, date(2020, 2, 17)),
+    Story(
+        "maqiao-manufacturing", "minhang-2018.major-project-match", 2020, State.CLOSED, date(2020, 2, 24), subject="Q1"
+    ),
+    Story(
+        "maqiao-manufacturing",
+        "minhang-2018.industrialization",
+        2020,
+        State.ACCEPTED,
+        date(2020, 2, 24),
+        subject="Q1",
+        share=Decimal("0.8"),
+        paid=Paid.AT_APPROVAL,
+    ),
+    Story("minhang-robotics", "minhang-2018.demo", 2020, State.CLOSED, date(2020, 3, 2), subject="M1"),
+    Story("minhang-robotics", "minhang-2018.rent", 2020, State.APPROVED, date(2020, 3, 16)),
+    Story(
+        "minhang-robotics",
+        "minhang-2018.industrialization",
+        2020,
+        State.ACCEPTED,
+        date(2020, 4, 6),
+        subject="M2",
+        share=Decimal("0.6"),
+        paid=Paid.AT_APPROVAL,
+    ),
+    Story(
+        "maqiao-manufacturing",
+        "minhang-2018.rd-institution",
+        2020,
+        State.REJECTED,
+        date(2020, 4, 20),
+        subject="I1",
+        reason="国家级研发机构认定文件尚在公示期, 本年度不予资助",
+    ),
+    Story(
+        "minhang-robotics",
+        "minhang-2018.rd-institution",
+        2020,
+        State.REJECTED,
+        date(2020, 5, 11),
+        subject="I1",
+        reason="研究院尚未形成独立研发团队, 专家评审未通过",
+    ),
+    Story("minshi-security", "minhang-2018.tech-breakthrough", 2020, State.ACCEPTED, date(2020, 5, 18), subject="V2"),
+    Story("minhang-robotics", "minhang-2018.platform", 2020, State.ACCEPTED, date(2020, 6, 1), subject="S1"),
+    Story(
+        "xinzhuang-health",
+        "minhang-2018.demo",
+        2020,
+        State.APPROVED,
+        date(2020, 6, 15),
+        subject="H1",
+        revised=True,
+        paid=Paid.AT_APPROVAL,
+    ),
+    Story(
+        "zizhu-unmanned",
+        "minhang-2018.platform",
+        2020,
+        State.APPROVED,
+        date(2020, 9, 7),
+        subject="S1",
+        paid=Paid.NOTHING,
+    ),
+    Story("minshi-security", "minhang-2018.revenue-milestone", 2020, State.CLOSED, date(2021, 2, 1)),
+    Story("minhang-robotics", "minhang-2018.rent", 2021, State.APPROVED, date(2021, 3, 1), paid=Paid.NOTHING),
+    Story(
+        "xinzhuang-health",
+        "minhang-2018.rent",
+        2021,
+        State.WITHDRAWN,
+        date(2021, 5, 10),
+        reason="已获市级租金补贴, 按就高原则放弃区级申报",
+    ),
     # --- Lingang, lingang-2024 (in force from 2024-10-14)
-    _s("lingang-ai-chip", "lingang-2024.rd", 2025, State.CLOSED, date(2025, 1, 6), subject="P1", share=Decimal("0.4")),
-    _s("lingang-ai-chip", "lingang-2024.foundation-model", 2025, State.ACCEPTED, date(2025, 2, 10), subject="P2"),
-    _s("lingang-sensor", "lingang-2024.demo", 2025, State.ACCEPTED, date(2025, 2, 17),
-       subject="T1", paid=Paid.AT_APPROVAL),
-    _s("dishuihu-data", "lingang-2024.public-platform", 2025, State.APPROVED, date(2025, 3, 3), subject="S1"),
-    _s("xingchen-auto", "lingang-2024.rd", 2025, State.APPROVED, date(2025, 4, 7), subject="A1", recusal=True),
-    _s("gangcheng-robotics", "lingang-2024.future-industry", 2025, State.REJECTED, date(2025, 5, 12),
-       subject="R2", reason="场景示范方案尚不成熟, 建议完善后下一批次申报"),
-    _s("lingang-ai-chip", "lingang-2024.demo", 2025, State.APPROVED, date(2025, 6, 2),
-       subject="P3", share=Decimal("0.3"), paid=Paid.NOTHING),
-    _s("lingang-sensor", "lingang-2024.testing", 2025, State.WITHDRAWN, date(2025, 8, 4),
-       subject="T3", reason="测试尚未完成, 待取得全部测试报告后再申报"),
-    _s("lingang-ai-chip", "lingang-2024.testing", 2025, State.UNDER_REVIEW, date(2025, 10, 13), subject="P4"),
-    _s("xingchen-auto", "lingang-2024.testing", 2025, State.RETURNED, date(2025, 10, 20),
-       subject="A2", reason="测试费用发票与合同金额不一致, 请补充说明"),
-    _s("dishuihu-data", "lingang-2024.dataset", 2025, State.RETURNED, date(2025, 10, 27),
-       subject="D1", reason=RETURN_REASON),
-    _s("gangcheng-robotics", "lingang-2024.rd", 2025, State.UNDER_REVIEW, date(2025, 11, 3),
-       subject="R1", recusal=True, decided=False),
-    _s("lingang-ai-chip", "lingang-2024.procurement", 2025, State.SUBMITTED, date(2025, 11, 17), subject="P5"),
-    _s("lingang-sensor", "lingang-2024.fixed-investment", 2025, State.SUBMITTED, date(2025, 11, 24), subject="T2"),
-    _s("gangcheng-robotics", "lingang-2024.procurement", 2025, State.DRAFT, date(2025, 12, 1), subject="R3"),
-    _s("lingang-sensor", "lingang-2024.testing", 2025, State.DRAFT, date(2025, 12, 8), subject="T3"),
+    Story(
+        "lingang-ai-chip", "lingang-2024.rd", 2025, State.CLOSED, date(2025, 1, 6), subject="P1", share=Decimal("0.4")
+    ),
+    Story("lingang-ai-chip", "lingang-2024.foundation-model", 2025, State.ACCEPTED, date(2025, 2, 10), subject="P2"),
+    Story(
+        "lingang-sensor",
+        "lingang-2024.demo",
+        2025,
+        State.ACCEPTED,
+        date(2025, 2, 17),
+        subject="T1",
+        paid=Paid.AT_APPROVAL,
+    ),
+    Story("dishuihu-data", "lingang-2024.public-platform", 2025, State.APPROVED, date(2025, 3, 3), subject="S1"),
+    Story("xingchen-auto", "lingang-2024.rd", 2025, State.APPROVED, date(2025, 4, 7), subject="A1", recusal=True),
+    Story(
+        "gangcheng-robotics",
+        "lingang-2024.future-industry",
+        2025,
+        State.REJECTED,
+        date(2025, 5, 12),
+        subject="R2",
+        reason="场景示范方案尚不成熟, 建议完善后下一批次申报",
+    ),
+    Story(
+        "lingang-ai-chip",
+        "lingang-2024.demo",
+        2025,
+        State.APPROVED,
+        date(2025, 6, 2),
+        subject="P3",
+        share=Decimal("0.3"),
+        paid=Paid.NOTHING,
+    ),
+    Story(
+        "lingang-sensor",
+        "lingang-2024.testing",
+        2025,
+        State.WITHDRAWN,
+        date(2025, 8, 4),
+        subject="T3",
+        reason="测试尚未完成, 待取得全部测试报告后再申报",
+    ),
+    Story("lingang-ai-chip", "lingang-2024.testing", 2025, State.UNDER_REVIEW, date(2025, 10, 13), subject="P4"),
+    Story(
+        "xingchen-auto",
+        "lingang-2024.testing",
+        2025,
+        State.RETURNED,
+        date(2025, 10, 20),
+        subject="A2",
+        reason="测试费用发票与合同金额不一致, 请补充说明",
+    ),
+    Story(
+        "dishuihu-data",
+        "lingang-2024.dataset",
+        2025,
+        State.RETURNED,
+        date(2025, 10, 27),
+        subject="D1",
+    ),
+    Story(
+        "gangcheng-robotics",
+        "lingang-2024.rd",
+        2025,
+        State.UNDER_REVIEW,
+        date(2025, 11, 3),
+        subject="R1",
+        recusal=True,
+        decided=False,
+    ),
+    Story("lingang-ai-chip", "lingang-2024.procurement", 2025, State.SUBMITTED, date(2025, 11, 17), subject="P5"),
+    Story("lingang-sensor", "lingang-2024.fixed-investment", 2025, State.SUBMITTED, date(2025, 11, 24), subject="T2"),
+    Story("gangcheng-robotics", "lingang-2024.procurement", 2025, State.DRAFT, date(2025, 12, 1), subject="R3"),
+    Story("lingang-sensor", "lingang-2024.testing", 2025, State.DRAFT, date(2025, 12, 8), subject="T3"),
 )
+
+
+class Do(StrEnum):
+    """One step of a story, taken by the user whose role it is."""
+
+    FILE = "file"
+    SUBMIT = "submit"
+    START_REVIEW = "start_review"
+    RECUSE = "recuse"
+    REVIEW = "review"
+    RETURN = "return"
+    REVISE = "revise"
+    APPROVE = "approve"
+    REJECT = "reject"
+    WITHDRAW = "withdraw"
+    ACCEPT = "accept"
+    PAY = "pay"
+    CLOSE = "close"
+
+
+TRANSITIONS = {
+    Do.SUBMIT: Action.SUBMIT,
+    Do.START_REVIEW: Action.START_REVIEW,
+    Do.RETURN: Action.RETURN,
+    Do.REVISE: Action.REVISE,
+    Do.APPROVE: Action.APPROVE,
+    Do.REJECT: Action.REJECT,
+    Do.WITHDRAW: Action.WITHDRAW,
+    Do.ACCEPT: Action.ACCEPT,
+    Do.CLOSE: Action.CLOSE,
+}
+OFFICER_STEPS = {
+    Do.START_REVIEW: "demo-reviewer",
+    Do.REVIEW: "demo-reviewer",
+    Do.RETURN: "demo-reviewer",
+    Do.REJECT: "demo-reviewer",
+    Do.ACCEPT: "demo-reviewer",
+    Do.RECUSE: "demo-reviewer-2",
+    Do.APPROVE: "demo-approver",
+    Do.PAY: "demo-finance",
+    Do.CLOSE: "demo-finance",
+}
+ACCEPTANCE_AFTER = 180  # days from approval: the projects are accepted about half a year later
+PAYMENT_AFTER = 14  # days from the step that made a tranche payable
+
+
+def timeline(story: Story) -> list[tuple[int, Do]]:
+    """The story's steps, each with its day counted from the filing."""
+    steps = [(0, Do.FILE)]
+    if story.ends is State.DRAFT:
+        return steps
+    steps.append((7, Do.SUBMIT))
+    if story.ends is State.SUBMITTED:
+        return steps
+    if story.ends is State.WITHDRAWN:
+        return [*steps, (14, Do.WITHDRAW)]
+    steps.append((14, Do.START_REVIEW))
+    day = 14
+    if story.revised:
+        steps += [(28, Do.RETURN), (35, Do.REVISE), (42, Do.SUBMIT), (49, Do.START_REVIEW)]
+        day = 49
+    if story.recusal:
+        steps.append((day + 7, Do.RECUSE))
+    if story.ends is State.RETURNED:
+        return [*steps, (day + 14, Do.RETURN)]
+    if story.ends is State.REJECTED:
+        return [*steps, (day + 21, Do.REJECT)]
+    if story.ends is State.UNDER_REVIEW and not story.decided:
+        return steps
+    steps.append((day + 21, Do.REVIEW))
+    if story.ends is State.UNDER_REVIEW:
+        return steps  # decided, waiting for the approver
+    approved = day + 35
+    steps.append((approved, Do.APPROVE))
+    if story.paid is not Paid.NOTHING:
+        steps.append((approved + PAYMENT_AFTER, Do.PAY))
+    if story.ends is State.APPROVED:
+        return steps
+    accepted = approved + ACCEPTANCE_AFTER
+    steps.append((accepted, Do.ACCEPT))
+    if story.paid is Paid.ALL:
+        steps.append((accepted + PAYMENT_AFTER, Do.PAY))
+    if story.ends is State.ACCEPTED:
+        return steps
+    steps.append((accepted + 2 * PAYMENT_AFTER, Do.CLOSE))
+    return steps
+
+
+# ----- how the experts decide
+
+EXPERTS = ("王建华 教授", "李敏 研究员", "陈志远 高级工程师")
+EXPERT_LEANINGS = (Decimal("1.5"), Decimal("-2.0"), Decimal("0.5"))  # so that the three scores differ a little
+
+
+def decided_amount(allowed: Interval, share: Decimal) -> Decimal:
+    """The point `share` of the way through the allowed range, rounded to 万 when that stays inside it."""
+    point = allowed.lo + (allowed.hi - allowed.lo) * share
+    rounded = round_fen((point / WAN).quantize(Decimal(1), ROUND_HALF_UP) * WAN)
+    return rounded if allowed.lo <= rounded <= allowed.hi else round_fen(point)
+
+
+def panel_scores(share: Decimal) -> list[dict[str, Any]]:
+    """Scores out of 100 that go with the decision: the higher the share of the range, the better the scores."""
+    base = Decimal(75) + Decimal(20) * share
+    return [{"expert": name, "score": base + lean} for name, lean in zip(EXPERTS, EXPERT_LEANINGS, strict=True)]
+
+
+PAYMENT_ISSUERS = {"minhang-2018": "闵财拨", "lingang-2024": "临管财拨"}
+
+
+# ----- loading
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    on: date
+    run: Callable[[], None]
+
+
+SUBJECT_KINDS = {plural: kind for kind, plural in catalogue.FACTS_LIST.items()}
+
+
+class DemoLoader:
+    """Takes the demo's steps in date order, each as its user, through the ledger's services."""
+
+    def __init__(self, ledger: Ledger, clock: DemoClock, enterprises: Iterable[DemoEnterprise]):
+        self.ledger = ledger
+        self.clock = clock
+        self.enterprises = {e.slug: e for e in enterprises}
+        self.actors: dict[str, Actor] = {}
+        self.roles: dict[str, Role] = {}
+        self.tokens: dict[str, str] = {}
+        self.subjects: dict[tuple[str, str], int] = {}  # (enterprise slug, ref) -> project id
+        self.applications: dict[int, int] = {}  # story number -> application id
+        self.payment_orders: dict[tuple[str, int], int] = {}  # (issuer, year) -> payment orders issued
+
+    def plan(self, stories: Iterable[Story]) -> list[Step]:
+        steps = [Step(START, self.open_officer_accounts)]
+        steps += [
+            Step(on, partial(self.set_budget, policy, year, allocated)) for on, policy, year, allocated in BUDGETS
+        ]
+        for enterprise in self.enterprises.values():
+            steps.append(Step(enterprise.joined, partial(self.add_enterprise, enterprise)))
+            steps.append(Step(enterprise.joined, partial(self.add_subjects, enterprise)))
+        for number, story in enumerate(stories):
+            steps += [
+                Step(story.filed + timedelta(days=d), partial(self.take, number, story, do))
+                for d, do in timeline(story)
+            ]
+        return sorted(steps, key=lambda step: step.on)  # stable: steps of one day keep the order above
+
+    def run(self, steps: Iterable[Step]) -> None:
+        for step in steps:
+            self.clock.move_to(step.on)
+            step.run()
+
+    def _add_user(self, uow: UnitOfWork, name: str, role: Role, enterprise: str | None = None) -> None:
+        user, token = users.add_user(uow, name, role.value, enterprise)
+        self.actors[name], self.roles[name], self.tokens[name] = users.actor_of(user), role, token
+
+    def open_officer_accounts(self) -> None:
+        def work(uow: UnitOfWork) -> None:
+            for name, role in OFFICERS:
+                self._add_user(uow, name, role)
+
+        self.ledger.run(SYSTEM, work)
+
+    def set_budget(self, policy: str, year: int, allocated: str) -> None:
+        self.ledger.run(
+            self.actors["demo-finance"],
+            lambda uow: payments.set_budget(uow, policy, year, parse_amount(allocated), None),
+        )
+
+    def add_enterprise(self, enterprise: DemoEnterprise) -> None:
+        def work(uow: UnitOfWork) -> None:
+            catalogue.add_enterprise(uow, enterprise.data["enterprise"])
+            self._add_user(uow, user_name(enterprise), Role.ENTERPRISE, enterprise.code)
+
+        self.ledger.run(self.actors["demo-admin"], work)
+
+    def add_subjects(self, enterprise: DemoEnterprise) -> None:
+        """The enterprise enters its own projects, leases, institutions and platforms."""
+
+        def work(uow: UnitOfWork) -> None:
+            for plural, kind in SUBJECT_KINDS.items():
+                for facts in enterprise.data.get(plural, []):
+                    row = catalogue.add_project(uow, enterprise.code, kind, facts)
+                    self.subjects[(enterprise.slug, row.ref)] = row.id
+
+        self.ledger.run(self.actors[user_name(enterprise)], work)
+
+    def take(self, number: int, story: Story, do: Do) -> None:
+        enterprise = self.enterprises[story.enterprise]
+        actor = self.actors[OFFICER_STEPS.get(do) or user_name(enterprise)]
+        if do is Do.FILE:
+            self.applications[number] = self.ledger.run(actor, lambda uow: self._file(uow, enterprise, story))
+            return
+        application = self.applications[number]
+        if do is Do.REVIEW:
+            self.ledger.run(actor, lambda uow: self._review(uow, application, story))
+        elif do is Do.RECUSE:
+            recusal = {"conflict_of_interest": True, "opinion": "本人曾为该企业提供技术咨询, 申请回避"}
+            self.ledger.run(actor, lambda uow: applications.add_review(uow, application, recusal))
+        elif do is Do.PAY:
+            self.ledger.run(actor, lambda uow: self._pay_due(uow, enterprise, application, story))
+        else:
+            reason = (story.reason or RETURN_REASON) if do in (Do.RETURN, Do.REJECT, Do.WITHDRAW) else ""
+            self.ledger.run(actor, lambda uow: applications.act(uow, application, TRANSITIONS[do], reason=reason))
+
+    def _file(self, uow: UnitOfWork, enterprise: DemoEnterprise, story: Story) -> int:
+        title = uow.library.measure(story.measure).measure.title
+        row = applications.file_application(
+            uow,
+            enterprise=enterprise.code,
+            project=self.subjects[(enterprise.slug, story.subject)] if story.subject else None,
+            measure=story.measure,
+            year=story.year,
+            note=f"申报{story.year}年度{title}",
+        )
+        if applications.allowed_now(uow, row) is None:  # every demo application must be one the engine grants
+            raise DemoDataError(f"{enterprise.slug} {story.measure} {story.subject or ''}: not eligible on {uow.today}")
+        return row.id
+
+    def _review(self, uow: UnitOfWork, application: int, story: Story) -> None:
+        allowed = applications.allowed_now(uow, applications.application_by_id(uow, application))
+        if allowed is None:
+            raise DemoDataError(f"{story.enterprise} {story.measure}: nothing may be decided on {uow.today}")
+        decided = decided_amount(allowed, story.share)
+        scores = panel_scores(story.share)
+        average = sum((s["score"] for s in scores), Decimal(0)) / len(scores)
+        opinion = f"专家组评审通过, 平均得分{average:.1f}; 建议资助{format_wan(decided)} (可给予 {allowed.describe()})"
+        review = {"conflict_of_interest": False, "decided": decided, "scores": scores, "opinion": opinion}
+        applications.add_review(uow, application, review)
+
+    def _pay_due(self, uow: UnitOfWork, enterprise: DemoEnterprise, application: int, story: Story) -> None:
+        """Finance pays every tranche of the award that is payable today."""
+        awards = payments.list_awards(uow, enterprise=enterprise.code, measure=story.measure, year=story.year)
+        award = next(a for a in awards if a.application_id == application)
+        for tranche in award.tranches:
+            if payments.why_not_payable(tranche, uow.today) is None:
+                payments.pay(uow, tranche.id, paid_on=None, reference=self._payment_order(uow, award), expected=None)
+
+    def _payment_order(self, uow: UnitOfWork, award: tables.Award) -> str:
+        """The number of the finance bureau's payment order, as 闵财拨〔2020〕7号, counted per year."""
+        key = (PAYMENT_ISSUERS[award.policy], uow.today.year)
+        self.payment_orders[key] = self.payment_orders.get(key, 0) + 1
+        return f"{key[0]}〔{key[1]}〕{self.payment_orders[key]}号"
+
+
+def _holds_enterprises(uow: UnitOfWork) -> bool:
+    return bool(catalogue.list_enterprises(uow, district=None, q=None, after=None, limit=1))
+
+
+def load_demo(ledger: Ledger, url: str) -> dict[str, str]:
+    """Load the demo into an empty ledger; {user name: API token}, or {} (and nothing done) if it holds enterprises.
+
+    `ledger` gives the engine and the policy library; the demo runs on its own clock. For an SQLite
+    `url` the tokens are also written to `<database file>.tokens.txt`, readable by the owner only.
+    """
+    if ledger.read(SYSTEM, _holds_enterprises):
+        return {}
+    clock = DemoClock(before=START - timedelta(days=1))
+    loader = DemoLoader(Ledger(ledger.engine, ledger.library, clock=clock), clock, demo_enterprises())
+    loader.run(loader.plan(STORIES))
+    path = tokens_path(url)
+    if path is not None:
+        write_tokens(path, loader.roles, loader.tokens)
+    return dict(loader.tokens)
+
+
+def tokens_path(url: str) -> Path | None:
+    """`<database file>.tokens.txt` for an SQLite file; None for other databases (and in-memory SQLite)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    database = Path(parsed.database).expanduser()
+    return database.with_name(database.name + ".tokens.txt")
+
+
+def write_tokens(path: Path, roles: Mapping[str, Role], tokens: Mapping[str, str]) -> None:
+    lines = ["# huiqi demo users and their API tokens (keep this file private)", "# user\trole\ttoken"]
+    lines += [f"{name}\t{roles[name].value}\t{token}" for name, token in tokens.items()]
+    # Created owner-only, and narrowed again in case the file was already there with a wider mode.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        os.chmod(path, 0o600)
+        file.write("\n".join(lines) + "\n")

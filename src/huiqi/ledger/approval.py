@@ -20,6 +20,7 @@ from huiqi.engine.result import MeasureResult, Status, TrancheAmount
 from huiqi.facts.models import Facts, PriorAward
 from huiqi.money import ZERO, Interval, format_yuan
 from huiqi.rules.library import Library
+from huiqi.rules.model import Measure
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,8 @@ def check_approval(
     assessment = evaluate(with_awards(facts, mine), library, as_of, explain=False)
     result = _result(assessment.results, measure, subject)
     allowed = allowed_range(result, year) if result is not None and result.status is Status.ELIGIBLE else None
+    if allowed is not None and result is not None and len(result.by_year) > 1:
+        allowed = _settled_years(facts, library, as_of, ref.measure, mine, subject, year) or allowed
     if result is None:
         reasons.append(f"{measure} does not apply to {subject}")
     elif result.status is not Status.ELIGIBLE:
@@ -123,6 +126,67 @@ def check_approval(
         return Decision(False, tuple(reasons), allowed=allowed)
     award = Award(application, enterprise, measure, subject, year, amount)
     return Decision(True, (), award, tranches, allowed)
+
+
+def _settled_years(
+    facts: Facts,
+    library: Library,
+    as_of: date,
+    measure: Measure,
+    mine: Sequence[Award],
+    subject: str,
+    year: int,
+) -> Interval | None:
+    """A yearly measure: the ledger's awards of this measure settle their years' claims.
+
+    Fed as prior awards, they would also stay in the years the engine computes and be counted
+    twice against a cumulative cap. Instead: the year's entitlement without them, within the
+    room each measure cap has left after them. Caps whose limit depends on cases, or that
+    cover only some components, keep the engine's (stricter) reading; None then.
+    """
+    caps = measure.caps
+    components = set(measure.benefits)
+    if any(cap.max.cases or (cap.over is not None and set(cap.over) != components) for cap in caps):
+        return None
+    same = [a for a in mine if a.measure == measure.id]
+    others = [a for a in mine if a.measure != measure.id]
+    base = _result(evaluate(with_awards(facts, others), library, as_of, explain=False).results, measure.id, subject)
+    if base is None or base.status is not Status.ELIGIBLE:
+        return None
+    entitled = allowed_range(base, year)
+    if entitled is None:
+        return None
+    if any(a.subject == subject and a.year == year for a in same):
+        return Interval(ZERO, ZERO)  # this year's claim is settled already
+    # The facts' own prior awards of this measure (outside the ledger) count too; one without a
+    # subject is the enterprise's, as in the engine.
+    enterprise_wide = subject if measure.applies_to == "enterprise" else ""
+    same = [
+        *same,
+        *(
+            Award("", facts.enterprise.credit_code, p.measure, p.subject or enterprise_wide, p.year, p.amount)
+            for p in facts.prior_awards
+            if p.measure == measure.id
+        ),
+    ]
+    room = min(
+        (
+            max(cap.max.default - sum((a.amount for a in same if _in_scope(cap.per, a, subject, year)), ZERO), ZERO)
+            for cap in caps
+        ),
+        default=None,
+    )
+    return entitled if room is None else Interval(min(entitled.lo, room), min(entitled.hi, room))
+
+
+def _in_scope(per: str, award: Award, subject: str, year: int) -> bool:
+    same_subject = award.subject == subject
+    return {
+        "subject": same_subject,
+        "subject_year": same_subject and award.year == year,
+        "enterprise_year": award.year == year,
+        "enterprise_total": True,
+    }[per]
 
 
 def allowed_range(result: MeasureResult, year: int) -> Interval | None:

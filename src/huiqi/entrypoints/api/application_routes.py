@@ -8,7 +8,17 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from huiqi.entrypoints.api.bodies import ApplicationIn, ApproveIn, ReviewIn, TransitionIn
-from huiqi.entrypoints.api.deps import CurrentActor, IdempotencyKey, IfMatch, Page, ledger_of, run_post, tagged
+from huiqi.entrypoints.api.deps import (
+    CurrentActor,
+    IdempotencyKey,
+    IfMatch,
+    Page,
+    PathId,
+    QueryYear,
+    ledger_of,
+    run_post,
+    tagged,
+)
 from huiqi.ledger import applications
 from huiqi.ledger.uow import UnitOfWork
 from huiqi.ledger.views import application_view, event_view, review_view
@@ -26,7 +36,7 @@ def list_applications(
     state: str | None = None,
     measure: str | None = None,
     enterprise: str | None = None,
-    year: int | None = None,
+    year: QueryYear = None,
 ) -> dict[str, Any]:
     items = ledger_of(request).read(
         actor,
@@ -66,7 +76,9 @@ def file_application(
 
 
 @router.get("/{application_id}")
-def get_application(request: Request, response: Response, actor: CurrentActor, application_id: int) -> dict[str, Any]:
+def get_application(
+    request: Request, response: Response, actor: CurrentActor, application_id: PathId
+) -> dict[str, Any]:
     def read(uow: UnitOfWork) -> dict[str, Any]:
         row = applications.application_by_id(uow, application_id)
         view = application_view(row, actor)
@@ -80,7 +92,7 @@ def get_application(request: Request, response: Response, actor: CurrentActor, a
 
 
 @router.get("/{application_id}/assessment")
-def application_assessment(request: Request, actor: CurrentActor, application_id: int) -> dict[str, Any]:
+def application_assessment(request: Request, actor: CurrentActor, application_id: PathId) -> dict[str, Any]:
     """What the engine says of this application now: range, trace, reasons (committed awards counted)."""
 
     def read(uow: UnitOfWork) -> dict[str, Any]:
@@ -98,7 +110,7 @@ def application_assessment(request: Request, actor: CurrentActor, application_id
 
 @router.post("/{application_id}/reviews", status_code=201)
 def review(
-    request: Request, actor: CurrentActor, application_id: int, body: ReviewIn, key: IdempotencyKey = None
+    request: Request, actor: CurrentActor, application_id: PathId, body: ReviewIn, key: IdempotencyKey = None
 ) -> JSONResponse:
     data = body.model_dump()
     data["scores"] = [s.model_dump() for s in body.scores]
@@ -115,7 +127,7 @@ def _transition(action: Action, summary: str) -> None:
     def endpoint(
         request: Request,
         actor: CurrentActor,
-        application_id: int,
+        application_id: PathId,
         expected: IfMatch,
         body: TransitionIn | None = None,
         key: IdempotencyKey = None,
@@ -155,7 +167,7 @@ for _action, _summary in [
 def approve(
     request: Request,
     actor: CurrentActor,
-    application_id: int,
+    application_id: PathId,
     expected: IfMatch,
     body: ApproveIn | None = None,
     key: IdempotencyKey = None,

@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from huiqi.facts.models import Money, Year
 
+# Bounds that keep every value storable: ids fit a 64-bit key, amounts a BIGINT of fen.
+Id = Annotated[int, Field(ge=1, le=2**53)]
+Amount = Annotated[Money, Field(le=Decimal(10**14), description="元; '300万元' and '1.5亿' accepted")]
+
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -23,10 +27,10 @@ class ProjectIn(Body):
 
 class ApplicationIn(Body):
     enterprise: Annotated[str, Field(min_length=18, max_length=18)]
-    project: int | None = Field(None, description="Project id; leave out for measures of the enterprise itself")
+    project: Id | None = Field(None, description="Project id; leave out for measures of the enterprise itself")
     measure: Annotated[str, Field(min_length=1, max_length=100)]
     year: Year
-    requested: Money | None = None
+    requested: Amount | None = None
     note: Annotated[str, Field(max_length=2000)] = ""
 
 
@@ -36,7 +40,7 @@ class TransitionIn(Body):
 
 class ApproveIn(Body):
     reason: Annotated[str, Field(max_length=2000)] = ""
-    amount: Money | None = Field(None, description="The amount to award; default: the latest review's decision")
+    amount: Amount | None = Field(None, description="The amount to award; default: the latest review's decision")
 
 
 class Score(Body):
@@ -46,20 +50,20 @@ class Score(Body):
 
 class ReviewIn(Body):
     conflict_of_interest: bool = Field(description="True: the expert recuses and decides nothing")
-    decided: Money | None = Field(None, description="The amount decided within the measure's range")
+    decided: Amount | None = Field(None, description="The amount decided within the measure's range")
     decided_rate: Annotated[str | None, Field(max_length=20, description="The rate decided, e.g. '20%'")] = None
     scores: Annotated[list[Score], Field(max_length=50)] = []
     opinion: Annotated[str, Field(max_length=5000)] = ""
 
 
 class PaymentIn(Body):
-    tranche: int
+    tranche: Id
     paid_on: date | None = None
     reference: Annotated[str, Field(max_length=100)] = ""
 
 
 class BudgetIn(Body):
-    allocated: Money
+    allocated: Amount
 
 
 class UserIn(Body):

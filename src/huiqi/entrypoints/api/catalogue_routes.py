@@ -8,7 +8,16 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from huiqi.entrypoints.api.bodies import ProjectIn
-from huiqi.entrypoints.api.deps import CurrentActor, IdempotencyKey, IfMatch, Page, ledger_of, run_post, tagged
+from huiqi.entrypoints.api.deps import (
+    CurrentActor,
+    IdempotencyKey,
+    IfMatch,
+    Page,
+    PathId,
+    ledger_of,
+    run_post,
+    tagged,
+)
 from huiqi.facts.models import Enterprise as EnterpriseFacts
 from huiqi.ledger import catalogue
 from huiqi.ledger.views import enterprise_view, project_view
@@ -92,7 +101,7 @@ def create_project(request: Request, actor: CurrentActor, body: ProjectIn, key: 
 
 
 @router.get("/projects/{project_id}")
-def get_project(request: Request, response: Response, actor: CurrentActor, project_id: int) -> dict[str, Any]:
+def get_project(request: Request, response: Response, actor: CurrentActor, project_id: PathId) -> dict[str, Any]:
     view = ledger_of(request).read(actor, lambda uow: project_view(catalogue.project_by_id(uow, project_id)))
     tagged(response, view["version"])
     return view
@@ -100,7 +109,7 @@ def get_project(request: Request, response: Response, actor: CurrentActor, proje
 
 @router.patch("/projects/{project_id}")
 def update_project(
-    request: Request, response: Response, actor: CurrentActor, project_id: int, changes: Patch, expected: IfMatch
+    request: Request, response: Response, actor: CurrentActor, project_id: PathId, changes: Patch, expected: IfMatch
 ) -> dict[str, Any]:
     view = ledger_of(request).run(
         actor, lambda uow: project_view(catalogue.update_project(uow, project_id, changes, expected))

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Query, Request, Response
+from fastapi import Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +24,11 @@ from huiqi.rules.library import Library
 AUTH_CACHE_SECONDS = 30.0
 ANONYMOUS = Actor(0, "anonymous", Role.ENTERPRISE)  # sees nothing: no enterprise
 MAX_PAGE = 500
+
+
+PathId = Annotated[int, Path(ge=1, le=2**53)]
+PathYear = Annotated[int, Path(ge=1990, le=2100)]
+QueryYear = Annotated[int | None, Query(ge=1990, le=2100)]
 
 
 def ledger_of(request: Request) -> Ledger:

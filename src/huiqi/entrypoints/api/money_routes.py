@@ -7,7 +7,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from huiqi.entrypoints.api.bodies import BudgetIn, PaymentIn
-from huiqi.entrypoints.api.deps import CurrentActor, IdempotencyKey, IfMatch, Page, ledger_of, run_post, tagged
+from huiqi.entrypoints.api.deps import (
+    CurrentActor,
+    IdempotencyKey,
+    IfMatch,
+    Page,
+    PathId,
+    PathYear,
+    QueryYear,
+    ledger_of,
+    run_post,
+    tagged,
+)
 from huiqi.ledger import payments
 from huiqi.ledger.views import award_view, budget_view, payment_view
 from huiqi.tabular import XLSX, workbook_bytes
@@ -23,7 +34,7 @@ def list_awards(
     enterprise: str | None = None,
     measure: str | None = None,
     policy: str | None = None,
-    year: int | None = None,
+    year: QueryYear = None,
 ) -> dict[str, Any]:
     items = ledger_of(request).read(
         actor,
@@ -44,9 +55,7 @@ def list_awards(
 
 
 @router.get("/awards.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
-def export_awards(
-    request: Request, actor: CurrentActor, policy: str | None = None, year: int | None = None
-) -> Response:
+def export_awards(request: Request, actor: CurrentActor, policy: str | None = None, year: QueryYear = None) -> Response:
     rows = ledger_of(request).read(
         actor, lambda uow: [award_view(r) for r in payments.list_awards(uow, policy=policy, year=year, limit=10**9)]
     )
@@ -54,7 +63,7 @@ def export_awards(
 
 
 @router.get("/awards/{award_id}")
-def get_award(request: Request, actor: CurrentActor, award_id: int) -> dict[str, Any]:
+def get_award(request: Request, actor: CurrentActor, award_id: PathId) -> dict[str, Any]:
     return ledger_of(request).read(actor, lambda uow: award_view(payments.award_by_id(uow, award_id)))
 
 
@@ -64,7 +73,7 @@ def list_payments(
     actor: CurrentActor,
     page: Annotated[Page, Depends()],
     enterprise: str | None = None,
-    year: int | None = None,
+    year: QueryYear = None,
 ) -> dict[str, Any]:
     items = ledger_of(request).read(
         actor,
@@ -77,7 +86,7 @@ def list_payments(
 
 
 @router.get("/payments.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
-def export_payments(request: Request, actor: CurrentActor, year: int | None = None) -> Response:
+def export_payments(request: Request, actor: CurrentActor, year: QueryYear = None) -> Response:
     rows = ledger_of(request).read(
         actor, lambda uow: [payment_view(r) for r in payments.list_payments(uow, year=year, limit=10**9)]
     )
@@ -103,7 +112,7 @@ def pay(request: Request, actor: CurrentActor, body: PaymentIn, expected: IfMatc
 
 @router.get("/budgets")
 def list_budgets(
-    request: Request, actor: CurrentActor, policy: str | None = None, year: int | None = None
+    request: Request, actor: CurrentActor, policy: str | None = None, year: QueryYear = None
 ) -> dict[str, Any]:
     items = ledger_of(request).read(
         actor, lambda uow: [budget_view(b) for b in payments.list_budgets(uow, policy=policy, year=year)]
@@ -112,7 +121,9 @@ def list_budgets(
 
 
 @router.get("/budgets/{policy}/{year}")
-def get_budget(request: Request, response: Response, actor: CurrentActor, policy: str, year: int) -> dict[str, Any]:
+def get_budget(
+    request: Request, response: Response, actor: CurrentActor, policy: str, year: PathYear
+) -> dict[str, Any]:
     view = ledger_of(request).read(actor, lambda uow: budget_view(payments.budget_of(uow, policy, year)))
     tagged(response, view["version"])
     return view
@@ -120,7 +131,13 @@ def get_budget(request: Request, response: Response, actor: CurrentActor, policy
 
 @router.put("/budgets/{policy}/{year}")
 def put_budget(
-    request: Request, response: Response, actor: CurrentActor, policy: str, year: int, body: BudgetIn, expected: IfMatch
+    request: Request,
+    response: Response,
+    actor: CurrentActor,
+    policy: str,
+    year: PathYear,
+    body: BudgetIn,
+    expected: IfMatch,
 ) -> dict[str, Any]:
     """Allocate a policy's budget for a year (admin or finance); never below what is committed."""
     view = ledger_of(request).run(

@@ -1,0 +1,87 @@
+"""The demo data (`huiqi demo-data`): every role and state, paid and due tranches, exact budgets, an intact chain."""
+
+from __future__ import annotations
+
+import stat
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from huiqi.demo import load_demo
+from huiqi.ledger import tables as t
+from huiqi.ledger.actors import SYSTEM
+from huiqi.ledger.applications import list_applications
+from huiqi.ledger.audit_log import verify_chain
+from huiqi.ledger.payments import list_budgets
+from huiqi.ledger.uow import Ledger, UnitOfWork
+from huiqi.ledger.users import authenticate
+from huiqi.ledger.workflow import Role, State
+from huiqi.money import ZERO
+from tests.test_cli import run
+
+
+def test_demo_set_is_complete_and_consistent(ledger: Ledger, database_url: str) -> None:
+    # One load per database, checked from every side: loading takes seconds.
+    tokens = load_demo(ledger, database_url)
+    assert_users_of_every_role(ledger, tokens)
+    assert_applications_in_every_state(ledger)
+    assert_tranches_and_budgets_agree(ledger)
+    verdict = ledger.read(SYSTEM, lambda uow: verify_chain(uow.session))
+    assert verdict.ok, verdict.problem
+    assert verdict.checked > 100
+
+    before = ledger.read(SYSTEM, row_counts)
+    assert load_demo(ledger, database_url) == {}  # a second load finds enterprises and adds nothing
+    assert ledger.read(SYSTEM, row_counts) == before
+
+
+def assert_users_of_every_role(ledger: Ledger, tokens: dict[str, str]) -> None:
+    def roles(uow: UnitOfWork) -> Counter[Role]:
+        return Counter(authenticate(uow, token).role for token in tokens.values())
+
+    by_role = ledger.read(SYSTEM, roles)
+    assert set(by_role) == set(Role)
+    enterprises = ledger.read(SYSTEM, lambda uow: uow.session.scalar(select(func.count()).select_from(t.Enterprise)))
+    assert by_role[Role.ENTERPRISE] == enterprises >= 8  # one user for each enterprise
+
+
+def assert_applications_in_every_state(ledger: Ledger) -> None:
+    filed = ledger.read(SYSTEM, lambda uow: list(list_applications(uow, limit=10**6)))
+    assert {a.state for a in filed} == {s.value for s in State}
+    measures = {ref.measure.id for ref in ledger.library.measures()}
+    assert {a.measure for a in filed} <= measures
+    assert {a.policy for a in filed} == {"minhang-2018", "lingang-2024"}
+
+
+def assert_tranches_and_budgets_agree(ledger: Ledger) -> None:
+    def check(uow: UnitOfWork) -> None:
+        tranches = uow.session.execute(select(t.Tranche)).scalars().all()
+        assert any(tr.paid for tr in tranches)
+        assert any(not tr.paid for tr in tranches)
+        budgets = list_budgets(uow)
+        assert {b.policy for b in budgets} == {"minhang-2018", "lingang-2024"}
+        for budget in budgets:
+            charged = [tr for tr in tranches if (tr.policy, tr.year) == (budget.policy, budget.year)]
+            assert budget.committed == sum((tr.amount for tr in charged), ZERO), (budget.policy, budget.year)
+            assert budget.paid == sum((tr.amount for tr in charged if tr.paid), ZERO), (budget.policy, budget.year)
+            assert budget.committed <= budget.allocated
+        paid = sum((p.amount for p in uow.session.execute(select(t.Payment)).scalars()), ZERO)
+        assert paid == sum((tr.amount for tr in tranches if tr.paid), ZERO) > ZERO
+
+    ledger.read(SYSTEM, check)
+
+
+def row_counts(uow: UnitOfWork) -> tuple[int | None, ...]:
+    tables = (t.Enterprise, t.Project, t.User, t.Application, t.Award, t.Payment, t.Budget, t.AuditEvent)
+    return tuple(uow.session.scalar(select(func.count()).select_from(table)) for table in tables)
+
+
+def test_cli_loads_the_demo_and_keeps_the_tokens_private(tmp_path: Path) -> None:
+    database = tmp_path / "demo.db"
+    run("demo-data", "--db", str(database))
+    tokens = Path(f"{database}.tokens.txt")
+    assert stat.S_IMODE(tokens.stat().st_mode) == 0o600
+    users = [line.split("\t") for line in tokens.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    assert {role for _, role, _ in users} == {r.value for r in Role}
+    assert all(token.startswith("hq_") for _, _, token in users)
