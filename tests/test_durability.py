@@ -92,7 +92,8 @@ def test_acknowledged_filings_survive_a_kill(tmp_path: Path, library: Library) -
     for worker in workers:
         worker.join(timeout=120)
     server.wait(timeout=30)
-    assert killed.is_set() and server.returncode == -signal.SIGKILL
+    assert killed.is_set()
+    assert server.returncode == -signal.SIGKILL
     assert len(acknowledged) >= KILL_AFTER
 
     server = _start(db, port, log)

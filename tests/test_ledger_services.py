@@ -203,7 +203,8 @@ def test_every_change_is_in_the_audit_chain_and_tampering_shows(ledger: Ledger, 
     approvals = [e for e in events if e.action == "application.approve"]
     assert {e.entity for e in approvals} >= {"applications", "awards", "tranches", "budgets", "application_events"}
     changed = next(e for e in approvals if e.entity == "applications")
-    assert changed.before is not None and changed.after is not None
+    assert changed.before is not None
+    assert changed.after is not None
     assert (changed.before["state"], changed.after["state"]) == ("under_review", "approved")
     assert all(e.after is None or e.after.get("token_hash") in (None, "(redacted)") for e in events)
     with ledger.engine.begin() as connection:
