@@ -75,3 +75,10 @@ def test_wan_text_round_trips(fen: int) -> None:
 def test_interval_rejects_upside_down_bounds() -> None:
     with pytest.raises(ValueError, match="out of order"):
         Interval(Decimal(2), Decimal(1))
+
+
+def test_absurd_amounts_are_refused_not_crashed() -> None:
+    with pytest.raises(MoneyError, match="below"):
+        parse_amount("100000000000000000000000000")
+    with pytest.raises(MoneyError, match="below"):
+        parse_amount(10**30)

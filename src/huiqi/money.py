@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 FEN = Decimal("0.01")
+# Far above any budget, and small enough that every amount and product stays exact in
+# Decimal's 28 digits and fits a 64-bit integer of fen (9.2 × 10^16 yuan).
+MAX_AMOUNT = Decimal(10) ** 16
 ZERO = Decimal("0.00")
 
 # Chinese multipliers; 元 is the unit itself.
@@ -62,6 +65,8 @@ def parse_amount(raw: object) -> Decimal:
         raise MoneyError(f"an amount must be a number or a string, not {type(raw).__name__}")
     if not value.is_finite():
         raise MoneyError("an amount must be finite")
+    if abs(value) >= MAX_AMOUNT:
+        raise MoneyError("an amount must be below 10^16 yuan (1亿亿)")
     return round_fen(value)
 
 
