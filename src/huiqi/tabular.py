@@ -132,11 +132,21 @@ def nest(values: Mapping[str, Any], model: type[BaseModel], extra: Iterable[str]
         if rest:
             key: Any = int(rest) if rest.isdigit() else rest
             out.setdefault(name, {})[key] = value
+        elif isinstance(value, str) and value in YES_NO and _is_flag(model, name):
+            out[name] = YES_NO[value]
         elif name in LIST_FIELDS and isinstance(value, str):
             out[name] = [p.strip() for p in value.replace("、", ",").split(",") if p.strip()]
         else:
             out[name] = value
     return out
+
+
+YES_NO = {"是": True, "否": False, "有": True, "无": False}
+
+
+def _is_flag(model: type[BaseModel], name: str) -> bool:
+    info = model.model_fields.get(name)
+    return info is not None and "bool" in str(info.annotation)
 
 
 SUBJECT_MODELS: dict[str, type[BaseModel]] = {

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from huiqi.diagnostics import InputError
 from huiqi.ledger.actors import SYSTEM
@@ -40,14 +41,25 @@ def _fail(messages: list[str]) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _ledger(db: str | None, *, migrate: bool = True) -> Ledger:
+def _url(db: str | None, *, migrate: bool = True) -> str:
+    """The database URL, migrated to head; a URL that cannot be used is exit 2 with the reason."""
     try:
         url = database_url(db)
         if migrate:
             upgrade(url)
-        return Ledger(make_engine(url), load_library())
+        return url
     except InputError as error:
         raise _fail([str(d) for d in error.diagnostics]) from None
+    except SQLAlchemyError as error:
+        raise _fail([f"--db {db or url}: {type(error).__name__}: {str(error).splitlines()[0]}"]) from None
+
+
+def _ledger(db: str | None, *, migrate: bool = True) -> Ledger:
+    url = _url(db, migrate=migrate)
+    try:
+        return Ledger(make_engine(url), load_library())
+    except SQLAlchemyError as error:
+        raise _fail([f"--db {url}: {str(error).splitlines()[0]}"]) from None
 
 
 def _ledger_error(error: LedgerError) -> typer.Exit:
@@ -58,8 +70,7 @@ def _ledger_error(error: LedgerError) -> typer.Exit:
 @db_app.command("upgrade")
 def db_upgrade(db: DbOption = None) -> None:
     """Apply the migrations (safe to repeat)."""
-    url = database_url(db)
-    upgrade(url)
+    url = _url(db)
     out.print(f"database at head: {url}")
 
 
@@ -147,8 +158,7 @@ def serve(
     """Serve the HTTP API (docs at /docs), applying migrations first."""
     import uvicorn
 
-    url = database_url(db)
-    upgrade(url)
+    url = _url(db)
     if demo:
         from huiqi.demo import load_demo
 
@@ -173,9 +183,8 @@ def demo_data(db: DbOption = None) -> None:
     """Load a realistic demo set built from the seed policies' figures (into an empty database)."""
     from huiqi.demo import load_demo
 
-    url = database_url(db)
-    upgrade(url)
-    ledger = Ledger(make_engine(url), load_library())
+    url = _url(db)
+    ledger = _ledger(url, migrate=False)
     tokens = load_demo(ledger, url)
     if not tokens:
         raise _fail(["the database already holds enterprises; demo data goes into an empty database"])

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import select
 
 from huiqi.engine.interpret import evaluate, payment_schedule
-from huiqi.engine.result import Assessment, MeasureResult, Status
+from huiqi.engine.result import Assessment, MeasureResult
 from huiqi.ledger import tables as t
 from huiqi.ledger.approval import Award as AwardFact
 from huiqi.ledger.approval import Budget as BudgetFact
-from huiqi.ledger.approval import allowed_range, charges, check_approval, with_awards
+from huiqi.ledger.approval import allowed_amount, charges, check_approval, with_awards
 from huiqi.ledger.catalogue import check_version, enterprise_by_code, facts_of, project_by_id
 from huiqi.ledger.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from huiqi.ledger.uow import UnitOfWork
@@ -230,10 +230,11 @@ def assessment_for(uow: UnitOfWork, row: t.Application) -> tuple[Assessment, Mea
 
 
 def allowed_now(uow: UnitOfWork, row: t.Application) -> Interval | None:
-    _, result = assessment_for(uow, row)
-    if result is None or result.status is not Status.ELIGIBLE:
-        return None
-    return allowed_range(result, row.year)
+    """What may be awarded for this application today, by the same rule the approval applies."""
+    awards = [a for a in _committed(uow, row.enterprise_id) if a.application != str(row.id)]
+    facts = facts_of(uow, row.enterprise)
+    as_of = row.submitted_on or uow.today
+    return allowed_amount(facts, uow.library, as_of, row.measure, subject_ref(row), row.year, awards)[1]
 
 
 def _approve(uow: UnitOfWork, row: t.Application, amount: Decimal | None) -> None:

@@ -98,11 +98,7 @@ def check_approval(
                         f"就高不重复 ({group.title}): {subject} 已获 {other.measure} "
                         f"{format_yuan(other.amount)} (application {other.application})"
                     )
-    assessment = evaluate(with_awards(facts, mine), library, as_of, explain=False)
-    result = _result(assessment.results, measure, subject)
-    allowed = allowed_range(result, year) if result is not None and result.status is Status.ELIGIBLE else None
-    if allowed is not None and result is not None and len(result.by_year) > 1:
-        allowed = _settled_years(facts, library, as_of, ref.measure, mine, subject, year) or allowed
+    result, allowed = allowed_amount(facts, library, as_of, measure, subject, year, mine)
     if result is None:
         reasons.append(f"{measure} does not apply to {subject}")
     elif result.status is not Status.ELIGIBLE:
@@ -126,6 +122,26 @@ def check_approval(
         return Decision(False, tuple(reasons), allowed=allowed)
     award = Award(application, enterprise, measure, subject, year, amount)
     return Decision(True, (), award, tranches, allowed)
+
+
+def allowed_amount(
+    facts: Facts,
+    library: Library,
+    as_of: date,
+    measure: str,
+    subject: str,
+    year: int,
+    awards: Sequence[Award],
+) -> tuple[MeasureResult | None, Interval | None]:
+    """The engine's result for this claim and what may be awarded for `year`, given the other awards."""
+    result = _result(evaluate(with_awards(facts, awards), library, as_of, explain=False).results, measure, subject)
+    if result is None or result.status is not Status.ELIGIBLE:
+        return result, None
+    allowed = allowed_range(result, year)
+    if allowed is not None and len(result.by_year) > 1:
+        ref = library.measure(measure)
+        allowed = _settled_years(facts, library, as_of, ref.measure, awards, subject, year) or allowed
+    return result, allowed
 
 
 def _settled_years(
