@@ -6,7 +6,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+import orjson
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from huiqi.diagnostics import Diagnostic, InputError
@@ -37,7 +38,7 @@ def _choices(items: list[str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(out))
 
 
-@router.post("/assess")
+@router.post("/assess", response_class=Response, responses={200: {"content": {"application/json": {}}}})
 async def assess(
     request: Request,
     actor: CurrentActor,
@@ -45,7 +46,7 @@ async def assess(
     as_of: Annotated[date | None, Query(description="Assessment date (default: the facts' as_of, else today)")] = None,
     lang: Literal["zh", "en"] = "zh",
     interpret: Annotated[list[str] | None, Query(description="MEASURE:INTERPRETATION=ALTERNATIVE")] = None,
-) -> dict[str, Any]:
+) -> Response:
     """Every measure the enterprise is entitled to, how much, when paid and why — the JSON of `huiqi calc --json`."""
     library = library_of(request)
     if interpret:
@@ -59,9 +60,14 @@ async def assess(
     if unknown:
         raise InputError(unknown)
     day = as_of or facts.as_of or date.today()
+
+    def body() -> bytes:
+        # Already plain JSON types: serialised directly, skipping FastAPI's generic encoder.
+        return orjson.dumps(assessment_dict(evaluate(facts, library, day), lang), option=orjson.OPT_NON_STR_KEYS)
+
     if len(facts.projects) + len(facts.leases) > 20:  # big groups: keep the event loop free
-        return await run_in_threadpool(lambda: assessment_dict(evaluate(facts, library, day), lang))
-    return assessment_dict(evaluate(facts, library, day), lang)
+        return Response(await run_in_threadpool(body), media_type="application/json")
+    return Response(body(), media_type="application/json")
 
 
 def policy_summary(policy: Policy) -> dict[str, Any]:
