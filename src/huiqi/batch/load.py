@@ -21,7 +21,7 @@ import ibis.expr.types as ir
 
 from huiqi.batch import schema as flat
 from huiqi.diagnostics import Diagnostic, InputError
-from huiqi.engine.compile import I64, TABLES, Layout
+from huiqi.engine.compile import I64, TABLES, Layout, normalised_type
 from huiqi.facts.credit_code import ALPHABET, WEIGHTS
 
 MAX_LEASES = 16
@@ -264,9 +264,10 @@ def normalised_tables(checked: ir.Table, layout: Layout) -> dict[str, ir.Table]:
         if record != "prior_award":
             cols["id"] = rows.id
             cols["name"] = rows.name
-        for column in flat.COLUMNS:
-            if column.record == record and column.name in rows.columns:
-                cols[column.name] = rows[column.name]
+        for column in flat.COLUMNS:  # every fact column, unknown (null) where the input lacks it
+            if column.record == record:
+                present = column.name in rows.columns
+                cols[column.name] = rows[column.name] if present else ibis.null(normalised_type(column.name))
         for family in flat.YEAR_FAMILIES:
             if family.record == record:
                 for year in layout.years:

@@ -110,7 +110,7 @@ def unbound_tables(layout: Layout) -> dict[str, ir.Table]:
             cols["id"] = dt.string
             cols["name"] = dt.string
         for column in flat.COLUMNS:
-            if column.record == record and column.name in layout.columns:
+            if column.record == record:
                 cols[column.name] = normalised_type(column.name)
         for family in flat.YEAR_FAMILIES:
             if family.record == record:
