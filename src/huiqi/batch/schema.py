@@ -269,3 +269,42 @@ def rows_table(rows: list[dict[str, object]]) -> Any:
         values = [row.get(name) for row in rows]
         arrays[name] = pa.array(values, type=arrow_type(name))
     return pa.table(arrays)
+
+
+def facts_of_rows(rows: list[dict[str, Any]]) -> list[Facts]:
+    """Facts per enterprise from good rows of the flattened table, in row order (tests compare with the interpreter)."""
+    firms: dict[str, dict[str, Any]] = {}
+    plural = {"project": "projects", "lease": "leases", "institution": "institutions", "platform": "platforms"}
+    for row in rows:
+        code, record = row["credit_code"], row["record"]
+        firm = firms.setdefault(code, {"projects": [], "leases": [], "institutions": [], "platforms": [], "prior_awards": []})
+        data: dict[str, Any] = {}
+        by_year: dict[str, dict[int, Any]] = {}
+        for name, value in row.items():
+            if value is None or name in ("record", "_row"):
+                continue
+            found = classify(name)
+            if isinstance(found, Column):
+                data[found.field] = value.split(";") if found.kind == "set" and value else value
+                if found.kind == "set" and not value:
+                    data[found.field] = []
+            elif isinstance(found, tuple):
+                family, year = found
+                key = family.path[-1]
+                by_year.setdefault(key, {})[year] = value
+            elif name in ("id", "name"):
+                data[name] = value
+        if record == "enterprise":
+            data["credit_code"] = code
+            if "revenue" in by_year:
+                data["revenue"] = by_year["revenue"]
+            firm["enterprise"] = data
+        elif record == "prior_award":
+            firm["prior_awards"].append(data)
+        else:
+            if record == "project":
+                data["costs"] = {k: v for k, v in by_year.items()}
+            if record == "platform" and "service_to_district_ai" in by_year:
+                data["service_to_district_ai"] = by_year["service_to_district_ai"]
+            firm[plural[record]].append(data)
+    return [Facts.model_validate(firm) for firm in firms.values()]
