@@ -251,7 +251,7 @@ def layout_of(con: Any, checked: ir.Table, as_of: date, rent_years: int) -> Layo
     dated = [int(v) for k, v in row.items() if k.endswith("_date_max") and v is not None and v == v]
     high = max([*years, *found, as_of.year, *(d + rent_years for d in dated)])
     lease_slots = int(slots) if slots is not None and slots == slots else 0
-    return Layout(columns, max(low, FIRST_YEAR), min(high, LAST_YEAR + rent_years), max(lease_slots, 1))
+    return Layout(columns, max(int(low), FIRST_YEAR), min(int(high), LAST_YEAR + rent_years), max(lease_slots, 1))
 
 
 def normalised_tables(checked: ir.Table, layout: Layout) -> dict[str, ir.Table]:

@@ -50,11 +50,11 @@ class Batch:
         t = self.checked
         row = self.con.execute(
             t.aggregate(
-                rows=t.count(),
-                bad_rows=t._bad.notnull().sum(),
-                left_out_rows=t._left_out.sum(),
-                firms=t.filter(t.record == "enterprise").count(),
-                firms_left_out=t.filter((t.record == "enterprise") & t._left_out).count(),
+                rows=t._row.count(),
+                bad_rows=t._bad.notnull().cast("int64").sum(),
+                left_out_rows=t._left_out.cast("int64").sum(),
+                firms=(t.record == "enterprise").cast("int64").sum(),
+                firms_left_out=((t.record == "enterprise") & t._left_out).cast("int64").sum(),
             )
         )
         return {k: int(v) for k, v in row.iloc[0].to_dict().items()}

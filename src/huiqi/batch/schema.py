@@ -277,7 +277,9 @@ def facts_of_rows(rows: list[dict[str, Any]]) -> list[Facts]:
     plural = {"project": "projects", "lease": "leases", "institution": "institutions", "platform": "platforms"}
     for row in rows:
         code, record = row["credit_code"], row["record"]
-        firm = firms.setdefault(code, {"projects": [], "leases": [], "institutions": [], "platforms": [], "prior_awards": []})
+        firm = firms.setdefault(
+            code, {"projects": [], "leases": [], "institutions": [], "platforms": [], "prior_awards": []}
+        )
         data: dict[str, Any] = {}
         by_year: dict[str, dict[int, Any]] = {}
         for name, value in row.items():
@@ -303,7 +305,7 @@ def facts_of_rows(rows: list[dict[str, Any]]) -> list[Facts]:
             firm["prior_awards"].append(data)
         else:
             if record == "project":
-                data["costs"] = {k: v for k, v in by_year.items()}
+                data["costs"] = dict(by_year.items())
             if record == "platform" and "service_to_district_ai" in by_year:
                 data["service_to_district_ai"] = by_year["service_to_district_ai"]
             firm[plural[record]].append(data)

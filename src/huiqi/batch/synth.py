@@ -53,6 +53,10 @@ def _pick(rng: np.random.Generator, weighted: list[tuple[str, int]], n: int) -> 
     return names[rng.choice(len(names), size=n, p=p / p.sum())]
 
 
+def _some(keep: np.ndarray, values: np.ndarray) -> list[Any]:
+    return [str(v) if k else None for k, v in zip(keep, values, strict=True)]
+
+
 def credit_codes(start: int, n: int) -> np.ndarray:
     """Valid codes: '91310000' + a 9-digit number + the GB 32100 check character."""
     prefix = "91310000"
@@ -149,7 +153,7 @@ def _projects(rng: np.random.Generator, codes: np.ndarray) -> pa.Table:
         "project_kind": pa.array(kind.astype(str)),
         "project_year": pa.array(year, pa.int64()),
         "field": pa.array(fields[rng.integers(0, len(fields), n)].astype(str)),
-        "track": pa.array(np.where(rng.random(n) < 0.5, tracks[rng.integers(0, len(tracks), n)], None)),
+        "track": pa.array(_some(rng.random(n) < 0.5, tracks[rng.integers(0, len(tracks), n)])),
         "parameters": pa.array(np.where(rng.random(n) < 0.3, rng.integers(1, 400, n) * 10**9, 0), pa.int64()),
         "application_scenarios": pa.array(rng.integers(0, 7, n), pa.int64()),
         "recognitions": pa.array(rec),
@@ -225,12 +229,13 @@ def _others(rng: np.random.Generator, codes: np.ndarray) -> pa.Table:
         "id": pa.array(["S1"] * n),
         "name": pa.array(["服务平台"] * n),
         "platform_kind": pa.array(
-            _pick(rng, [("tech_innovation_service", 2), ("professional_service", 2), ("public_tech_service", 1)], n)
-            .astype(str)
+            _pick(
+                rng, [("tech_innovation_service", 2), ("professional_service", 2), ("public_tech_service", 1)], n
+            ).astype(str)
         ),
         "platform_year": pa.array(year, pa.int64()),
         "recognition_level": pa.array(
-            np.where(rng.random(n) < 0.8, _pick(rng, [("national", 1), ("city", 4), ("district", 5)], n), None)
+            _some(rng.random(n) < 0.8, _pick(rng, [("national", 1), ("city", 4), ("district", 5)], n))
         ),
         "construction_cost": _money(rng.lognormal(np.log(8e6), 0.9, n)),
         "approved_investment": _money(rng.lognormal(np.log(2e7), 0.9, n)),
@@ -252,10 +257,12 @@ def _others(rng: np.random.Generator, codes: np.ndarray) -> pa.Table:
             {
                 "record": pa.array(["prior_award"] * n),
                 "credit_code": pa.array(firms.astype(str)),
-                "award_measure": pa.array(np.array(measures, dtype=object)[rng.integers(0, len(measures), n)].astype(str)),
+                "award_measure": pa.array(
+                    np.array(measures, dtype=object)[rng.integers(0, len(measures), n)].astype(str)
+                ),
                 "award_year": pa.array(rng.integers(2018, 2026, n), pa.int64()),
                 "award_amount": _money(rng.lognormal(np.log(5e5), 1.0, n)),
-                "award_subject": pa.array(np.where(rng.random(n) < 0.5, "P0", None)),
+                "award_subject": pa.array(_some(rng.random(n) < 0.5, np.full(n, "P0", dtype=object))),
             }
         )
     )

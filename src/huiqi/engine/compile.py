@@ -559,7 +559,7 @@ def amount_fen(choice: AmountChoice, scope: Scope) -> ir.IntegerValue:
         value = case.amount if hasattr(case, "amount") else case
         return _lit(int(value * 100))
 
-    return _choose(_cases(choice.cases, scope, pick, choice.default), both=False)  # type: ignore[no-any-return]
+    return _choose(_cases(choice.cases, scope, pick, choice.default), both=False)
 
 
 def _cap(lo: ir.IntegerValue, hi: ir.IntegerValue, cap: ir.IntegerValue) -> tuple[ir.IntegerValue, ir.IntegerValue]:

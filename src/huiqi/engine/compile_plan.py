@@ -410,7 +410,8 @@ class CompiledLibrary:
                 prior = joint["_prior"].fill_null(0) if awards is not None else 0
                 room = ibis.greatest(limit - prior, 0)
                 new_lo, new_hi = {}, {}
-                cum_lo = cum_hi = None
+                cum_lo: ir.IntegerValue | None = None
+                cum_hi: ir.IntegerValue | None = None
                 for y in years:
                     prev_lo, prev_hi = cum_lo, cum_hi
                     cum_lo = lo[y] if cum_lo is None else cum_lo + lo[y]
