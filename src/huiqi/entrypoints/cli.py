@@ -19,7 +19,7 @@ from rich.markup import escape
 
 from huiqi.diagnostics import Diagnostic, InputError
 from huiqi.engine.interpret import evaluate
-from huiqi.entrypoints import ledger_cli, render
+from huiqi.entrypoints import batch_cli, ledger_cli, render
 from huiqi.facts.models import Facts
 from huiqi.policy_files import default_policies, load_facts, load_library
 from huiqi.report import assessment_dict
@@ -167,6 +167,9 @@ def policies_check(
     out.print(
         f"ok: {policies} {'policy' if policies == 1 else 'policies'}, {count} measures in {where}", highlight=False
     )
+
+
+batch_cli.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,78 @@
+"""Running a compiled library over a flattened facts table on an Ibis backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from huiqi.batch.load import check, layout_of, normalised_tables
+from huiqi.engine.compile import Layout
+from huiqi.engine.compile_plan import CompiledLibrary, compile_library
+from huiqi.rules.library import Library
+from huiqi.rules.model import RentSchedule
+
+Step = Callable[[str], None]
+
+
+def _rent_years(library: Library) -> int:
+    lengths = [
+        len(c.rates) for ref in library.measures() for c in ref.measure.benefits.values() if isinstance(c, RentSchedule)
+    ]
+    return max(lengths, default=0) + 1
+
+
+@dataclass
+class Batch:
+    """One batch: the checked input in the backend, the layout, and the compiled plan."""
+
+    con: Any
+    checked: ir.Table
+    layout: Layout
+    plan: CompiledLibrary
+
+    def run_stages(self, step: Step | None = None) -> None:
+        """Materialise the plan's steps in the backend (temp tables), in order."""
+        for name, expr in self.plan.stages:
+            self.con.create_table(name, expr, temp=True, overwrite=True)
+            if step is not None:
+                step(name)
+
+    def rejected(self) -> ir.Table:
+        t = self.checked
+        return t.filter(t._bad.notnull()).select(row=t._row, credit_code=t.credit_code, reason=t._bad).order_by("row")
+
+    def counts(self) -> dict[str, int]:
+        t = self.checked
+        row = self.con.execute(
+            t.aggregate(
+                rows=t._row.count(),
+                bad_rows=t._bad.notnull().cast("int64").sum(),
+                left_out_rows=t._left_out.cast("int64").sum(),
+                firms=(t.record == "enterprise").cast("int64").sum(),
+                firms_left_out=((t.record == "enterprise") & t._left_out).cast("int64").sum(),
+            )
+        )
+        return {k: int(v) for k, v in row.iloc[0].to_dict().items()}
+
+
+def prepare(con: Any, raw: ir.Table, library: Library, as_of: date, step: Step | None = None) -> Batch:
+    """Check the rows, materialise the normalised tables in the backend, compile the library."""
+    note = step or (lambda _: None)
+    checked = con.create_table(f"huiqi_checked_{id(raw)}", check(raw), temp=True, overwrite=True)
+    note("checked")
+    layout = layout_of(con, checked, as_of, _rent_years(library))
+    for name, table in normalised_tables(checked, layout).items():
+        con.create_table(name, table, temp=True, overwrite=True)
+    note("normalised")
+    plan = compile_library(library, as_of, layout)
+    note("compiled")
+    return Batch(con, checked, layout, plan)
+
+
+def duckdb() -> Any:
+    return ibis.duckdb.connect()

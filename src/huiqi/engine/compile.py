@@ -1,0 +1,786 @@
+"""The batch compiler: the rule tree compiled to Ibis expressions, one row per (subject, measure).
+
+The fourth walker over the same rule tree (after the checker, the interpreter and the text
+maker). Table-driven: EXPR_RULES maps each expression node type to a compile function and
+COMPONENT_RULES each benefit kind; a node with no rule raises NotCompilable(kind, measure)
+when the library is compiled, never a wrong figure.
+
+Money is integer fen (int64) in SQL; every rounding is ROUND_HALF_UP to the fen, computed with
+integer arithmetic (`div_half_up`) at the same points as the interpreter (after base × rate, on
+each rent piece). Sums, caps, minima and maxima then work on whole fen and are exact on every
+backend. Per-year amounts are columns, one per year of the table's year window, so caps per year
+and latest-first cuts are closed-form column arithmetic. Enterprise-wide caps use a window over
+the enterprise's subjects in facts (file) order, as the interpreter does.
+
+The plan is built over unbound tables named `huiqi_<record>s` (see huiqi.batch.load, which makes
+them from the flattened input); any Ibis backend that has those tables runs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+
+from huiqi.batch import schema as flat
+from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, to_text
+from huiqi.rules.model import (
+    AmountChoice,
+    AmountRange,
+    Bonus,
+    Component,
+    Decision,
+    Fixed,
+    InForce,
+    Match,
+    Measure,
+    Milestones,
+    PerYear,
+    RateChoice,
+    RateRange,
+    Ratio,
+    RentSchedule,
+)
+
+
+class NotCompilable(Exception):
+    """A rule-tree node the batch compiler has no rule for; raised at compile time."""
+
+    def __init__(self, kind: str, measure: str, detail: str = ""):
+        self.kind, self.measure, self.detail = kind, measure, detail
+        super().__init__(f"{measure}: cannot compile {kind}" + (f" ({detail})" if detail else ""))
+
+
+TABLES = {
+    "enterprise": "huiqi_enterprises",
+    "project": "huiqi_projects",
+    "lease": "huiqi_leases",
+    "institution": "huiqi_institutions",
+    "platform": "huiqi_platforms",
+    "prior_award": "huiqi_awards",
+}
+SUBJECT_YEAR = {"project": "project_year", "institution": "recognised_year", "platform": "platform_year"}
+I64 = dt.int64
+BIG = dt.Decimal(38, 0)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What the compiled plan may read: the columns present and the years of per-year amounts."""
+
+    columns: frozenset[str]
+    first_year: int
+    last_year: int
+    lease_slots: int = 1
+
+    @property
+    def years(self) -> range:
+        return range(self.first_year, self.last_year + 1)
+
+
+def normalised_type(name: str) -> dt.DataType:
+    found = flat.classify(name)
+    if isinstance(found, tuple):
+        return I64
+    if isinstance(found, flat.Column):
+        return {
+            "bool": dt.boolean,
+            "int": I64,
+            "money": I64,
+            "area": I64,
+            "date": dt.date,
+        }.get(found.kind, dt.string)
+    if name == "_row":
+        return I64
+    return dt.string
+
+
+def unbound_tables(layout: Layout) -> dict[str, ir.Table]:
+    """The normalised tables the plan reads, by record kind (money in fen, areas in centi-m²)."""
+    tables = {}
+    for record, name in TABLES.items():
+        cols: dict[str, dt.DataType] = {"credit_code": dt.string, "_row": I64}
+        if record != "prior_award":
+            cols["id"] = dt.string
+            cols["name"] = dt.string
+        for column in flat.COLUMNS:
+            if column.record == record:
+                cols[column.name] = normalised_type(column.name)
+        for family in flat.YEAR_FAMILIES:
+            if family.record == record:
+                for year in layout.years:
+                    if flat.year_column(family, year) in layout.columns:
+                        cols[flat.year_column(family, year)] = I64
+        tables[record] = ibis.table(cols, name=name)
+    return tables
+
+
+# ---- exact integer arithmetic ----------------------------------------------------------------
+
+
+def exact_quotient(n: ir.NumericValue, d: ir.NumericValue | int) -> ir.IntegerValue:
+    """n // d for n >= 0 and d > 0, exact on every backend.
+
+    (n - n % d) is a multiple of d, so the division is exact whatever type the backend gives
+    `/` (a double in DuckDB and Spark for integers: the quotient, a fen amount below 2**52, is
+    within 0.01 of the true integer, and rounding recovers it).
+    """
+    whole = n - n % d
+    return (whole / d).round().cast(I64)
+
+
+def div_half_up(n: ir.NumericValue, d: ir.NumericValue | int) -> ir.IntegerValue:
+    """round(n / d) half up, for n >= 0 and d > 0: floor((2n + d) / 2d)."""
+    return exact_quotient(n * 2 + d, d * 2)
+
+
+def _scale_of(value: Decimal) -> tuple[int, int]:
+    """A decimal as an integer over a power of ten: 0.3 -> (3, 10)."""
+    sign, digits, exponent = value.normalize().as_tuple()
+    assert isinstance(exponent, int)
+    numerator = int("".join(map(str, digits)) or "0") * (-1 if sign else 1)
+    if exponent >= 0:
+        return numerator * 10**exponent, 1
+    return numerator, 10**-exponent
+
+
+def _lit(value: int) -> ir.IntegerValue:
+    return ibis.literal(value, type=I64)
+
+
+def times_rate(fen: ir.IntegerValue, rate: Decimal, measure: str) -> ir.IntegerValue:
+    """round_fen(amount × rate), exact: fen × numerator / denominator, half up."""
+    numerator, denominator = _scale_of(rate)
+    if denominator > 10**6:
+        raise NotCompilable("rate", measure, f"{rate} has more than 6 decimal places")
+    if denominator == 1:
+        return fen * numerator
+    return div_half_up(fen * numerator, denominator)
+
+
+# ---- values --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Num:
+    """An exact number: expr / scale (scale a power of ten); money is fen (scale 100)."""
+
+    expr: ir.IntegerValue
+    scale: int
+
+
+@dataclass(frozen=True)
+class Series:
+    """A by-year fact: one Num per year column present."""
+
+    years: dict[int, Num]
+
+    def total(self) -> Num:
+        if not self.years:
+            return Num(ibis.null(I64), 100)
+        values = [n.expr for n in self.years.values()]
+        known = ibis.or_(*[v.notnull() for v in values])
+        summed = sum((v.fill_null(0) for v in values[1:]), values[0].fill_null(0))
+        return Num(ibis.ifelse(known, summed, ibis.null(I64)), 100)
+
+
+@dataclass(frozen=True)
+class Text:
+    expr: ir.StringValue
+
+
+@dataclass(frozen=True)
+class Codes:
+    """A set of codes as ';a;b;' text."""
+
+    expr: ir.StringValue
+
+
+@dataclass(frozen=True)
+class Day:
+    expr: ir.DateValue
+
+
+@dataclass(frozen=True)
+class Truth:
+    expr: ir.BooleanValue
+
+
+@dataclass(frozen=True)
+class Literal:
+    value: Decimal | str | bool | None
+
+
+@dataclass(frozen=True)
+class Members:
+    items: tuple[str, ...]
+
+
+Value = Num | Series | Text | Codes | Day | Truth | Literal | Members
+
+
+@dataclass
+class Scope:
+    """The row a measure's expressions read: enterprise columns and the subject's columns."""
+
+    row: ir.Table
+    measure: str
+    layout: Layout
+    subject: str
+
+    def column(self, name: str) -> ir.Column | None:
+        return self.row[name] if name in self.row.columns else None
+
+
+def _ref(expr: Ref, scope: Scope) -> Value:
+    root, name, *rest = expr.path
+    if root not in ("enterprise", scope.subject):
+        raise NotCompilable(f"fact {expr.dotted}", scope.measure, "not readable for this subject")
+    path = tuple(expr.path)
+    family = flat.FAMILY_BY_PATH.get(path)
+    if family is not None:
+        years = {}
+        for year in scope.layout.years:
+            col = scope.column(flat.year_column(family, year))
+            if col is not None:
+                years[year] = Num(col.cast(I64), 100)
+        return Series(years)
+    column = flat.COLUMN_BY_PATH.get((root, name))
+    if column is None or rest:
+        raise NotCompilable(f"fact {expr.dotted}", scope.measure, "no column in the flattened schema")
+    col = scope.column(column.name)
+    kind = column.kind
+    if col is None:  # the table has no such column: unknown for every row
+        col = ibis.null(normalised_type(column.name))
+    if kind == "money":
+        return Num(col.cast(I64), 100)
+    if kind == "area":
+        return Num(col.cast(I64), 100)
+    if kind == "int":
+        return Num(col.cast(I64), 1)
+    if kind == "bool":
+        return Truth(col.cast(dt.boolean))
+    if kind == "date":
+        return Day(col.cast(dt.date))
+    if kind == "set":
+        return Codes(col.cast(dt.string).fill_null(";"))
+    return Text(col.cast(dt.string))
+
+
+def _number(value: Value, scope: Scope) -> Num | None:
+    if isinstance(value, Num):
+        return value
+    if isinstance(value, Series):
+        return value.total()
+    if isinstance(value, Literal) and isinstance(value.value, Decimal):
+        numerator, denominator = _scale_of(value.value)
+        return Num(_lit(numerator), denominator)
+    if isinstance(value, Literal) and value.value is None:
+        return Num(ibis.null(I64), 1)
+    return None
+
+
+def _common(a: Num, b: Num) -> tuple[ir.IntegerValue, ir.IntegerValue, int]:
+    scale = max(a.scale, b.scale)
+    return a.expr * (scale // a.scale), b.expr * (scale // b.scale), scale
+
+
+_ORDER: dict[str, Callable[[Any, Any], ir.BooleanValue]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def _compare(expr: Compare, scope: Scope) -> Value:
+    left, right = compile_expr(expr.left, scope), compile_expr(expr.right, scope)
+    op = expr.op
+    if isinstance(left, Literal) and isinstance(right, Literal | Members):
+        from huiqi.engine.values import _compare as scalar_compare
+
+        rhs: Any = frozenset(right.items) if isinstance(right, Members) else right.value
+        result = scalar_compare(op, left.value, rhs)
+        return Literal(result)
+    if op in ("in", "not in"):
+        if isinstance(left, Text) and isinstance(right, Members):
+            test = left.expr.isin(list(right.items))
+            return Truth(test if op == "in" else ~test)
+        if isinstance(left, Literal) and isinstance(left.value, str) and isinstance(right, Codes):
+            test = right.expr.contains(f";{left.value};")
+            return Truth(test if op == "in" else ~test)
+        raise NotCompilable(f"comparison {to_text(expr)}", scope.measure, "membership of these kinds")
+    if isinstance(left, Literal) and not isinstance(right, Literal):  # 3 < x: flip to x > 3
+        flipped = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!="}[op]
+        return _compare(Compare(flipped, expr.right, expr.left), scope)  # type: ignore[arg-type]
+    if isinstance(right, Literal) and right.value is None:
+        return Truth(ibis.null(dt.boolean))
+    a, b = _number(left, scope), _number(right, scope)
+    if a is not None and b is not None:
+        x, y, _ = _common(a, b)
+        return Truth(_ORDER[op](x, y))
+    if isinstance(left, Text) and isinstance(right, Literal) and isinstance(right.value, str):
+        return Truth(_ORDER[op](left.expr, right.value))
+    if isinstance(left, Truth) and isinstance(right, Literal) and isinstance(right.value, bool):
+        return Truth(_ORDER[op](left.expr, right.value))
+    if isinstance(left, Day) and isinstance(right, Literal) and isinstance(right.value, str):
+        return Truth(_ORDER[op](left.expr, ibis.literal(date.fromisoformat(right.value))))
+    if isinstance(left, Day) and isinstance(right, Day):
+        return Truth(_ORDER[op](left.expr, right.expr))
+    if isinstance(left, Text) and isinstance(right, Text):
+        return Truth(_ORDER[op](left.expr, right.expr))
+    raise NotCompilable(f"comparison {to_text(expr)}", scope.measure, "operands of these kinds")
+
+
+def _truth(value: Value, scope: Scope, expr: Expr) -> ir.BooleanValue:
+    if isinstance(value, Truth):
+        return value.expr
+    if isinstance(value, Literal) and (isinstance(value.value, bool) or value.value is None):
+        return ibis.literal(value.value, type=dt.boolean)
+    raise NotCompilable(f"condition {to_text(expr)}", scope.measure, "not a truth value")
+
+
+def _not(expr: Not, scope: Scope) -> Value:
+    return Truth(~_truth(compile_expr(expr.operand, scope), scope, expr.operand))
+
+
+def _boolop(expr: BoolOp, scope: Scope) -> Value:
+    # SQL's AND / OR / NOT are Kleene's three-valued logic, as the interpreter's.
+    parts = [_truth(compile_expr(o, scope), scope, o) for o in expr.operands]
+    return Truth(ibis.and_(*parts) if expr.op == "and" else ibis.or_(*parts))
+
+
+def _arith(expr: Arith, scope: Scope) -> Value:
+    a, b = _number(compile_expr(expr.left, scope), scope), _number(compile_expr(expr.right, scope), scope)
+    if a is None or b is None or expr.op == "/":
+        raise NotCompilable(f"arithmetic {to_text(expr)}", scope.measure, "division or non-numbers")
+    if expr.op == "*":
+        return Num(a.expr * b.expr, a.scale * b.scale)
+    x, y, scale = _common(a, b)
+    return Num(x + y if expr.op == "+" else x - y, scale)
+
+
+def _call(expr: Call, scope: Scope) -> Value:
+    numbers = [_number(compile_expr(a, scope), scope) for a in expr.args]
+    if any(n is None for n in numbers):
+        raise NotCompilable(f"call {to_text(expr)}", scope.measure, "non-numbers")
+    known = [n for n in numbers if n is not None]
+    scale = max(n.scale for n in known)
+    exprs = [n.expr * (scale // n.scale) for n in known]
+    picked = ibis.least(*exprs) if expr.func == "min" else ibis.greatest(*exprs)
+    any_null = ibis.or_(*[e.isnull() for e in exprs])  # unknown if any argument is, as in the interpreter
+    return Num(ibis.ifelse(any_null, ibis.null(I64), picked), scale)
+
+
+EXPR_RULES: dict[type[Any], Callable[[Any, Scope], Value]] = {
+    Const: lambda e, s: Literal(e.value),
+    ListOf: lambda e, s: Members(tuple(str(i.value) for i in e.items)),
+    Ref: _ref,
+    Not: _not,
+    BoolOp: _boolop,
+    Compare: _compare,
+    Arith: _arith,
+    Call: _call,
+}
+
+
+def compile_expr(expr: Expr, scope: Scope) -> Value:
+    rule = EXPR_RULES.get(type(expr))
+    if rule is None:
+        raise NotCompilable(f"expression {type(expr).__name__}", scope.measure)
+    return rule(expr, scope)
+
+
+def holds(expr: Expr, scope: Scope) -> ir.BooleanValue:
+    """True only when the condition is known to hold (unknown fails), as in the interpreter."""
+    return _truth(compile_expr(expr, scope), scope, expr).fill_null(False)
+
+
+def money(expr: Expr, scope: Scope) -> ir.IntegerValue | None:
+    """A base as fen (rounded half up if the expression has more places), or None if unknown."""
+    value = _number(compile_expr(expr, scope), scope)
+    if value is None:
+        raise NotCompilable(f"base {to_text(expr)}", scope.measure, "not a number")
+    if value.scale == 100:
+        return value.expr
+    if value.scale < 100:
+        return value.expr * (100 // value.scale)
+    return div_half_up(value.expr, value.scale // 100)
+
+
+# ---- the matrix of amounts: component × year, [lo, hi] -------------------------------------------
+
+
+@dataclass
+class Matrix:
+    """Amounts per (component, year) as fen expressions, kept as [lo, hi] while caps take their share."""
+
+    order: list[str]
+    cells: dict[tuple[str, int], list[ir.IntegerValue]] = field(default_factory=dict)
+
+    def put(self, component: str, year: int, lo: ir.IntegerValue, hi: ir.IntegerValue) -> None:
+        cell = self.cells.get((component, year))
+        if cell is None:
+            self.cells[(component, year)] = [lo, hi]
+        else:
+            cell[0], cell[1] = cell[0] + lo, cell[1] + hi
+
+    def keys(self, over: Iterable[str] | None = None, year: int | None = None) -> list[tuple[str, int]]:
+        wanted = set(over) if over is not None else None
+        rank = {name: i for i, name in enumerate(self.order)}
+        keys = [k for k in self.cells if (wanted is None or k[0] in wanted) and (year is None or k[1] == year)]
+        return sorted(keys, key=lambda k: (k[1], rank.get(k[0], 0)))
+
+    def years(self) -> list[int]:
+        return sorted({y for _, y in self.cells})
+
+    def sum(self, keys: Sequence[tuple[str, int]]) -> tuple[ir.IntegerValue, ir.IntegerValue]:
+        if not keys:
+            return _lit(0), _lit(0)
+        lo = sum((self.cells[k][0] for k in keys[1:]), self.cells[keys[0]][0])
+        hi = sum((self.cells[k][1] for k in keys[1:]), self.cells[keys[0]][1])
+        return lo, hi
+
+    def limit_lo(self, keys: list[tuple[str, int]], limit_lo: ir.IntegerValue) -> None:
+        """caps.Matrix.limit, first half: the minimum cut latest first to limit_lo.
+
+        Cutting greedily from the end, the amount taken from cells i..k is min(excess, their room),
+        so cell i gives min(E, S_i) - min(E, S_i+1) with S_i the room of cells i..k.
+        """
+        if not keys:
+            return
+        limit_lo = ibis.greatest(limit_lo, _lit(0))
+        los = [self.cells[k][0] for k in keys]
+        new_los = _cut(los, los, ibis.greatest(_total(los) - limit_lo, _lit(0)))
+        for key, lo in zip(keys, new_los, strict=True):
+            self.cells[key][0] = lo
+
+    def limit_hi(self, keys: list[tuple[str, int]], limit_lo: ir.IntegerValue, limit_hi: ir.IntegerValue) -> None:
+        """Second half (after limit_lo): the maximum cut latest first, never below a cell's minimum."""
+        if not keys:
+            return
+        zero = _lit(0)
+        ceiling = ibis.greatest(ibis.greatest(limit_hi, zero), ibis.greatest(limit_lo, zero))
+        los = [self.cells[k][0] for k in keys]
+        his = [self.cells[k][1] for k in keys]
+        rooms = [hi - lo for hi, lo in zip(his, los, strict=True)]
+        new_his = _cut(his, rooms, ibis.greatest(_total(his) - ceiling, zero))
+        for key, hi in zip(keys, new_his, strict=True):
+            self.cells[key][1] = hi
+
+    def by_year(self) -> dict[int, tuple[ir.IntegerValue, ir.IntegerValue]]:
+        return {year: self.sum(self.keys(None, year)) for year in self.years()}
+
+
+def _total(values: Sequence[ir.IntegerValue]) -> ir.IntegerValue:
+    return sum(values[1:], values[0])
+
+
+def _cut(values: list[ir.IntegerValue], rooms: list[ir.IntegerValue], excess: ir.IntegerValue) -> list[ir.IntegerValue]:
+    suffix: list[ir.IntegerValue] = []
+    running: ir.IntegerValue | None = None
+    for room in reversed(rooms):
+        running = room if running is None else running + room
+        suffix.append(running)
+    suffix.reverse()  # suffix[i] = room of cells i..k
+    taken = [ibis.least(excess, s) for s in suffix] + [_lit(0)]
+    return [v - (taken[i] - taken[i + 1]) for i, v in enumerate(values)]
+
+
+# ---- components ----------------------------------------------------------------------------
+
+
+@dataclass
+class Ctx:
+    measure: Measure
+    scope: Scope
+    name: str
+    matrix: Matrix
+    subject_year: ir.IntegerValue | int
+    years: list[int]  # the years a subject-year amount can fall in
+    in_force: InForce
+    as_of: date
+    layout: Layout
+    decision: list[ir.BooleanValue]
+    leases: ir.Table | None = None
+
+    def place(self, lo: ir.IntegerValue, hi: ir.IntegerValue) -> None:
+        """An amount of the subject's year."""
+        if isinstance(self.subject_year, int):
+            self.matrix.put(self.name, self.subject_year, lo, hi)
+            return
+        for year in self.years:
+            here = self.subject_year == year
+            self.matrix.put(self.name, year, ibis.ifelse(here, lo, 0), ibis.ifelse(here, hi, 0))
+
+
+def _cases(cases: Sequence[Any], scope: Scope, pick: Callable[[Any], Any], default: Any) -> Any:
+    """The first case whose condition holds (per row), else the default; `pick` compiles one outcome."""
+    if not cases:
+        return pick(default)
+    branches = [(holds(c.when, scope), pick(c)) for c in cases]
+    return branches, pick(default)
+
+
+def _choose(branches: Any, both: bool) -> Any:
+    """Fold (conditions, outcomes) into CASE expressions; outcomes are (lo, hi) pairs when both."""
+    if not isinstance(branches, tuple) or not isinstance(branches[0], list):
+        return branches
+    cases, default = branches
+    if both:
+        lo = ibis.cases(*[(c, v[0]) for c, v in cases], else_=default[0])
+        hi = ibis.cases(*[(c, v[1]) for c, v in cases], else_=default[1])
+        return lo, hi
+    return ibis.cases(*[(c, v) for c, v in cases], else_=default)
+
+
+def rate_amount(choice: RateChoice, base: ir.IntegerValue, ctx: Ctx) -> tuple[ir.IntegerValue, ir.IntegerValue]:
+    """round_fen(base × rate) for the case's rate, [lo, hi]."""
+
+    def pick(case: Any) -> tuple[ir.IntegerValue, ir.IntegerValue]:
+        value = case.rate if hasattr(case, "rate") else case
+        low, high = (value.min, value.max) if isinstance(value, RateRange) else (value, value)
+        lo = times_rate(base, low, ctx.measure.id)
+        return lo, (lo if high == low else times_rate(base, high, ctx.measure.id))
+
+    return _choose(_cases(choice.cases, ctx.scope, pick, choice.default), both=True)  # type: ignore[no-any-return]
+
+
+def amount_fen(choice: AmountChoice, scope: Scope) -> ir.IntegerValue:
+    def pick(case: Any) -> ir.IntegerValue:
+        value = case.amount if hasattr(case, "amount") else case
+        return _lit(int(value * 100))
+
+    return _choose(_cases(choice.cases, scope, pick, choice.default), both=False)
+
+
+def _cap(lo: ir.IntegerValue, hi: ir.IntegerValue, cap: ir.IntegerValue) -> tuple[ir.IntegerValue, ir.IntegerValue]:
+    return ibis.least(lo, cap), ibis.least(hi, cap)
+
+
+def c_ratio(component: Ratio, ctx: Ctx) -> None:
+    base = money(component.base, ctx.scope)
+    if base is None:
+        return
+    lo, hi = rate_amount(component.rate, base, ctx)
+    if component.cap is not None:
+        lo, hi = _cap(lo, hi, amount_fen(component.cap, ctx.scope))
+    known = base.notnull()
+    ctx.place(ibis.ifelse(known, lo, 0), ibis.ifelse(known, hi, 0))
+
+
+def c_match(component: Match, ctx: Ctx) -> None:
+    base = money(component.base, ctx.scope)
+    if base is None:
+        return
+    amount = times_rate(base, component.ratio, ctx.measure.id)
+    lo = hi = amount
+    if component.cap is not None:
+        lo, hi = _cap(lo, hi, amount_fen(component.cap, ctx.scope))
+    known = base.notnull()
+    ctx.place(ibis.ifelse(known, lo, 0), ibis.ifelse(known, hi, 0))
+
+
+def c_fixed(component: Fixed, ctx: Ctx) -> None:
+    amount = amount_fen(component.amount, ctx.scope)
+    ctx.place(amount, amount)
+
+
+def c_amount_range(component: AmountRange, ctx: Ctx) -> None:
+    ctx.place(_lit(int(component.min * 100)), _lit(int(component.max * 100)))
+
+
+def c_bonus(component: Bonus, ctx: Ctx) -> None:
+    won = [(holds(o.when, ctx.scope), int(o.amount * 100)) for o in component.options]
+    if component.stacking == "highest":
+        ranked = sorted(won, key=lambda w: -w[1])  # stable: the first of equal amounts, the same figure
+        amount = ibis.cases(*[(c, _lit(a)) for c, a in ranked], else_=_lit(0))
+    else:
+        amount = _total([ibis.ifelse(c, _lit(a), _lit(0)) for c, a in won])
+    ctx.place(amount, amount)
+
+
+def _term_years(ctx: Ctx) -> tuple[int, int]:
+    return ctx.in_force.start.year, ctx.in_force.end.year if ctx.in_force.end else 9999
+
+
+def c_per_year(component: PerYear, ctx: Ctx) -> None:
+    if component.cap is not None:
+        raise NotCompilable("per_year with a total cap", ctx.measure.id, ctx.name)
+    value = compile_expr(component.base, ctx.scope)
+    first, last = _term_years(ctx)
+    if not isinstance(value, Series):
+        raise NotCompilable("per_year over a single amount", ctx.measure.id, ctx.name)
+    series = {y: n for y, n in value.years.items() if first <= y <= last}
+    counted = {y: n.expr.fill_null(0) > 0 for y, n in series.items()}
+    in_period: dict[int, ir.BooleanValue] = {}
+    if component.max_years is not None and series:
+        # N consecutive calendar years from the first year with a base.
+        first_year = ibis.cases(*[(counted[y], _lit(y)) for y in sorted(series)], else_=ibis.null(I64))
+        in_period = {y: (first_year + (component.max_years - 1)) >= y for y in series}
+    for year in sorted(series):
+        base = series[year].expr.fill_null(0)
+        lo, hi = rate_amount(component.rate, base, ctx)
+        if component.cap_per_year is not None:
+            lo, hi = _cap(lo, hi, _lit(int(component.cap_per_year * 100)))
+        keep = counted[year] & in_period[year] if year in in_period else counted[year]
+        ctx.matrix.put(ctx.name, year, ibis.ifelse(keep, lo, 0), ibis.ifelse(keep, hi, 0))
+
+
+def c_milestones(component: Milestones, ctx: Ctx) -> None:
+    value = compile_expr(component.series, ctx.scope)
+    if not isinstance(value, Series):
+        raise NotCompilable("milestones over a single amount", ctx.measure.id, ctx.name)
+    window_first = ctx.in_force.start.year
+    window_last = min(ctx.as_of.year, ctx.in_force.end.year if ctx.in_force.end else ctx.as_of.year)
+    firsts: list[tuple[ir.IntegerValue, int]] = []
+    for tier in component.tiers:
+        threshold = int(tier.threshold * 100)
+        passes = [
+            (n.expr > threshold if component.passing == "greater" else n.expr >= threshold, y)
+            for y, n in sorted(value.years.items())
+        ]
+        first_year = ibis.cases(*[(p.fill_null(False), _lit(y)) for p, y in passes], else_=ibis.null(I64))
+        ok = (first_year >= window_first) & (first_year <= window_last)
+        if tier.when is not None:
+            ok = ok & holds(tier.when, ctx.scope)
+        firsts.append((ibis.ifelse(ok.fill_null(False), first_year, ibis.null(I64)), int(tier.amount * 100)))
+    years = [y for y in value.years if window_first <= y <= window_last]
+    for index, (first_year, amount) in enumerate(firsts):
+        paid = first_year.notnull()
+        if component.stacking == "highest":
+            for other, (other_year, other_amount) in enumerate(firsts):
+                if other == index:
+                    continue
+                beaten = other_amount > amount or (other_amount == amount and other < index)
+                if beaten:
+                    paid = paid & ~(other_year == first_year).fill_null(False)
+        for year in years:
+            here = (paid & (first_year == year)).fill_null(False)
+            ctx.matrix.put(ctx.name, year, ibis.ifelse(here, amount, 0), ibis.ifelse(here, amount, 0))
+
+
+def _add_years(day: ir.DateValue, years: int) -> ir.DateValue:
+    if years == 0:
+        return day
+    return (day + ibis.interval(years=years)).cast(dt.date)  # 29 February + 1 year = 28 February
+
+
+def rent_pieces(component: RentSchedule, name: str, scope: Scope) -> dict[str, ir.Value]:
+    """The rent pieces as columns (a step of their own): per lease slot, support year and calendar year.
+
+    Leases are unrolled into slots on the enterprise row (huiqi_leases pivoted, in start order),
+    because the area cap is shared in lease order: a lease counts what the earlier leases still
+    running left of the cap.
+    """
+    if scope.subject != "enterprise":
+        raise NotCompilable("rent_schedule", scope.measure, "only for measures of the enterprise")
+    row = scope.row
+    slots = scope.layout.lease_slots
+    settled = scope.column("settled_date")
+
+    def later_of_settlement(day: ir.DateValue) -> ir.DateValue:
+        if settled is None:
+            return day
+        return ibis.ifelse(settled.isnull(), day, ibis.greatest(day, settled))
+
+    start = [row[f"_l{i}_start"] for i in range(slots)]
+    end = [row[f"_l{i}_end"] for i in range(slots)]
+    area = [row[f"_l{i}_area"] for i in range(slots)]
+    rent = [row[f"_l{i}_rent"] for i in range(slots)]
+    counted: list[ir.IntegerValue] = []
+    for i in range(slots):
+        if component.area_cap_m2 is None:
+            counted.append(area[i])
+            continue
+        cap = int(component.area_cap_m2 * 100)
+        running = _total(
+            [_lit(0)] + [ibis.ifelse(end[j].isnull() | (end[j] >= start[i]), counted[j], 0) for j in range(i)]
+        )
+        counted.append(ibis.greatest(ibis.least(area[i], cap - running), 0))
+    shared_anchor = later_of_settlement(start[0])
+    columns: dict[str, ir.Value] = {}
+    n = 0
+    for i in range(slots):
+        anchor = shared_anchor if component.count_from == "shared" else later_of_settlement(start[i])
+        present = start[i].notnull() & (counted[i] > 0)
+        for k, rate in enumerate(component.rates):
+            numerator, denominator = _scale_of(rate)
+            year_start, year_end = _add_years(anchor, k), _add_years(anchor, k + 1)
+            covered_start = ibis.greatest(year_start, start[i])
+            last = (end[i] + ibis.interval(days=1)).cast(dt.date)
+            covered_end = ibis.ifelse(end[i].isnull(), year_end, ibis.least(year_end, last))
+            days_in_year = year_end.delta(year_start, unit="day").cast(I64)
+            january = ibis.date(covered_start.year() + 1, 1, 1)
+            for piece_start, piece_end, year in (
+                (covered_start, ibis.least(covered_end, january), covered_start.year()),
+                (january, covered_end, covered_start.year() + 1),
+            ):
+                days = piece_end.delta(piece_start, unit="day").cast(I64)
+                valid = (present & (days > 0)).fill_null(False)
+                # round_fen(rent × counted/area × rate × days/days_in_year): one exact division.
+                top = rent[i].cast(BIG) * counted[i].cast(BIG) * numerator * days.cast(BIG)
+                bottom = area[i].cast(BIG) * denominator * days_in_year.cast(BIG)
+                columns[f"_r_{name}_{n}_year"] = ibis.ifelse(valid, year.cast(I64), ibis.null(I64))
+                columns[f"_r_{name}_{n}_amount"] = ibis.ifelse(valid, div_half_up(top, bottom), _lit(0))
+                n += 1
+    return columns
+
+
+def c_rent(component: RentSchedule, ctx: Ctx) -> None:
+    names = sorted(
+        c[: -len("_year")] for c in ctx.scope.row.columns if c.startswith(f"_r_{ctx.name}_") and c.endswith("_year")
+    )
+    row = ctx.scope.row
+    for year in ctx.years:
+        amount = _total([_lit(0)] + [ibis.ifelse(row[f"{p}_year"] == year, row[f"{p}_amount"], 0) for p in names])
+        ctx.matrix.put(ctx.name, year, amount, amount)
+
+
+PRESTAGE_RULES: dict[type[Any], Callable[[Any, str, Scope], dict[str, ir.Value]]] = {RentSchedule: rent_pieces}
+"""Columns some components need computed in a step of their own before the measure's amounts."""
+
+
+def c_decision(component: Decision, ctx: Ctx) -> None:
+    ctx.decision.append(holds(component.when, ctx.scope) if component.when is not None else ibis.literal(True))
+
+
+COMPONENT_RULES: dict[type[Any], Callable[[Any, Ctx], None]] = {
+    Ratio: c_ratio,
+    Match: c_match,
+    Fixed: c_fixed,
+    AmountRange: c_amount_range,
+    Bonus: c_bonus,
+    PerYear: c_per_year,
+    Milestones: c_milestones,
+    RentSchedule: c_rent,
+    Decision: c_decision,
+}
+
+
+def compile_component(component: Component, ctx: Ctx) -> None:
+    rule = COMPONENT_RULES.get(type(component))
+    if rule is None:
+        raise NotCompilable(f"benefit kind {getattr(component, 'kind', type(component).__name__)}", ctx.measure.id)
+    if component.when is None or isinstance(component, Decision):
+        rule(component, ctx)
+        return
+    before = {k: list(v) for k, v in ctx.matrix.cells.items()}
+    rule(component, ctx)
+    applies = holds(component.when, ctx.scope)
+    for key, cell in ctx.matrix.cells.items():  # amounts of this component only where `when` holds
+        if key[0] == ctx.name:
+            old = before.get(key, [_lit(0), _lit(0)])
+            added = [cell[0] - old[0], cell[1] - old[1]]
+            ctx.matrix.cells[key] = [
+                old[0] + ibis.ifelse(applies, added[0], 0),
+                old[1] + ibis.ifelse(applies, added[1], 0),
+            ]

@@ -1,0 +1,61 @@
+"""Exactness: the compiled batch (DuckDB) equals the interpreter for every (entity, measure), to the fen.
+
+Status, min, max, superseded_by, every per-year amount and each enterprise's joint total, on
+hypothesis-generated enterprises (many per batch, so enterprise-wide caps and non-duplication meet
+real neighbours) and on the bundled examples.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from huiqi.facts.credit_code import complete
+from huiqi.facts.models import Facts
+from huiqi.policy_files import load_facts, load_library
+from tests.batch_exact import compare
+from tests.test_properties import facts
+
+LIBRARY = load_library()
+AS_OF = st.sampled_from([date(2019, 6, 30), date(2021, 3, 1), date(2025, 6, 30), date(2026, 3, 1)])
+
+
+@st.composite
+def population(draw: st.DrawFn) -> list[Facts]:
+    firms = []
+    for i in range(draw(st.integers(min_value=3, max_value=20))):
+        f = draw(facts())
+        leases = [
+            lease.model_copy(update={"end_date": draw(st.none() | st.dates(lease.start_date, date(2027, 12, 31)))})
+            for lease in f.leases
+        ]
+        enterprise = f.enterprise.model_copy(update={"credit_code": complete(f"913101{i:011d}")})
+        firms.append(f.model_copy(update={"enterprise": enterprise, "leases": leases}))
+    return firms
+
+
+def _check(firms: list[Facts], as_of: date) -> None:
+    only_interpreter, only_batch, totals = compare(firms, LIBRARY, as_of)
+    assert not only_interpreter, sorted(only_interpreter, key=str)[:5]
+    assert not only_batch, sorted(only_batch, key=str)[:5]
+    assert not totals, list(totals.items())[:5]
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(population(), AS_OF)
+def test_batch_equals_interpreter_on_generated_enterprises(firms: list[Facts], as_of: date) -> None:
+    _check(firms, as_of)
+
+
+@pytest.mark.parametrize("as_of", [date(2021, 6, 30), date(2025, 6, 30)])
+def test_batch_equals_interpreter_on_examples(as_of: date) -> None:
+    _check([load_facts(f) for f in sorted(Path("examples").glob("*.yaml"))], as_of)
