@@ -26,6 +26,7 @@ from huiqi.ledger.errors import Conflict, FieldError, Forbidden, Invalid, NotFou
 from huiqi.ledger.uow import UnitOfWork
 from huiqi.ledger.workflow import Action, Role, State, TransitionRefused, transition
 from huiqi.money import Interval, parse_amount
+from huiqi.rules.library import MeasureRef
 
 
 def application_by_id(uow: UnitOfWork, application_id: int, *, lock: bool = False) -> t.Application:
@@ -75,13 +76,11 @@ def file_application(
             )
     open_ones = select(t.Application.id).where(
         t.Application.enterprise_id == company.id,
-        t.Application.project_id == (subject.id if subject else None),
+        t.Application.project_id.is_(None) if subject is None else t.Application.project_id == subject.id,
         t.Application.measure == measure,
         t.Application.year == year,
         t.Application.state.not_in([s.value for s in (State.REJECTED, State.WITHDRAWN)]),
     )
-    if subject is None:
-        open_ones = open_ones.where(t.Application.project_id.is_(None))
     existing = uow.session.execute(open_ones).scalar()
     if existing is not None:
         raise Conflict(f"application {existing} already asks for {measure} {year} for this subject", code="duplicate")
@@ -103,7 +102,7 @@ def file_application(
     return row
 
 
-def _kind(ref: Any) -> str:
+def _kind(ref: MeasureRef) -> str:
     return str(ref.measure.applies_to)
 
 
@@ -117,10 +116,8 @@ def act(
     amount: Decimal | None = None,
 ) -> t.Application:
     """One transition, checked by the workflow table, with what the step itself requires."""
-    row = application_by_id(uow, application_id, lock=True)
+    row = application_by_id(uow, application_id, lock=True)  # another tenant's: NotFound
     check_version(row, expected)
-    if uow.actor.role is Role.ENTERPRISE and uow.actor.enterprise_id != row.enterprise_id:
-        raise NotFound(f"no application {application_id}")
     uow.action = f"application.{action.value}"
     try:
         event = transition(

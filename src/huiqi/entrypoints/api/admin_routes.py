@@ -61,7 +61,17 @@ def import_file(
 
     with ledger_of(request).unit(actor) as uow:
         result = work(uow)
-    return JSONResponse(result, status_code=422 if result["errors"] else 200)
+    if not result["errors"]:
+        return JSONResponse(result)
+    bad = len({e["row"] for e in result["errors"]})
+    problem = {
+        "type": "/problems/invalid_rows",
+        "title": "Invalid request",
+        "status": 422,
+        "detail": f"{bad} of {result['rows']} rows are bad; nothing was written",
+        **result,
+    }
+    return JSONResponse(problem, status_code=422, media_type="application/problem+json")
 
 
 @router.get("/audit/verify")
