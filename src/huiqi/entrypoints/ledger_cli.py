@@ -160,12 +160,16 @@ def serve(
 
     url = _url(db)
     if demo:
-        from huiqi.demo import load_demo
+        from huiqi.demo import load_demo, tokens_path
 
         ledger = Ledger(make_engine(url), load_library())
         tokens = load_demo(ledger, url)
         if tokens:
             _print_tokens(tokens)
+        else:
+            kept = tokens_path(url)
+            where = f"; the demo users' tokens are in {kept}" if kept and kept.exists() else ""
+            out.print(f"the database already holds data: demo data not loaded again{where}")
         ledger.engine.dispose()
     os.environ[URL_ENV] = url
     out.print(f"huiqi serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs, database {url})")
