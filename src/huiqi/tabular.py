@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -192,8 +192,3 @@ def _summary(item: Any) -> str:
         state = "已拨付" if item.get("paid") else "未拨付"
         return f"{item.get('title') or item['trigger']} {item.get('year')} {item.get('amount')} {state}"
     return str(item)
-
-
-def chunks(rows: list[Row], size: int) -> Iterator[list[Row]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]

@@ -81,8 +81,6 @@ TRANSITIONS: dict[Action, Transition] = {
     )
 }
 
-FINAL = frozenset({State.CLOSED, State.REJECTED, State.WITHDRAWN})
-
 
 class TransitionRefused(Exception):
     """A transition that the state or the actor's role does not allow; `reason` says which."""
