@@ -206,31 +206,38 @@ def events_of(uow: UnitOfWork, application: t.Application) -> Sequence[t.Applica
     return uow.session.execute(query.order_by(t.ApplicationEvent.id)).scalars().all()
 
 
-def _committed(uow: UnitOfWork, enterprise_id: int) -> list[AwardFact]:
-    rows = uow.session.execute(select(t.Award).where(t.Award.enterprise_id == enterprise_id)).scalars()
+def _committed(uow: UnitOfWork, enterprise: t.Enterprise, *, besides: int | None = None) -> list[AwardFact]:
+    """The enterprise's committed awards (one query), leaving out application `besides`."""
+    query = select(t.Award).where(t.Award.enterprise_id == enterprise.id)
+    if besides is not None:
+        query = query.where(t.Award.application_id != besides)
     return [
-        AwardFact(str(a.application_id), a.application.enterprise.credit_code, a.measure, a.subject, a.year, a.amount)
-        for a in rows
+        AwardFact(str(a.application_id), enterprise.credit_code, a.measure, a.subject, a.year, a.amount)
+        for a in uow.session.execute(query).scalars()
     ]
 
 
-def assessment_for(uow: UnitOfWork, row: t.Application) -> tuple[Assessment, MeasureResult | None]:
-    """The engine's view of this application today: the enterprise's facts and committed awards."""
+def assessment_for(uow: UnitOfWork, row: t.Application) -> tuple[Assessment, MeasureResult | None, Interval | None]:
+    """The engine's view of this application today (explained, committed awards counted) and what
+    may be awarded for it by the rule the approval applies; facts and awards are read once."""
     facts = facts_of(uow, row.enterprise)
-    awards = [a for a in _committed(uow, row.enterprise_id) if a.application != str(row.id)]
-    assessment = evaluate(with_awards(facts, awards), uow.library, row.submitted_on or uow.today, explain=True)
+    awards = _committed(uow, row.enterprise, besides=row.id)
+    as_of = row.submitted_on or uow.today
     subject = subject_ref(row)
-    for result in assessment.results:
-        if result.measure == row.measure and (result.subject is None or result.subject.id == subject):
-            return assessment, result
-    return assessment, None
+    assessment = evaluate(with_awards(facts, awards), uow.library, as_of, explain=True)
+    found = next(
+        (r for r in assessment.results if r.measure == row.measure and (r.subject is None or r.subject.id == subject)),
+        None,
+    )
+    allowed = allowed_amount(facts, uow.library, as_of, row.measure, subject, row.year, awards)[1]
+    return assessment, found, allowed
 
 
 def allowed_now(uow: UnitOfWork, row: t.Application) -> Interval | None:
     """What may be awarded for this application today, by the same rule the approval applies."""
-    awards = [a for a in _committed(uow, row.enterprise_id) if a.application != str(row.id)]
-    facts = facts_of(uow, row.enterprise)
+    awards = _committed(uow, row.enterprise, besides=row.id)
     as_of = row.submitted_on or uow.today
+    facts = facts_of(uow, row.enterprise)
     return allowed_amount(facts, uow.library, as_of, row.measure, subject_ref(row), row.year, awards)[1]
 
 
@@ -263,7 +270,7 @@ def _approve(uow: UnitOfWork, row: t.Application, amount: Decimal | None) -> Non
         year=row.year,
         library=uow.library,
         as_of=row.submitted_on or uow.today,
-        awards=_committed(uow, row.enterprise_id),
+        awards=_committed(uow, enterprise),
         budgets={y: BudgetFact(b.policy, b.year, b.allocated, b.committed, b.paid) for y, b in budgets.items()},
     )
     if not decision.approved:

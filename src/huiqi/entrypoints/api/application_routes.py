@@ -97,8 +97,7 @@ def application_assessment(request: Request, actor: CurrentActor, application_id
 
     def read(uow: UnitOfWork) -> dict[str, Any]:
         row = applications.application_by_id(uow, application_id)
-        _, result = applications.assessment_for(uow, row)
-        allowed = applications.allowed_now(uow, row)
+        _, result, allowed = applications.assessment_for(uow, row)
         return {
             "application": row.id,
             "result": result_dict(result) if result is not None else None,
