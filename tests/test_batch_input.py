@@ -1,0 +1,167 @@
+"""The batch's input checks: bad rows reported with row number and reason, their enterprise left out.
+
+Real DuckDB over real files (CSV and Parquet); the CLI is run in-process through Typer's runner.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import ibis
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from huiqi.batch.load import read_input
+from huiqi.batch.run import prepare
+from huiqi.batch.synth import population
+from huiqi.diagnostics import InputError
+from huiqi.entrypoints.cli import app
+from huiqi.policy_files import load_library
+
+LIBRARY = load_library()
+AS_OF = date(2025, 6, 30)
+
+
+def _rows(firms: int = 6) -> list[dict[str, str]]:
+    table = population(firms, seed=7)
+    return [{k: "" if v is None else str(v) for k, v in row.items()} for row in table.to_pylist()]
+
+
+def _write_csv(rows: list[dict[str, str]], path: Path) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _rejected(path: Path) -> tuple[list[dict[str, object]], dict[str, int]]:
+    con = ibis.duckdb.connect()
+    batch = prepare(con, read_input(con, path), LIBRARY, AS_OF)
+    return con.to_pyarrow(batch.rejected()).to_pylist(), batch.counts()
+
+
+def _first_row_of(rows: list[dict[str, str]], record: str) -> int:
+    return next(i for i, r in enumerate(rows) if r["record"] == record)
+
+
+def test_bad_rows_are_reported_with_row_number_and_reason_and_their_enterprise_left_out(tmp_path: Path) -> None:
+    rows = _rows()
+    p = _first_row_of(rows, "project")
+    rows[p]["project_year"] = "twenty"  # unreadable number
+    bad_code = rows[p]["credit_code"]
+    e = next(i for i, r in enumerate(rows) if r["record"] == "enterprise" and r["credit_code"] != bad_code)
+    rows[e]["business_district"] = "atlantis"  # unknown code
+    other_code = rows[e]["credit_code"]
+    rejected, counts = _rejected(_write_csv(rows, tmp_path / "facts.csv"))
+    reasons = {(r["row"], r["credit_code"]): r["reason"] for r in rejected}
+    assert reasons == {
+        (p + 1, bad_code): "project_year: not a whole number",
+        (e + 1, other_code): reasons[(e + 1, other_code)],
+    }
+    assert str(reasons[(e + 1, other_code)]).startswith("business_district: not one of")
+    left_out = sum(1 for r in rows if r["credit_code"] in (bad_code, other_code))
+    assert counts["bad_rows"] == 2
+    assert counts["left_out_rows"] == left_out
+    assert counts["firms_left_out"] == 2
+    assert counts["firms"] == 6
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("credit_code", "91310000MA1FL0000X", "credit_code: not a valid unified social credit code (GB 32100-2015)"),
+        ("record", "factory", "record: must be one of"),
+        ("new_investment_2024", "-5", "new_investment_2024: an amount must not be negative"),
+        ("new_investment_2024", "12abc", "new_investment_2024: not a decimal amount"),
+        ("revenue_2024", "100", "revenue_2024: only a enterprise row has this column"),
+        ("name", "", "name: required for this record"),
+        ("recognitions", "key_chain_supplier;nonsense", "recognitions: codes separated by ;"),
+    ],
+)
+def test_each_kind_of_bad_cell_names_its_column(tmp_path: Path, column: str, value: str, reason: str) -> None:
+    rows = _rows(3)
+    p = _first_row_of(rows, "project")
+    rows[p][column] = value
+    rejected, _ = _rejected(_write_csv(rows, tmp_path / "facts.csv"))
+    assert [r["row"] for r in rejected] == [p + 1]
+    assert str(rejected[0]["reason"]).startswith(reason), rejected[0]["reason"]
+
+
+def test_cross_row_problems(tmp_path: Path) -> None:
+    rows = _rows(3)
+    e = _first_row_of(rows, "enterprise")
+    rows.insert(e + 1, dict(rows[e]))  # a second enterprise row for the same credit code
+    p = _first_row_of(rows, "project")
+    twin = dict(rows[p])
+    rows.insert(p + 1, twin)  # the same project id twice
+    rejected, _counts = _rejected(_write_csv(rows, tmp_path / "facts.csv"))
+    reasons = {r["row"]: r["reason"] for r in rejected}
+    assert reasons[e + 2] == "a second enterprise row for this credit_code"
+    assert reasons[p + 2].startswith("id: used twice")
+    assert e + 1 not in reasons
+    assert p + 1 not in reasons
+
+
+def test_a_row_without_its_enterprise(tmp_path: Path) -> None:
+    rows = _rows(3)
+    e = _first_row_of(rows, "enterprise")
+    code = rows[e]["credit_code"]
+    del rows[e]
+    rejected, _ = _rejected(_write_csv(rows, tmp_path / "facts.csv"))
+    orphans = [r for r in rejected if r["credit_code"] == code]
+    assert orphans
+    assert {r["reason"] for r in orphans} == {"no enterprise row for this credit_code"}
+
+
+def test_bad_files_name_the_file_and_column(tmp_path: Path) -> None:
+    rows = _rows(2)
+    for r in rows:
+        r["revenue_2O24"] = ""  # a typo: letter O
+    path = _write_csv(rows, tmp_path / "typo.csv")
+    con = ibis.duckdb.connect()
+    with pytest.raises(InputError) as caught:
+        read_input(con, path)
+    assert any(d.field == "revenue_2O24" and str(path) in str(d) for d in caught.value.diagnostics)
+
+    table = population(2, seed=1)
+    floats = table.set_column(table.column_names.index("area_m2"), "area_m2", table["area_m2"].cast(pa.float64()))
+    pq.write_table(floats, tmp_path / "floats.parquet")
+    with pytest.raises(InputError) as caught:
+        read_input(con, tmp_path / "floats.parquet")
+    assert any(d.field == "area_m2" and "binary float" in str(d) for d in caught.value.diagnostics)
+
+
+def test_cli_reports_bad_input_with_exit_2_and_writes_nothing(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "out.parquet"
+    result = runner.invoke(app, ["batch", str(tmp_path / "missing.parquet"), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+    assert not out.exists()
+    result = runner.invoke(app, ["batch", str(tmp_path / "x.parquet"), "--out", str(out), "--as-of", "2025-13-01"])
+    assert result.exit_code == 2
+    assert "--as-of" in result.output
+    assert not out.exists()
+
+
+def test_cli_writes_results_totals_and_rejected_rows(tmp_path: Path) -> None:
+    rows = _rows(4)
+    p = _first_row_of(rows, "project")
+    rows[p]["project_year"] = "twenty"
+    source = _write_csv(rows, tmp_path / "facts.csv")
+    out = tmp_path / "out.parquet"
+    result = CliRunner().invoke(app, ["batch", str(source), "--out", str(out), "--as-of", "2025-06-30", "--all-rows"])
+    assert result.exit_code == 0, result.output
+    results = pq.read_table(out)
+    codes = set(results["credit_code"].to_pylist())
+    assert rows[p]["credit_code"] not in codes  # its enterprise is left out
+    assert len(codes) == 3
+    assert (tmp_path / "out.firms.parquet").exists()
+    rejected = (tmp_path / "out.rejected.csv").read_text(encoding="utf-8")
+    assert "project_year: not a whole number" in rejected
+    assert f"{p + 1}," in rejected
