@@ -71,3 +71,22 @@ def test_a_bad_database_url_is_an_error_not_a_traceback(tmp_path: Path) -> None:
     refused = run("db", "upgrade", "--db", "mysql+nosuchdriver://x", check_code=None)
     assert refused.returncode != 0
     assert "Traceback" not in refused.stderr
+
+
+def test_cli_constants_match_the_ledger() -> None:
+    """The CLI keeps copies (to start fast without importing SQLAlchemy); they must not drift."""
+    from huiqi.entrypoints import ledger_cli
+    from huiqi.ledger import database, importing
+
+    assert ledger_cli.URL_ENV == database.URL_ENV
+    assert ledger_cli.KINDS == importing.KINDS
+
+
+def test_cli_starts_without_the_ledger_or_ibis() -> None:
+    import subprocess
+    import sys
+
+    heavy = "('sqlalchemy', 'ibis', 'fastapi')"
+    code = f"import sys, huiqi.entrypoints.cli; print(sorted(m for m in {heavy} if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -18,7 +18,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from huiqi.diagnostics import Diagnostic, InputError
-from huiqi.engine.compile import NotCompilable
 
 err = Console(stderr=True, emoji=False)
 out = Console(emoji=False, width=None if sys.stdout.isatty() else 150)
@@ -88,6 +87,7 @@ def batch(
     """Evaluate every measure for every enterprise of a table; write results, totals and rejected rows."""
     from huiqi.batch.load import read_input
     from huiqi.batch.run import prepare
+    from huiqi.engine.compile import NotCompilable
     from huiqi.policy_files import load_library
 
     day = _as_of(as_of)

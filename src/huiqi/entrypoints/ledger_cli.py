@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 
 from huiqi.diagnostics import InputError
-from huiqi.ledger.actors import SYSTEM
-from huiqi.ledger.audit_log import verify_chain
-from huiqi.ledger.database import URL_ENV, database_url, make_engine, upgrade
-from huiqi.ledger.errors import LedgerError
-from huiqi.ledger.importing import KINDS, import_rows
-from huiqi.ledger.payments import list_awards, list_payments
-from huiqi.ledger.uow import Ledger
-from huiqi.ledger.users import add_user
-from huiqi.ledger.views import award_view, payment_view
-from huiqi.policy_files import load_library
-from huiqi.tabular import TableError, read_table, workbook_bytes
+
+# SQLAlchemy, FastAPI and openpyxl take seconds to import; every other command (calc, batch)
+# would pay for them at start-up. So the ledger is imported inside the commands that use it.
+if TYPE_CHECKING:
+    from huiqi.ledger.errors import LedgerError
+    from huiqi.ledger.uow import Ledger
+
+URL_ENV = "HUIQI_DATABASE_URL"  # = huiqi.ledger.database.URL_ENV (a test checks they agree)
+KINDS = ("enterprises", "projects", "applications")  # = huiqi.ledger.importing.KINDS (likewise)
 
 out = Console(emoji=False, highlight=False)
 err = Console(stderr=True, emoji=False, highlight=False)
@@ -43,6 +40,10 @@ def _fail(messages: list[str]) -> typer.Exit:
 
 def _url(db: str | None, *, migrate: bool = True) -> str:
     """The database URL, migrated to head; a URL that cannot be used is exit 2 with the reason."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from huiqi.ledger.database import database_url, upgrade
+
     try:
         url = database_url(db)
         if migrate:
@@ -55,6 +56,12 @@ def _url(db: str | None, *, migrate: bool = True) -> str:
 
 
 def _ledger(db: str | None, *, migrate: bool = True) -> Ledger:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from huiqi.ledger.database import make_engine
+    from huiqi.ledger.uow import Ledger
+    from huiqi.policy_files import load_library
+
     url = _url(db, migrate=migrate)
     try:
         return Ledger(make_engine(url), load_library())
@@ -82,6 +89,10 @@ def users_add(
     db: DbOption = None,
 ) -> None:
     """Add a user and print its API token (shown once; only its hash is stored)."""
+    from huiqi.ledger.actors import SYSTEM
+    from huiqi.ledger.errors import LedgerError
+    from huiqi.ledger.users import add_user
+
     ledger = _ledger(db)
     try:
         token = ledger.run(SYSTEM, lambda uow: add_user(uow, name, role, enterprise)[1])
@@ -94,6 +105,9 @@ def users_add(
 @audit_app.command("verify")
 def audit_verify(db: DbOption = None) -> None:
     """Check the audit chain: exit 0 if intact, 1 with the first broken event otherwise."""
+    from huiqi.ledger.actors import SYSTEM
+    from huiqi.ledger.audit_log import verify_chain
+
     ledger = _ledger(db, migrate=False)
     verdict = ledger.read(SYSTEM, lambda uow: verify_chain(uow.session))
     if verdict.ok:
@@ -110,6 +124,10 @@ def import_file(
     db: DbOption = None,
 ) -> None:
     """Import rows all or nothing; every bad row is reported as FILE:ROW: field: message."""
+    from huiqi.ledger.actors import SYSTEM
+    from huiqi.ledger.importing import import_rows
+    from huiqi.tabular import TableError, read_table
+
     if kind not in KINDS:
         raise _fail([f"{kind}: import one of {', '.join(KINDS)}"])
     try:
@@ -137,6 +155,11 @@ def export_file(
     db: DbOption = None,
 ) -> None:
     """Write the award or payment list to Excel."""
+    from huiqi.ledger.actors import SYSTEM
+    from huiqi.ledger.payments import list_awards, list_payments
+    from huiqi.ledger.views import award_view, payment_view
+    from huiqi.tabular import workbook_bytes
+
     if what not in ("awards", "payments"):
         raise _fail([f"{what}: export awards or payments"])
     ledger = _ledger(db, migrate=False)
@@ -157,6 +180,10 @@ def serve(
 ) -> None:
     """Serve the HTTP API (docs at /docs), applying migrations first."""
     import uvicorn
+
+    from huiqi.ledger.database import make_engine
+    from huiqi.ledger.uow import Ledger
+    from huiqi.policy_files import load_library
 
     url = _url(db)
     if demo:
