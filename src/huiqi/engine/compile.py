@@ -511,15 +511,28 @@ class Ctx:
     layout: Layout
     decision: list[ir.BooleanValue]
     leases: ir.Table | None = None
+    placed: list[Placed] = field(default_factory=list)
 
     def place(self, lo: ir.IntegerValue, hi: ir.IntegerValue) -> None:
-        """An amount of the subject's year."""
+        """An amount of the subject's year.
+
+        When that year varies by row, the amount is only noted here: the plan computes it once as a
+        column and then spreads it over the year cells (`CASE WHEN year = y THEN amount`); spreading
+        the expression itself repeated it once per year, and the SQL grew to ~80 KB per measure.
+        """
         if isinstance(self.subject_year, int):
             self.matrix.put(self.name, self.subject_year, lo, hi)
             return
-        for year in self.years:
-            here = self.subject_year == year
-            self.matrix.put(self.name, year, ibis.ifelse(here, lo, 0), ibis.ifelse(here, hi, 0))
+        self.placed.append(Placed(self.name, lo, hi))
+
+
+@dataclass
+class Placed:
+    """An amount of a component in the subject's year (a row-dependent year)."""
+
+    component: str
+    lo: ir.IntegerValue
+    hi: ir.IntegerValue
 
 
 def _cases(cases: Sequence[Any], scope: Scope, pick: Callable[[Any], Any], default: Any) -> Any:
@@ -774,8 +787,12 @@ def compile_component(component: Component, ctx: Ctx) -> None:
         rule(component, ctx)
         return
     before = {k: list(v) for k, v in ctx.matrix.cells.items()}
+    placed_before = len(ctx.placed)
     rule(component, ctx)
     applies = holds(component.when, ctx.scope)
+    for placed in ctx.placed[placed_before:]:
+        placed.lo = ibis.ifelse(applies, placed.lo, 0)
+        placed.hi = ibis.ifelse(applies, placed.hi, 0)
     for key, cell in ctx.matrix.cells.items():  # amounts of this component only where `when` holds
         if key[0] == ctx.name:
             old = before.get(key, [_lit(0), _lit(0)])

@@ -22,6 +22,7 @@ from huiqi.engine.compile import (
     Layout,
     Matrix,
     NotCompilable,
+    Placed,
     Scope,
     amount_fen,
     compile_component,
@@ -179,6 +180,7 @@ class CompiledLibrary:
             ok = ok & (subject_year >= first).fill_null(False) & (subject_year <= last).fill_null(False)
         matrix = Matrix(list(measure.benefits))
         decisions: list[ir.BooleanValue] = []
+        placed: list[Placed] = []
         leases_needed = any(c.kind == "rent_schedule" for c in measure.benefits.values())
         for name, component in measure.benefits.items():
             cyears = list(layout.years) if component.kind == "rent_schedule" else years
@@ -194,12 +196,14 @@ class CompiledLibrary:
                 layout,
                 decisions,
                 rows if leases_needed else None,
+                placed,
             )
             compile_component(component, ctx)
         awards = self._subject_awards(measure, rows)
         components = list(measure.benefits)
         decision = ibis.or_(*decisions) if decisions else ibis.literal(False)
-        columns: dict[str, ir.Value] = {
+        # Two levels: every amount once per row (inner), then the year cells from those columns.
+        inner_columns: dict[str, ir.Value] = {
             "credit_code": rows.credit_code,
             "subject_id": rows.subject_id,
             "_row": rows._row,
@@ -207,14 +211,40 @@ class CompiledLibrary:
             "_ok": ok,
             "_decision": decision,
         }
+        limit_columns = {}
+        for j, cap in enumerate(measure.caps):
+            inner_columns[f"_limit{j}"] = amount_fen(cap.max, scope).cast(I64)
+            limit_columns[j] = f"_limit{j}"
+        for k, (lo, hi) in enumerate(matrix.cells.values()):
+            inner_columns[f"_d{k}_lo"], inner_columns[f"_d{k}_hi"] = lo.cast(I64), hi.cast(I64)
+        for k, p in enumerate(placed):
+            inner_columns[f"_p{k}_lo"], inner_columns[f"_p{k}_hi"] = p.lo.cast(I64), p.hi.cast(I64)
+        if placed:
+            assert not isinstance(subject_year, int)
+            inner_columns["_sy"] = subject_year
+        inner = rows.select(**inner_columns)
+        spread = Matrix(list(measure.benefits))
+        for k, key in enumerate(matrix.cells):
+            spread.put(key[0], key[1], inner[f"_d{k}_lo"], inner[f"_d{k}_hi"])
+        for k, p in enumerate(placed):
+            for year in years:
+                here = inner._sy == year
+                spread.put(
+                    p.component,
+                    year,
+                    ibis.ifelse(here, inner[f"_p{k}_lo"], 0),
+                    ibis.ifelse(here, inner[f"_p{k}_hi"], 0),
+                )
+        matrix = spread
+        columns: dict[str, ir.Value] = {
+            name: inner[name] for name in ("credit_code", "subject_id", "_row", "_erow", "_ok", "_decision")
+        }
         for key, (lo, hi) in matrix.cells.items():
             columns[_cell(components.index(key[0]), key[1], "lo")] = lo.cast(I64)
             columns[_cell(components.index(key[0]), key[1], "hi")] = hi.cast(I64)
-        limit_columns = {}
-        for j, cap in enumerate(measure.caps):
-            columns[f"_limit{j}"] = amount_fen(cap.max, scope).cast(I64)
-            limit_columns[j] = f"_limit{j}"
-        staged = rows.select(**columns)
+        for name in limit_columns.values():
+            columns[name] = inner[name]
+        staged = inner.select(**columns)
         if awards is not None:
             staged = staged.left_join(awards, ["credit_code", "subject_id"])
             staged = staged.drop(*[c for c in staged.columns if c.endswith("_right")])
