@@ -579,8 +579,20 @@ def _cap(lo: ir.IntegerValue, hi: ir.IntegerValue, cap: ir.IntegerValue) -> tupl
     return ibis.least(lo, cap), ibis.least(hi, cap)
 
 
+def base_column(name: str) -> str:
+    return f"_base_{name}"
+
+
+def component_base(component: Ratio | Match, ctx: Ctx) -> ir.IntegerValue | None:
+    """The base amount: the column the plan computed for it (once per row), else the expression."""
+    column = base_column(ctx.name)
+    if column in ctx.scope.row.columns:
+        return ctx.scope.row[column]
+    return money(component.base, ctx.scope)
+
+
 def c_ratio(component: Ratio, ctx: Ctx) -> None:
-    base = money(component.base, ctx.scope)
+    base = component_base(component, ctx)
     if base is None:
         return
     lo, hi = rate_amount(component.rate, base, ctx)
@@ -591,7 +603,7 @@ def c_ratio(component: Ratio, ctx: Ctx) -> None:
 
 
 def c_match(component: Match, ctx: Ctx) -> None:
-    base = money(component.base, ctx.scope)
+    base = component_base(component, ctx)
     if base is None:
         return
     amount = times_rate(base, component.ratio, ctx.measure.id)

@@ -25,13 +25,15 @@ from huiqi.engine.compile import (
     Placed,
     Scope,
     amount_fen,
+    base_column,
     compile_component,
     holds,
+    money,
     unbound_tables,
 )
 from huiqi.engine.result import Status
 from huiqi.rules.library import Library
-from huiqi.rules.model import InForce, Measure, NonDuplicationGroup, Policy
+from huiqi.rules.model import InForce, Match, Measure, NonDuplicationGroup, Policy, Ratio
 
 ENTERPRISE_CAPS = ("enterprise_year", "enterprise_total")
 MONEY = dt.Decimal(18, 2)
@@ -162,6 +164,16 @@ class CompiledLibrary:
         if extra:
             rows = self._stage(f"m{index}_pre", rows.mutate(**extra))
             scope = Scope(rows, measure.id, layout, measure.applies_to)
+        # A base (a sum over years of a cost) enters base × rate several times; computed once here.
+        bases: dict[str, ir.Value] = {}
+        for name, component in measure.benefits.items():
+            if isinstance(component, Ratio | Match):
+                base = money(component.base, scope)
+                if base is not None:
+                    bases[base_column(name)] = base
+        if bases:
+            rows = rows.mutate(**bases)
+            scope = Scope(rows, measure.id, layout, measure.applies_to)
         first, last = term.start.year, term.end.year if term.end else layout.last_year
         year_column = SUBJECT_YEAR.get(measure.applies_to)
         ok = ibis.and_(*[holds(c.when, scope) for c in (*policy.conditions, *measure.conditions)])
@@ -227,11 +239,11 @@ class CompiledLibrary:
         for k, key in enumerate(matrix.cells):
             spread.put(key[0], key[1], inner[f"_d{k}_lo"], inner[f"_d{k}_hi"])
         for k, p in enumerate(placed):
-            for year in years:
-                here = inner._sy == year
+            for placed_year in years:
+                here = inner._sy == placed_year
                 spread.put(
                     p.component,
-                    year,
+                    placed_year,
                     ibis.ifelse(here, inner[f"_p{k}_lo"], 0),
                     ibis.ifelse(here, inner[f"_p{k}_hi"], 0),
                 )
