@@ -202,8 +202,8 @@ def _ledger_url(db: str) -> str:
     return url
 
 
-def _read_ledger(db: str, library: Any) -> tuple[list[Any], list[Any]]:
-    """(the ledger's enterprises as facts, its applications and awards); read only."""
+def _read_ledger(db: str, library: Any, *, with_facts: bool) -> tuple[list[Any], list[Any]]:
+    """(the ledger's enterprises as facts if wanted, its applications and awards); read only."""
     from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -215,7 +215,7 @@ def _read_ledger(db: str, library: Any) -> tuple[list[Any], list[Any]]:
     url = _ledger_url(db)
     ledger = Ledger(make_engine(url), library)
     try:
-        return ledger.read(SYSTEM, population), ledger.read(SYSTEM, filed)
+        return (ledger.read(SYSTEM, population) if with_facts else []), ledger.read(SYSTEM, filed)
     except SQLAlchemyError as exc:
         first = str(exc).splitlines()[0]
         raise InputError([Diagnostic(db, None, f"cannot read the ledger (is it a huiqi database?): {first}")]) from exc
@@ -305,7 +305,7 @@ def match(
     started = time.perf_counter()
     try:
         library = load_library(policies)
-        facts, filed = _read_ledger(db, library) if db is not None else ([], [])
+        facts, filed = _read_ledger(db, library, with_facts=input_file is None) if db is not None else ([], [])
         if db is not None and input_file is None and not facts:
             raise InputError([Diagnostic(db, None, "the ledger has no enterprises")])
         con = connect(Engine.duckdb)

@@ -144,6 +144,12 @@ class _Builder:
         """A problem of the reform itself; `shown` names the field (default: the reform's key)."""
         self.problems.append(Diagnostic(self.file, self.line(path), message, shown or str(path[0]), rule))
 
+    def note_line(self, measure_id: str, path: Path) -> None:
+        """Remember where the reform first changes a measure (later problems of the measure point there)."""
+        line = self.line(path)
+        if line is not None:
+            self.lines.setdefault(measure_id, line)
+
     def touch(self, policy: str, path: Path) -> None:
         self.touched.setdefault(policy, self.line(path))
 
@@ -172,7 +178,7 @@ class _Builder:
             self.raws[pid]["measures"] = [measures[i] for i in keep]
             self.origins[pid] = [self.origins[pid][i] for i in keep]
             self.touch(pid, path)
-            self.lines[measure_id] = self.line(path) or 0
+            self.note_line(measure_id, path)
             self.changes.append(f"remove {measure_id}")
         if seen:
             self._drop_from_groups(seen, self.line(("remove",)))
@@ -206,7 +212,7 @@ class _Builder:
                 self.raws[pid].setdefault("measures", []).append(copy.deepcopy(item))
                 self.origins[pid].append(("add", index))
                 measure_id = str(item.get("id", f"{pid}.?"))
-                self.lines[measure_id] = self.line(("add", pid, index)) or 0
+                self.note_line(measure_id, ("add", pid, index))
                 self.changes.append(f"add {measure_id}: {item.get('title', '')}".rstrip(": "))
             self.touch(pid, ("add", pid))
 
@@ -221,7 +227,7 @@ class _Builder:
             target = raw if owner == pid else next(m for m in raw["measures"] if m.get("id") == owner)
             self.touch(pid, ("set", owner))
             if owner != pid:
-                self.lines.setdefault(owner, self.line(("set", owner)) or 0)
+                self.note_line(owner, ("set", owner))
             for dotted, value in values.items():
                 why_not = _missing(target, dotted)
                 if why_not is not None:
