@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -207,7 +208,8 @@ def write_rows(path: Path, columns: Sequence[str], rows: list[dict[str, Any]], m
     """
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        path.write_bytes(workbook_bytes(path.stem[:31] or "rows", rows, money, columns))
+        sheet = re.sub(r"[\[\]:*?/\\]", "_", path.stem)[:31] or "rows"  # what Excel allows in a sheet name
+        path.write_bytes(workbook_bytes(sheet, rows, money, columns))
     elif suffix == ".csv":
         with path.open("w", encoding="utf-8-sig", newline="") as file:
             writer = csv.writer(file)

@@ -166,7 +166,7 @@ def simulate(
         _fail(exc.diagnostics)
         return
     except NotCompilable as exc:
-        assert reform is not None  # the baseline library compiles; only a reform can bring a node that does not
+        assert reform is not None  # the libraries are compiled only once the reform has loaded
         _fail([_not_compilable(exc, reform)])
         return
     render_simulation(reform, comparison)
