@@ -8,6 +8,7 @@ from huiqi.diagnostics import Diagnostic, InputError, parse_source
 from huiqi.facts.models import Facts
 from huiqi.facts.parse import parse_facts
 from huiqi.rules.library import Library, PolicyDoc, policy_from_source
+from huiqi.rules.reform import Reform, parse_reform
 
 POLICY_FILE = "policy.yaml"
 
@@ -72,3 +73,8 @@ def load_facts(path: Path, library: Library | None = None) -> Facts:
     """Facts from a file; with a library, prior awards must name its measures."""
     known = {ref.measure.id for ref in library.measures()} if library is not None else None
     return parse_facts(read_text(path), str(path), known)
+
+
+def load_reform(path: Path, library: Library) -> Reform:
+    """A reform file (huiqi simulate) applied to the library, validated whole."""
+    return parse_reform(read_text(path), str(path), library)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -158,18 +159,20 @@ SUBJECT_MODELS: dict[str, type[BaseModel]] = {
 ENTERPRISE_MODEL = EnterpriseFacts
 
 
-def workbook_bytes(sheet: str, rows: list[dict[str, Any]]) -> bytes:
+def workbook_bytes(
+    sheet: str, rows: list[dict[str, Any]], money: Collection[str] = MONEY_KEYS, columns: Sequence[str] = ()
+) -> bytes:
     """An .xlsx of flat rows: money as numbers with two decimals, nested lists summarised."""
     book = Workbook()
     ws = book.active
     assert ws is not None
     ws.title = sheet
-    columns = list(rows[0].keys()) if rows else ["(no rows)"]
+    columns = list(columns) or (list(rows[0].keys()) if rows else ["(no rows)"])
     ws.append(columns)
     for row in rows:
         ws.append([_out(key, row.get(key)) for key in columns])
     for index, key in enumerate(columns, start=1):
-        if key in MONEY_KEYS:
+        if key in money:
             for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
                 cell.number_format = "#,##0.00"
     buffer = io.BytesIO()
@@ -192,3 +195,41 @@ def _summary(item: Any) -> str:
         state = "已拨付" if item.get("paid") else "未拨付"
         return f"{item.get('title') or item['trigger']} {item.get('year')} {item.get('amount')} {state}"
     return str(item)
+
+
+ROW_FILES = (".xlsx", ".csv", ".parquet")
+
+
+def write_rows(path: Path, columns: Sequence[str], rows: list[dict[str, Any]], money: Collection[str]) -> None:
+    """Flat rows to .xlsx, .csv (UTF-8 with BOM, so Excel reads the Chinese) or .parquet, by extension.
+
+    Money stays exact: Decimal numbers in the workbook, their decimal text in CSV, DECIMAL(18,2)
+    in Parquet.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        sheet = re.sub(r"[\[\]:*?/\\]", "_", path.stem)[:31] or "rows"  # what Excel allows in a sheet name
+        path.write_bytes(workbook_bytes(sheet, rows, money, columns))
+    elif suffix == ".csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(columns)
+            for row in rows:
+                writer.writerow(["" if row.get(c) is None else _text(row.get(c)) for c in columns])
+    elif suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        arrays = {
+            c: pa.array([row.get(c) for row in rows], type=pa.decimal128(18, 2) if c in money else None)
+            for c in columns
+        }
+        pq.write_table(pa.table(arrays), path)
+    else:
+        raise TableError(f"{path}: write a {', '.join(ROW_FILES)} file")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -46,6 +46,27 @@ class Batch:
         t = self.checked
         return t.filter(t._bad.notnull()).select(row=t._row, credit_code=t.credit_code, reason=t._bad).order_by("row")
 
+    def _column(self, table: ir.Table, name: str, dtype: str) -> ir.Value:
+        """A column of the checked input, or null when the input has no such column."""
+        return table[name] if name in table.columns else ibis.null(dtype)
+
+    def enterprises(self) -> ir.Table:
+        """The enterprises evaluated (none of their rows bad): credit_code, name, district (business)."""
+        t = self.checked
+        firms = t.filter((t.record == "enterprise") & ~t._left_out)
+        return firms.select("credit_code", "name", district=self._column(firms, "business_district", "string"))
+
+    def prior_awards(self) -> ir.Table:
+        """The evaluated enterprises' prior awards: credit_code, measure, subject (null: the enterprise), year."""
+        t = self.checked
+        rows = t.filter((t.record == "prior_award") & ~t._left_out)
+        return rows.select(
+            "credit_code",
+            measure=self._column(rows, "award_measure", "string"),
+            subject=self._column(rows, "award_subject", "string"),
+            year=self._column(rows, "award_year", "int64"),
+        )
+
     def counts(self) -> dict[str, int]:
         t = self.checked
         row = self.con.execute(
@@ -72,6 +93,26 @@ def prepare(con: Any, raw: ir.Table, library: Library, as_of: date, step: Step |
     plan = compile_library(library, as_of, layout)
     note("compiled")
     return Batch(con, checked, layout, plan)
+
+
+def prepare_each(
+    con: Any, raw: ir.Table, libraries: Sequence[Library], as_of: date, step: Step | None = None
+) -> list[Batch]:
+    """Several libraries over one checked input (huiqi simulate: baseline and reform, one read, one check).
+
+    The rows are checked and normalised once, with the layout of the library that unrolls the
+    most rent years (so it serves them all); the others are compiled over the same tables.
+    The plans' steps share table names: run one batch's stages and read what you need of its
+    results before running the next one's.
+    """
+    widest = max(libraries, key=_rent_years)
+    first = prepare(con, raw, widest, as_of, step)
+    return [
+        first
+        if library is widest
+        else Batch(con, first.checked, first.layout, compile_library(library, as_of, first.layout))
+        for library in libraries
+    ]
 
 
 def duckdb() -> Any:

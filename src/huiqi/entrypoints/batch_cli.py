@@ -1,4 +1,4 @@
-"""Batch commands: huiqi synth, huiqi batch, huiqi match (registered by entrypoints/cli.py).
+"""Batch commands: huiqi synth, huiqi batch (registered by entrypoints/cli.py; simulate and match: simulate_cli).
 
 Exit codes as elsewhere: 0 ok; 2 bad input (a message naming the file and column, never a traceback).
 """

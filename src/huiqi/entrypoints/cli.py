@@ -19,7 +19,7 @@ from rich.markup import escape
 
 from huiqi.diagnostics import Diagnostic, InputError
 from huiqi.engine.interpret import evaluate
-from huiqi.entrypoints import batch_cli, ledger_cli, render
+from huiqi.entrypoints import batch_cli, ledger_cli, render, simulate_cli
 from huiqi.facts.models import Facts
 from huiqi.policy_files import default_policies, load_facts, load_library
 from huiqi.report import assessment_dict
@@ -170,6 +170,7 @@ def policies_check(
 
 
 batch_cli.register(app)
+simulate_cli.register(app)
 
 
 def main() -> None:

@@ -176,7 +176,7 @@ def _apply_choices(doc: PolicyDoc, choices: Mapping[str, str]) -> PolicyDoc:
         target = raw if owner == doc.policy.id else next(m for m in raw["measures"] if m.get("id") == owner)
         for dotted, value in alternative.set.items():
             try:
-                _set_path(target, dotted, copy.deepcopy(value))
+                set_path(target, dotted, copy.deepcopy(value))
             except (KeyError, IndexError, TypeError):
                 problems.append(Diagnostic(doc.file, None, f"{key}={choice}: no place {dotted!r} to set", "", owner))
     if problems:
@@ -192,7 +192,10 @@ def _apply_choices(doc: PolicyDoc, choices: Mapping[str, str]) -> PolicyDoc:
     return PolicyDoc(policy, raw, doc.source_text, doc.file, {**doc.choices, **choices})
 
 
-def _set_path(target: Any, dotted: str, value: Any) -> None:
+def set_path(target: Any, dotted: str, value: Any) -> None:
+    """Set `dotted.path` in raw YAML data (numeric parts are list indices); the last part may be a new key.
+
+    Shared by interpretation alternatives and reforms (huiqi.rules.reform)."""
     parts: list[Any] = [int(p) if p.isdigit() else p for p in dotted.split(".")]
     for part in parts[:-1]:
         target = target[part]

@@ -1,0 +1,351 @@
+"""Simulation and push-list commands: huiqi simulate, huiqi match (registered by entrypoints/cli.py).
+
+Thin adapters: the comparison (huiqi.batch.compare) and the push list (huiqi.batch.match) are
+data; this module reads the inputs, shows progress, renders Rich tables and writes files.
+Exit codes as elsewhere: 0 ok; 2 bad input (every problem with its file, line or column,
+never a traceback), and then nothing is written.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from huiqi.diagnostics import Diagnostic, InputError
+from huiqi.engine.compile import NotCompilable
+from huiqi.entrypoints.batch_cli import Engine, _as_of, _fail, connect, err, out
+from huiqi.money import ZERO, format_yuan
+
+if TYPE_CHECKING:
+    from huiqi.batch.compare import Comparison, Line
+    from huiqi.batch.match import Push
+    from huiqi.rules.reform import Reform
+
+PoliciesOption = Annotated[Path | None, typer.Option("--policies", help="Policy folder (default: bundled).")]
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Assessment date YYYY-MM-DD (default today).")]
+CHART = "chart.png"
+
+
+@contextmanager
+def _progress() -> Iterator[tuple[Callable[[str], None], Callable[[str], None], Callable[[int], None]]]:
+    """(describe, step, planned): a progress bar that learns its length once the plan is compiled."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("reading and checking rows", total=None)
+        yield (
+            lambda text: progress.update(task, description=text),
+            lambda _: progress.advance(task),
+            lambda n: progress.update(task, total=n, completed=0),
+        )
+
+
+def _signed(value: Decimal) -> str:
+    if value == 0:
+        return "0.00"
+    colour = "green" if value > 0 else "red"
+    return f"[{colour}]{'+' if value > 0 else '-'}{format_yuan(abs(value))}[/{colour}]"
+
+
+# ---- huiqi simulate ------------------------------------------------------------------------------
+
+
+def _comparison_table(title: str, key: str, lines: tuple[Line, ...], counted: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column(key)
+    for name in ("baseline min", "baseline max", "reform min", "reform max", "Δ min", "Δ max"):
+        table.add_column(name, justify="right")
+    table.add_column(counted, justify="right")
+    for line in lines:
+        table.add_row(
+            line.key if line.changed else f"[dim]{line.key}[/dim]",
+            format_yuan(line.base_min),
+            format_yuan(line.base_max),
+            format_yuan(line.reform_min),
+            format_yuan(line.reform_max),
+            _signed(line.delta_min),
+            _signed(line.delta_max),
+            f"{line.base_count:,} → {line.reform_count:,}",
+        )
+    return table
+
+
+def render_simulation(reform: Reform, comparison: Comparison) -> None:
+    out.print(f"[bold]{reform.title}[/bold]  ({reform.file}), as of {comparison.as_of}", highlight=False)
+    for change in reform.changes:
+        out.print(f"  • {change}", highlight=False, soft_wrap=True)
+    out.print(_comparison_table("Total cost (enterprise totals), yuan", "", (comparison.total,), "enterprises"))
+    out.print(_comparison_table("By measure (sum of results), yuan", "measure", comparison.by_measure, "eligible"))
+    out.print(_comparison_table("By district (enterprise totals), yuan", "district", comparison.by_district, "firms"))
+    out.print(_comparison_table("By year (sum of results), yuan", "year", comparison.by_year, "results"))
+    changes = comparison.changes
+    out.print(
+        f"Enterprises ({comparison.firms:,}): [green]{changes['gain']:,} gaining[/green], "
+        f"[red]{changes['loss']:,} losing[/red], {changes['mixed']:,} mixed (one bound up, one down), "
+        f"{changes['unchanged']:,} unchanged",
+        highlight=False,
+    )
+
+
+def write_simulation(folder: Path, reform: Reform, comparison: Comparison) -> list[Path]:
+    """The chart, the comparison tables (CSV) and the per-enterprise deltas (Parquet) in `folder`."""
+    import pyarrow.parquet as pq
+
+    from huiqi.batch.chart import draw
+    from huiqi.tabular import write_rows
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, rows in comparison.tables().items():
+        path = folder / f"{name}.csv"
+        columns = list(rows[0]) if rows else []
+        money = {c for c in columns if c.split("_")[-1] in ("min", "max")}
+        write_rows(path, columns, rows, money)
+        written.append(path)
+    firms = folder / "firms.parquet"
+    pq.write_table(comparison.firm_deltas, firms)
+    chart = folder / CHART
+    stem = Path(reform.file).stem
+    draw(comparison, chart, stem if stem.isascii() else "reform", reform.title)
+    return [*written, firms, chart]
+
+
+def _not_compilable(error: NotCompilable, reform: Reform) -> Diagnostic:
+    line = reform.line_of(error.measure)
+    if line is not None:
+        return Diagnostic(reform.file, line, f"the batch compiler cannot run this: {error}", "", error.measure)
+    return Diagnostic(error.measure, None, str(error))
+
+
+def simulate(
+    input_file: Annotated[Path, typer.Argument(metavar="INPUT", help="Flattened facts table (.parquet or .csv).")],
+    reform_file: Annotated[Path, typer.Option("--reform", help="The reform: a YAML file (docs/batch.md).")],
+    as_of: AsOfOption = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for chart.png, the comparison tables (CSV) and firms.parquet."),
+    ] = None,
+    policies: PoliciesOption = None,
+) -> None:
+    """Baseline vs reform over a population: cost by measure, district and year; who gains and who loses."""
+    from huiqi.batch.compare import compare
+    from huiqi.batch.load import read_input
+    from huiqi.batch.simulate import simulate as run_both
+    from huiqi.policy_files import load_library, load_reform
+
+    day = _as_of(as_of)
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        _fail([Diagnostic(str(out_dir), None, "--out must be a folder (it is a file)")])
+    started = time.perf_counter()
+    reform: Reform | None = None
+    try:
+        library = load_library(policies)
+        reform = load_reform(reform_file, library)
+        con = connect(Engine.duckdb)
+        with _progress() as (describe, step, planned):
+            raw = read_input(con, input_file)
+            describe("evaluating baseline and reform")
+            simulation = run_both(con, raw, library, reform.library, day, step, planned)
+            describe("comparing")
+            comparison = compare(simulation, day)
+    except InputError as exc:
+        _fail(exc.diagnostics)
+        return
+    except NotCompilable as exc:
+        assert reform is not None  # the libraries are compiled only once the reform has loaded
+        _fail([_not_compilable(exc, reform)])
+        return
+    render_simulation(reform, comparison)
+    counts = simulation.counts
+    err.print(
+        f"{counts['rows']:,} rows, {counts['firms']:,} enterprises, {counts['bad_rows']:,} bad rows "
+        f"({counts['firms_left_out']:,} enterprises left out); {time.perf_counter() - started:.1f} s",
+        highlight=False,
+    )
+    if out_dir is not None:
+        try:
+            written = write_simulation(out_dir, reform, comparison)
+        except OSError as exc:
+            _fail([Diagnostic(str(out_dir), None, exc.strerror or str(exc))])
+            return
+        err.print(f"written: {', '.join(str(p) for p in written)}", highlight=False, soft_wrap=True)
+
+
+# ---- huiqi match ---------------------------------------------------------------------------------
+
+
+def _ledger_url(db: str) -> str:
+    """The ledger's URL; a SQLite file that does not exist is an error (never created by a read)."""
+    from sqlalchemy.engine import make_url
+
+    from huiqi.ledger.database import database_url
+
+    url = database_url(db)
+    parsed = make_url(url)
+    on_disk = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+    if on_disk and not Path(str(parsed.database)).expanduser().is_file():
+        raise InputError([Diagnostic(db, None, "no such database file (create one with `huiqi db upgrade`)")])
+    return url
+
+
+def _read_ledger(db: str, library: Any, *, with_facts: bool) -> tuple[list[Any], list[Any]]:
+    """(the ledger's enterprises as facts if wanted, its applications and awards); read only."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from huiqi.ledger.actors import SYSTEM
+    from huiqi.ledger.database import make_engine
+    from huiqi.ledger.population import filed, population
+    from huiqi.ledger.uow import Ledger
+
+    url = _ledger_url(db)
+    ledger = Ledger(make_engine(url), library)
+    try:
+        return (ledger.read(SYSTEM, population) if with_facts else []), ledger.read(SYSTEM, filed)
+    except SQLAlchemyError as exc:
+        first = str(exc).splitlines()[0]
+        raise InputError([Diagnostic(db, None, f"cannot read the ledger (is it a huiqi database?): {first}")]) from exc
+    except ValidationError as exc:
+        raise InputError([Diagnostic(db, None, f"the ledger holds facts the models refuse: {exc}")]) from exc
+    finally:
+        ledger.engine.dispose()
+
+
+def render_pushes(pushes: list[Push], day: date, shown: int = 20) -> None:
+    from huiqi.batch.match import summary
+
+    table = Table(title=f"Push list (免申即享) by measure, as of {day}", title_justify="left")
+    for name in ("measure", "title", "pushes", "eligible", "needs decision", "min (yuan)", "max (yuan)"):
+        table.add_column(name, justify="left" if name in ("measure", "title") else "right")
+    rows = summary(pushes)
+    for row in rows:
+        table.add_row(
+            row.measure,
+            row.title,
+            f"{row.pushes:,}",
+            f"{row.eligible:,}",
+            f"{row.needs_decision:,}",
+            format_yuan(row.min),
+            format_yuan(row.max),
+        )
+    low = sum((r.min for r in rows), ZERO)
+    high = sum((r.max for r in rows), ZERO)
+    table.add_section()
+    table.add_row("total", "", f"{len(pushes):,}", "", "", format_yuan(low), format_yuan(high))
+    out.print(table)
+    if not pushes:
+        return
+    top = Table(title=f"The {min(shown, len(pushes))} largest of {len(pushes):,}", title_justify="left")
+    for name in ("credit code", "enterprise", "measure", "subject", "status", "min", "max", "previously"):
+        top.add_column(name, justify="right" if name in ("min", "max") else "left", no_wrap=name != "previously")
+    for push in pushes[:shown]:
+        top.add_row(
+            push.credit_code,
+            push.enterprise,
+            push.measure,
+            "(enterprise)" if push.subject == push.credit_code else push.subject,
+            push.status,
+            format_yuan(push.min) if push.min is not None else "—",
+            format_yuan(push.max) if push.max is not None else "—",
+            push.previously,
+        )
+    out.print(top)
+
+
+def match(
+    input_file: Annotated[
+        Path | None,
+        typer.Argument(metavar="[INPUT]", help="Flattened facts table; without it, the ledger's enterprises (--db)."),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Ledger database URL or SQLite file: its applications and awards count as applied."),
+    ] = None,
+    as_of: AsOfOption = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="The push list: .xlsx, .csv or .parquet.")] = None,
+    policies: PoliciesOption = None,
+) -> None:
+    """The 免申即享 push list: every eligible (enterprise, subject, measure) not yet applied for."""
+    from huiqi.batch.load import read_input
+    from huiqi.batch.match import (
+        COLUMNS,
+        MONEY_COLUMNS,
+        candidates,
+        facts_table,
+        ledger_claims,
+        prior_award_claims,
+        push_list,
+    )
+    from huiqi.batch.run import prepare
+    from huiqi.policy_files import load_library
+    from huiqi.tabular import ROW_FILES, TableError, write_rows
+
+    day = _as_of(as_of)
+    problems = []
+    if input_file is None and db is None:
+        problems.append(Diagnostic("huiqi match", None, "give INPUT (a facts table), --db (a ledger), or both"))
+    if out_file is not None and out_file.suffix.lower() not in ROW_FILES:
+        problems.append(Diagnostic(str(out_file), None, f"--out must end in {', '.join(ROW_FILES)}"))
+    if problems:
+        _fail(problems)
+    started = time.perf_counter()
+    try:
+        library = load_library(policies)
+        facts, filed = _read_ledger(db, library, with_facts=input_file is None) if db is not None else ([], [])
+        if db is not None and input_file is None and not facts:
+            raise InputError([Diagnostic(db, None, "the ledger has no enterprises")])
+        con = connect(Engine.duckdb)
+        with _progress() as (describe, step, planned):
+            if input_file is not None:
+                raw = read_input(con, input_file)
+            else:
+                raw = con.create_table("huiqi_input_ledger", facts_table(facts), temp=True, overwrite=True)
+            batch = prepare(con, raw, library, day, step)
+            planned(len(batch.plan.stages) + 1)
+            describe("evaluating measures")
+            batch.run_stages(step)
+            describe("matching")
+            rows = con.to_pyarrow(candidates(batch)).to_pylist()
+            step("candidates")
+            applied, earlier = ledger_claims(filed)
+            applied += prior_award_claims(con.to_pyarrow(batch.prior_awards()).to_pylist())
+            pushes = push_list(rows, applied, earlier, library)
+    except InputError as exc:
+        _fail(exc.diagnostics)
+        return
+    except NotCompilable as exc:
+        _fail([Diagnostic(exc.measure, None, str(exc))])
+        return
+    render_pushes(pushes, day)
+    counts = batch.counts()
+    err.print(
+        f"{counts['firms']:,} enterprises ({counts['firms_left_out']:,} left out for bad rows); "
+        f"{len(pushes):,} pushes; {time.perf_counter() - started:.1f} s",
+        highlight=False,
+    )
+    if out_file is not None:
+        try:
+            write_rows(out_file, COLUMNS, [p.row() for p in pushes], MONEY_COLUMNS)
+        except (OSError, TableError) as exc:
+            _fail([Diagnostic(str(out_file), None, str(exc))])
+            return
+        err.print(f"push list → {out_file}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(simulate)
+    app.command()(match)
