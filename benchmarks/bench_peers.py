@@ -26,6 +26,7 @@ import os
 import platform
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass
@@ -72,6 +73,17 @@ def timed(name: str, command: list[str], output: Path) -> Run:
     return Run(name, output, float(wall), int(kib) / 1024, phases)
 
 
+def byte_compile() -> None:
+    """Write the byte-code of the environment and the sources once, before anything is timed.
+
+    This sandbox sets PYTHONDONTWRITEBYTECODE=1, so otherwise every engine's process compiles
+    every module it imports from source on every run (pandas alone: seconds), a start-up cost
+    that no installed deployment pays. Processes still read the byte-code with that setting.
+    """
+    paths = [sysconfig.get_paths()["purelib"], REPO / "src", HERE]
+    subprocess.run([sys.executable, "-m", "compileall", "-qq", "-j", "0", *map(str, paths)], check=False)
+
+
 def machine() -> str:
     cpu = next(
         (
@@ -98,8 +110,10 @@ def main() -> None:
     parser.add_argument("--exact-firms", type=int, default=20_000, help="firms the interpreter checks; 0 = all")
     parser.add_argument("--workers", type=int, default=2, help="interpreter processes for the exact figures")
     parser.add_argument("--keep", type=Path, help="keep the population and outputs in this folder")
+    parser.add_argument("--repeat", type=int, default=1, help="run each engine this many times; report the fastest")
     args = parser.parse_args()
     as_of = args.as_of.isoformat()
+    byte_compile()
     print(f"{date.today()}, commit {commit()}, {machine()}")
     with tempfile.TemporaryDirectory() as scratch:
         tmp = args.keep or Path(scratch)
@@ -126,7 +140,10 @@ def main() -> None:
             ),
             "NumPy kernel (int64 fen)": peer("peers.numpy_kernel", "numpy.parquet"),
         }
-        runs = [timed(name, [str(part) for part in command], output) for name, (command, output) in engines.items()]
+        runs = []
+        for name, (command, output) in engines.items():
+            tries = [timed(name, [str(part) for part in command], output) for _ in range(args.repeat)]
+            runs.append(min(tries, key=lambda run: run.wall))
 
         sample = args.exact_firms or None
         codes = exact.sample_codes(population, sample)

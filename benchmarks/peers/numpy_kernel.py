@@ -14,14 +14,14 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from peers.subset import Phases, Population, load, results_table
+
+from peers.subset import Phases, Population, load, results_table, yuan
 
 YI, WAN = 100_000_000 * 100, 10_000 * 100  # 1亿 and 1万 yuan in fen
 IN_FORCE_FROM = date(2024, 10, 14)  # lingang-2024 in_force.from; no end
@@ -41,16 +41,22 @@ def isin(values: pa.Array, allowed: list[str]) -> np.ndarray:
     return pc.fill_null(pc.is_in(values, value_set=pa.array(allowed)), False).to_numpy(zero_copy_only=False)
 
 
-def earlier_in_firm(values: np.ndarray, firm: np.ndarray) -> np.ndarray:
-    """For each project, the sum of `values` over the projects of its enterprise before it (facts order)."""
-    order = np.argsort(firm, kind="stable")  # stable: facts order within each enterprise
-    v, f = values[order], firm[order]
-    running = np.cumsum(v) - v  # exclusive running sum over the whole array
-    starts = np.r_[True, f[1:] != f[:-1]]
-    running -= np.maximum.accumulate(np.where(starts, running, 0))  # restart at each enterprise
-    out = np.empty_like(values)
-    out[order] = running
-    return out
+class FirmOrder:
+    """Running sums over each enterprise's projects in facts order (sorted once, used for every sum)."""
+
+    def __init__(self, firm: np.ndarray) -> None:
+        self.order = np.argsort(firm, kind="stable")  # stable: facts order within each enterprise
+        f = firm[self.order]
+        self.starts = np.r_[True, f[1:] != f[:-1]]
+
+    def earlier(self, values: np.ndarray) -> np.ndarray:
+        """For each project, the sum of `values` over the projects of its enterprise before it."""
+        v = values[self.order]
+        running = np.cumsum(v) - v  # exclusive running sum over the whole array
+        running -= np.maximum.accumulate(np.where(self.starts, running, 0))  # restart at each enterprise
+        out = np.empty_like(values)
+        out[self.order] = running
+        return out
 
 
 def compute(pop: Population, as_of: date) -> pa.Table:
@@ -61,6 +67,7 @@ def compute(pop: Population, as_of: date) -> pa.Table:
     ok = general & (pop.year >= FIRST_YEAR) & (as_of >= IN_FORCE_FROM)
     # A by-year base used as a ratio base is its total over all years listed.
     investment = sum(pop.costs["new_investment"].values(), np.zeros(pop.projects, np.int64))
+    inv10, inv30 = times_rate(investment, 10), times_rate(investment, 30)
 
     def per_project_cap(lo, hi, cap, measure):
         room = np.maximum(cap - pop.award_per_project(measure), 0)  # a measure cap is net of prior awards
@@ -68,25 +75,18 @@ def compute(pop: Population, as_of: date) -> pa.Table:
 
     # lingang-2024.rd: 10%-30% of new investment, at most 1亿 a project.
     rd_scope = isin(kind, ["rd_innovation"])
-    rd_lo, rd_hi = per_project_cap(times_rate(investment, 10), times_rate(investment, 30), YI, "lingang-2024.rd")
+    rd_lo, rd_hi = per_project_cap(inv10, inv30, YI, "lingang-2024.rd")
     rd_ok = rd_scope & ok & isin(pop.field, RD_FIELDS) & (rd_hi > 0)
 
     # lingang-2024.fixed-investment: 10% (10%-30% for a chokepoint project); 1亿 (10亿 for an ecosystem driver).
     inv_scope = isin(kind, INVESTMENT_KINDS)
     chokepoint = pop.has_recognition("chokepoint")
     fx_cap = np.where(pop.has_recognition("ecosystem_driver"), 10 * YI, YI)
-    fx_lo, fx_hi = per_project_cap(
-        times_rate(investment, 10),
-        np.where(chokepoint, times_rate(investment, 30), times_rate(investment, 10)),
-        fx_cap,
-        "lingang-2024.fixed-investment",
-    )
+    fx_lo, fx_hi = per_project_cap(inv10, np.where(chokepoint, inv30, inv10), fx_cap, "lingang-2024.fixed-investment")
     fx_ok = inv_scope & ok & (fx_hi > 0)
 
     # lingang-2024.future-industry: 10%-30% on four tracks, at most 1000万 a project.
-    fu_lo, fu_hi = per_project_cap(
-        times_rate(investment, 10), times_rate(investment, 30), 1000 * WAN, "lingang-2024.future-industry"
-    )
+    fu_lo, fu_hi = per_project_cap(inv10, inv30, 1000 * WAN, "lingang-2024.future-industry")
     fu_ok = inv_scope & ok & isin(pop.track, FUTURE_TRACKS) & (fu_hi > 0)
 
     # Non-duplication new-investment [rd, fixed-investment, future-industry], per project, by the
@@ -110,11 +110,12 @@ def compute(pop: Population, as_of: date) -> pa.Table:
         raw[y] = times_rate(fee, 10), times_rate(fee, 30)
     # A project whose own total is zero is ineligible before the enterprise cap and takes no room.
     te_pre &= sum(hi for _, hi in raw.values()) > 0
+    firms = FirmOrder(pop.project_firm)
     for y in years:
         lo, hi = (np.where(te_pre, a, 0) for a in raw[y])
         room = (200 * WAN - prior[y])[pop.project_firm]
-        te_lo += np.minimum(lo, np.maximum(room - earlier_in_firm(hi, pop.project_firm), 0))
-        te_hi += np.minimum(hi, np.maximum(room - earlier_in_firm(lo, pop.project_firm), 0))
+        te_lo += np.minimum(lo, np.maximum(room - firms.earlier(hi), 0))
+        te_hi += np.minimum(hi, np.maximum(room - firms.earlier(lo), 0))
     te_ok = te_pre & (te_hi > 0)
 
     parts = [
@@ -126,16 +127,10 @@ def compute(pop: Population, as_of: date) -> pa.Table:
     return pa.concat_tables(parts)
 
 
-def _yuan(fen: np.ndarray, valid: np.ndarray) -> pa.Array:
-    """Fen as DECIMAL(18,2) yuan (the type `huiqi batch` writes), null where there is no amount."""
-    exact = pc.multiply(pa.array(fen).cast(pa.decimal128(19, 0)), pa.scalar(Decimal("0.01"), pa.decimal128(3, 2)))
-    return pc.if_else(pa.array(valid), exact.cast(pa.decimal128(18, 2)), pa.scalar(None, pa.decimal128(18, 2)))
-
-
 def _rows(pop, measure, scope, eligible, superseded, lo, hi) -> pa.Table:
-    status = np.where(superseded, "superseded", np.where(eligible, "eligible", "ineligible"))
+    status = np.where(superseded, 2, eligible.astype(np.int8))  # indices into STATUSES
     has_amount = eligible | superseded
-    return results_table(pop, measure, scope, pa.array(status), _yuan(lo, has_amount), _yuan(hi, has_amount))
+    return results_table(pop, measure, scope, status, yuan(lo, has_amount), yuan(hi, has_amount))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -105,13 +105,19 @@ class Population:
         """Fen of prior awards of `measure` naming each project as subject (any year)."""
         awards = self.awards.filter(pc.equal(self.awards["measure"], measure))
         awards = awards.filter(pc.is_valid(awards["subject"]))
-        # (credit code, id) names a project: a hash lookup of each award's key, then a scatter-add.
+        out = np.zeros(self.projects, np.int64)
+        if awards.num_rows == 0:
+            return out
+        # (credit code, id) names a project. Only the projects of enterprises with such an
+        # award are keyed (joining strings for every project would cost more than the rest).
+        firm = _index_in(awards["credit_code"], self.firm_code)
+        candidates = np.flatnonzero(np.isin(self.project_firm, firm))
+        take = pa.array(candidates)
+        mine = pc.binary_join_element_wise(self.project_code.take(take), self.project_id.take(take), "\x1f")
         keys = pc.binary_join_element_wise(awards["credit_code"], awards["subject"], "\x1f")
-        mine = pc.binary_join_element_wise(self.project_code, self.project_id, "\x1f")
         where = _index_in(keys, mine)
         hit = where >= 0
-        out = np.zeros(self.projects, np.int64)
-        np.add.at(out, where[hit], awards["fen"].to_numpy()[hit])
+        np.add.at(out, candidates[where[hit]], awards["fen"].to_numpy()[hit])
         return out
 
     def award_per_firm_year(self, measure: str, years: list[int]) -> dict[int, np.ndarray]:
@@ -207,19 +213,41 @@ def load(path: Path) -> Population:
     )
 
 
-def results_table(pop: Population, measure: str, scope: np.ndarray, status: pa.Array, lo, hi) -> pa.Table:
-    """One engine's rows for one measure: every project in the measure's scope, as `huiqi batch` lists them."""
-    take = pa.array(np.flatnonzero(scope))
+STATUSES = ("ineligible", "eligible", "superseded")
+
+
+def results_table(
+    pop: Population, measure: str, scope: np.ndarray, status: np.ndarray, lo: pa.Array, hi: pa.Array
+) -> pa.Table:
+    """One engine's rows for one measure: every project in the measure's scope, as `huiqi batch` lists them.
+
+    `status` holds indices into STATUSES; it and the measure id are written dictionary-encoded
+    (one small integer a row, as Parquet stores repeated text anyway).
+    """
+    rows = np.flatnonzero(scope)
+    take = pa.array(rows)
     return pa.table(
         {
             "credit_code": pop.project_code.take(take),
             "subject_id": pop.project_id.take(take),
-            "measure": pa.array([measure] * len(take), pa.string()),
-            "status": status.take(take),
+            "measure": pa.DictionaryArray.from_arrays(np.zeros(len(rows), np.int8), [measure]),
+            "status": pa.DictionaryArray.from_arrays(status[rows].astype(np.int8), list(STATUSES)),
             "min": lo.take(take),
             "max": hi.take(take),
         }
     )
+
+
+def yuan(fen: np.ndarray, valid: np.ndarray) -> pa.Array:
+    """Int64 fen as DECIMAL(18,2) yuan (the type `huiqi batch` writes), null where not valid.
+
+    A decimal128 value is its unscaled integer (here: fen) in 16 little-endian bytes, so the
+    column is built from the int64s sign-extended to 128 bits: exact, and no arithmetic.
+    """
+    words = np.empty((len(fen), 2), np.int64)
+    words[:, 0], words[:, 1] = fen, fen >> 63
+    validity = pa.array(valid).buffers()[1]  # a boolean array's values are a bitmap, as validity is
+    return pa.Array.from_buffers(pa.decimal128(18, 2), len(fen), [validity, pa.py_buffer(words)])
 
 
 class Phases:

@@ -28,7 +28,7 @@ from openfisca_core.variables import config as variable_config
 from peers.openfisca_model import LingangSubset
 from peers.openfisca_model.enums import District, Field, ProjectKind, Status, Track
 from peers.openfisca_model.helpers import DATA_YEARS
-from peers.subset import Phases, Population, load, results_table
+from peers.subset import STATUSES, Phases, Population, load, results_table
 
 MEASURES = {  # huiqi measure id -> the model's variable prefix
     "lingang-2024.rd": "lingang_rd",
@@ -36,6 +36,7 @@ MEASURES = {  # huiqi measure id -> the model's variable prefix
     "lingang-2024.future-industry": "lingang_future_industry",
     "lingang-2024.testing": "lingang_testing",
 }
+assert tuple(member.name for member in Status) == STATUSES
 SCOPES = {
     "lingang-2024.rd": "lingang_rd_in_scope",
     "lingang-2024.fixed-investment": "investment_kind",
@@ -93,18 +94,18 @@ def results(sim: Simulation, pop: Population, as_of: date) -> pa.Table:
     parts = []
     for measure, prefix in MEASURES.items():
         status = sim.calculate(f"{prefix}_status", period)
-        has_amount = status != Status.ineligible
         lo, hi = (sim.calculate(f"{prefix}_{bound}", period) for bound in ("min", "max"))
         scope = sim.calculate(SCOPES[measure], period)
-        mask = np.asarray(~has_amount)
+        no_amount = np.asarray(status == Status.ineligible)
+        # An EnumArray holds the members' indices; Status lists them in STATUSES' order.
         parts.append(
             results_table(
                 pop,
                 measure,
                 scope,
-                pa.array(status.decode_to_str().astype(str)),
-                pa.array(lo, mask=mask),  # float32 as OpenFisca holds it (float64 with --float64)
-                pa.array(hi, mask=mask),
+                np.asarray(status),
+                pa.array(lo, mask=no_amount),  # float32 as OpenFisca holds it (float64 with --float64)
+                pa.array(hi, mask=no_amount),
             )
         )
     return pa.concat_tables(parts)
