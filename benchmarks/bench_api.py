@@ -34,7 +34,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
-from tests import postgres  # noqa: E402
 
 from huiqi.facts.credit_code import complete  # noqa: E402
 from huiqi.ledger import applications, catalogue, payments  # noqa: E402
@@ -46,6 +45,7 @@ from huiqi.ledger.users import actor_of, add_user  # noqa: E402
 from huiqi.ledger.workflow import Action, Role  # noqa: E402
 from huiqi.money import parse_amount  # noqa: E402
 from huiqi.policy_files import load_library  # noqa: E402
+from tests import postgres  # noqa: E402
 
 HUIQI = Path(sys.executable).parent / "huiqi"
 IN_2020 = datetime(2020, 6, 1, 9, 0, tzinfo=UTC)

@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
 from peers.subset import MEASURES
 
 Key = tuple[str, str, str]  # credit code, project id, measure

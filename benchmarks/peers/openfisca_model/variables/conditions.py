@@ -1,6 +1,7 @@
 """The policy's general conditions and the subject-year rule (lingang-2024)."""
 
 from openfisca_core.model_api import YEAR, Variable, not_
+
 from peers.openfisca_model.entities import Project
 from peers.openfisca_model.enums import District
 from peers.openfisca_model.helpers import law

@@ -1,6 +1,7 @@
 """Input variables: the facts the subset reads (set from the flattened facts table by run.py)."""
 
 from openfisca_core.model_api import ETERNITY, YEAR, Enum, Variable
+
 from peers.openfisca_model.entities import Enterprise, Project
 from peers.openfisca_model.enums import District, Field, ProjectKind, Track
 

@@ -1,6 +1,7 @@
 """rd, fixed-investment and future-industry: shares of the project's new investment, one paid (就高不重复)."""
 
 from openfisca_core.model_api import YEAR, Enum, Variable, max_, min_, round_, select
+
 from peers.openfisca_model.entities import Project
 from peers.openfisca_model.enums import Field, ProjectKind, Status, Track
 from peers.openfisca_model.helpers import DATA_YEARS, law

@@ -7,6 +7,7 @@ prior awards of the measure in that year.
 """
 
 from openfisca_core.model_api import YEAR, Enum, Variable, max_, min_, round_, select
+
 from peers.openfisca_model.entities import Project
 from peers.openfisca_model.enums import ProjectKind, Status
 from peers.openfisca_model.helpers import DATA_YEARS, earlier_in_enterprise, law
