@@ -302,42 +302,68 @@ def check(raw: ir.Table) -> ir.Table:
         _enterprises=is_enterprise.cast(I64).sum(),
         _first_enterprise=table._row.min(where=is_enterprise),
         _leases=(table.record == "lease").cast(I64).sum(),
+        _any_flag=table._flag.cast(I64).max(),
     )
+    subjects = (
+        table.filter(subject)
+        .group_by(["credit_code", "id"])
+        .aggregate(_first_id=table._row.min(), _uses=table._row.count())
+    )
+    twice = subjects.filter(subjects._uses > 1).group_by("credit_code").aggregate(_twice=subjects._uses.count())
+    twice = twice.rename(_tcode="credit_code")
     # the check digit once per enterprise, not once per row
     firms = firms.mutate(_code_ok=_credit_code_ok(firms.credit_code).fill_null(False))
-    subjects = table.filter(subject).group_by(["credit_code", "id"]).aggregate(_first_id=table._row.min())
+    firms = firms.left_join(twice, firms.credit_code == twice._tcode).drop("_tcode")
+    # Whether the enterprise is left out is known from its aggregates: some row flagged, a bad
+    # code, not exactly one enterprise row, an id used twice, too many leases — the same rows the
+    # per-row reasons below name, without reading the joined table a second time.
+    firms = firms.mutate(
+        _firm_bad=(firms._any_flag > 0)
+        | ~firms._code_ok
+        | (firms._enterprises != 1)
+        | firms._twice.notnull()
+        | (firms._leases > MAX_LEASES)
+    )
     firms = firms.rename(_code="credit_code")
     subjects = subjects.rename(_scode="credit_code", _sid="id")
     t = table.left_join(firms, table.credit_code == firms._code)
     t = t.left_join(subjects, (t.credit_code == subjects._scode) & (t.id == subjects._sid))
     t = t.drop("_code", "_scode", "_sid")
-    t = t.mutate(
-        _bad=ibis.cases(
-            (t._flag, t._reason),
-            (
-                t.credit_code.notnull() & ~t._code_ok,
-                "credit_code: not a valid unified social credit code (GB 32100-2015)",
-            ),
-            (
-                (t.record == "enterprise") & (t._row != t._first_enterprise),
-                "a second enterprise row for this credit_code",
-            ),
-            (t._enterprises.fill_null(0) == 0, "no enterprise row for this credit_code"),
-            (
-                t.record.isin(list(flat.SUBJECT_RECORDS)) & (t._row != t._first_id).fill_null(False),
-                "id: used twice in this enterprise's projects, leases, institutions and platforms",
-            ),
-            (
-                t._leases > MAX_LEASES,
-                f"the enterprise has more than {MAX_LEASES} leases (the batch unrolls at most {MAX_LEASES})",
-            ),
-            else_=ibis.null(dt.string),
-        )
-    ).drop("_enterprises", "_first_enterprise", "_leases", "_first_id", "_flag", "_reason", "_code_ok")
-    bad_firms = t.filter(t._bad.notnull() & t.credit_code.notnull()).select(_bcode=t.credit_code).distinct()
-    bad_firms = bad_firms.mutate(_firm_bad=ibis.literal(True))
-    out = t.left_join(bad_firms, t.credit_code == bad_firms._bcode).drop("_bcode")
-    return out.mutate(_left_out=out._bad.notnull() | out._firm_bad.fill_null(False)).drop("_firm_bad")
+    bad = ibis.cases(
+        (t._flag, t._reason),
+        (
+            t.credit_code.notnull() & ~t._code_ok,
+            "credit_code: not a valid unified social credit code (GB 32100-2015)",
+        ),
+        (
+            (t.record == "enterprise") & (t._row != t._first_enterprise),
+            "a second enterprise row for this credit_code",
+        ),
+        (t._enterprises.fill_null(0) == 0, "no enterprise row for this credit_code"),
+        (
+            t.record.isin(list(flat.SUBJECT_RECORDS)) & (t._row != t._first_id).fill_null(False),
+            "id: used twice in this enterprise's projects, leases, institutions and platforms",
+        ),
+        (
+            t._leases > MAX_LEASES,
+            f"the enterprise has more than {MAX_LEASES} leases (the batch unrolls at most {MAX_LEASES})",
+        ),
+        else_=ibis.null(dt.string),
+    )
+    t = t.mutate(_bad=bad, _left_out=t._flag | t._firm_bad.fill_null(False))
+    return t.drop(
+        "_enterprises",
+        "_first_enterprise",
+        "_leases",
+        "_first_id",
+        "_uses",
+        "_flag",
+        "_reason",
+        "_code_ok",
+        "_any_flag",
+        "_twice",
+        "_firm_bad",
+    )
 
 
 def layout_of(con: Any, checked: ir.Table, as_of: date, rent_years: int) -> Layout:
