@@ -162,9 +162,10 @@ def with_row_numbers(arrow: pa.Table) -> pa.Table:
 
 def read_arrow(source: Location) -> pa.Table:
     """A file or a DuckDB table read on this machine into Arrow, with `_row`."""
-    import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
+
+    from huiqi.batch.load import csv_text_options
 
     file = source.text
     if not Path(source.where).exists():
@@ -174,9 +175,7 @@ def read_arrow(source: Location) -> pa.Table:
             names = pacsv.read_csv(
                 source.where, read_options=pacsv.ReadOptions(skip_rows_after_names=10**9)
             ).column_names
-            arrow = pacsv.read_csv(
-                source.where, convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names})
-            )
+            arrow = pacsv.read_csv(source.where, convert_options=csv_text_options(names))
         elif source.kind == "parquet":
             arrow = pq.read_table(source.where)
         elif source.kind == "duckdb":
@@ -516,6 +515,48 @@ _PG_SESSION = (
 )
 
 
+_PG_SAFE_DATE = """
+CASE WHEN huiqi_x ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN
+  CASE WHEN CAST(SUBSTRING(huiqi_x, 1, 4) AS INT) >= 1 AND CAST(SUBSTRING(huiqi_x, 6, 2) AS INT) BETWEEN 1 AND 12 THEN
+    CASE WHEN CAST(SUBSTRING(huiqi_x, 9, 2) AS INT) BETWEEN 1 AND EXTRACT(DAY FROM
+      MAKE_DATE(CAST(SUBSTRING(huiqi_x, 1, 4) AS INT), CAST(SUBSTRING(huiqi_x, 6, 2) AS INT), 1)
+      + INTERVAL '1 month' - INTERVAL '1 day')
+    THEN CAST(huiqi_x AS DATE) END
+  END
+END"""
+
+
+def _postgres_compiler() -> Any:
+    """Ibis's PostgreSQL compiler where two casts differ from the other backends':
+
+    - boolean → bigint: PostgreSQL casts a boolean to integer only, so through INT;
+    - try_cast: PostgreSQL has none (Ibis writes a plain CAST, which fails the whole query on one
+      bad value). huiqi.batch.load lets only text of the documented form reach try_cast, so only
+      dates need more: 2023-02-30 has the form but is no date, so the day is checked first.
+    """
+    import ibis.expr.datatypes as dt
+    import sqlglot as sg
+    import sqlglot.expressions as sge
+    from ibis.backends.sql.compilers.postgres import PostgresCompiler
+
+    template = sg.parse_one(_PG_SAFE_DATE, read="postgres")
+
+    class Compiler(PostgresCompiler):  # type: ignore[misc]
+        def visit_Cast(self, op: Any, *, arg: Any, to: Any) -> Any:
+            if op.arg.dtype.is_boolean() and to.is_integer():
+                return self.cast(self.cast(arg, dt.int32), to)
+            return super().visit_Cast(op, arg=arg, to=to)
+
+        def visit_TryCast(self, op: Any, *, arg: Any, to: Any) -> Any:
+            if op.arg.dtype.is_string() and to.is_date():
+                return template.copy().transform(
+                    lambda node: arg.copy() if isinstance(node, sge.Column) and node.name == "huiqi_x" else node
+                )
+            return self.visit_Cast(op, arg=arg, to=to)
+
+    return Compiler()
+
+
 def _pg_type(arrow_type: Any) -> str:
     import pyarrow.types as pat
 
@@ -564,6 +605,7 @@ class Postgres(_Engine):
                 reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
                 raise InputError([Diagnostic("--database-url", None, f"cannot connect to {shown}: {reason}")]) from exc
             con = ibis.postgres.from_connection(connection)
+        con.compiler = _postgres_compiler()
         self.con = con
         self.url = url
         for statement in _PG_SESSION:
