@@ -87,10 +87,25 @@ def _bool(col: ir.Value) -> ir.BooleanValue:
     )
 
 
+# Text values in one documented form on every backend: their own casts accept different extras
+# (DuckDB reads '1.5' as the integer 2 and '0x10' as 16, Spark '１２' as a decimal, PostgreSQL fails
+# the whole query on a bad value instead of giving null).
+INTEGER_TEXT = r"^[+-]?[0-9]{1,18}$"
+DECIMAL_TEXT = r"^[+-]?([0-9]{1,20}([.][0-9]*)?|[.][0-9]+)$"
+DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _parsed(text: ir.StringValue, pattern: str, dtype: dt.DataType) -> ir.Value:
+    return ibis.ifelse(text.re_search(pattern).fill_null(False), text.try_cast(dtype), ibis.null(dtype))
+
+
 def _int(col: ir.Value) -> ir.IntegerValue:
     if col.type().is_integer():
         return col.cast(I64)
-    return _text(col).try_cast(I64)
+    if col.type().is_numeric():  # 2024.0 (a column stored as float for its missing values): whole numbers only
+        whole = (col == col.floor()) & (col.abs() < 10**18)
+        return ibis.ifelse(whole.fill_null(False), col.cast(I64), ibis.null(I64))
+    return _parsed(_text(col), INTEGER_TEXT, I64)
 
 
 def _fen(col: ir.Value) -> ir.IntegerValue:
@@ -101,7 +116,8 @@ def _fen(col: ir.Value) -> ir.IntegerValue:
     if dtype.is_decimal() and dtype.scale is not None and dtype.scale <= 2 and (dtype.precision or 38) <= 18:
         # exact: a multiple of 0.01 times 100 is whole (the common case: DECIMAL(18,2) kept in int64)
         return (col * 100).cast(I64)
-    decimal = col.cast(dt.Decimal(38, 6)) if dtype.is_numeric() else _text(col).try_cast(dt.Decimal(38, 6))
+    money = dt.Decimal(38, 6)
+    decimal = col.cast(money) if dtype.is_numeric() else _parsed(_text(col), DECIMAL_TEXT, money)
     return (decimal * 100).round(0).cast(I64)
 
 
@@ -110,7 +126,7 @@ def _date(col: ir.Value) -> ir.DateValue:
         return col
     if col.type().is_timestamp():
         return col.cast(dt.date)
-    return _text(col).try_cast(dt.date)
+    return _parsed(_text(col), DATE_TEXT, dt.date)
 
 
 def _credit_code_ok(code: ir.StringValue) -> ir.BooleanValue:
@@ -415,6 +431,19 @@ def normalised_tables(checked: ir.Table, layout: Layout) -> dict[str, ir.Table]:
     return out
 
 
+def csv_text_options(names: list[str]) -> Any:
+    """Every CSV column as text; an empty unquoted cell is unknown (null), a quoted "" the empty text."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    return pacsv.ConvertOptions(
+        column_types={n: pa.string() for n in names},
+        strings_can_be_null=True,
+        null_values=[""],
+        quoted_strings_can_be_null=False,
+    )
+
+
 def read_input(con: Any, path: Path) -> ir.Table:
     """The input with `_row` (1 = the first data row): Parquet or CSV, or `duckdb:TABLE` in the connection."""
     file = str(path)
@@ -433,9 +462,7 @@ def read_input(con: Any, path: Path) -> ir.Table:
 
             if suffix == ".csv":
                 names = pacsv.read_csv(path, read_options=pacsv.ReadOptions(skip_rows_after_names=10**9)).column_names
-                arrow = pacsv.read_csv(
-                    path, convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names})
-                )
+                arrow = pacsv.read_csv(path, convert_options=csv_text_options(names))
             else:
                 arrow = pq.read_table(path)
             arrow = arrow.append_column("_row", pc.add(pa.array(range(arrow.num_rows), pa.int64()), 1))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
+from huiqi.batch.engines import BatchEngine, engine_of
 from huiqi.batch.load import check, layout_of, normalised_tables
 from huiqi.engine.compile import Layout
 from huiqi.engine.compile_plan import CompiledLibrary, compile_library
@@ -28,17 +29,25 @@ def _rent_years(library: Library) -> int:
 
 @dataclass
 class Batch:
-    """One batch: the checked input in the backend, the layout, and the compiled plan."""
+    """One batch: the checked input in the backend, the layout, and the compiled plan.
+
+    `con` is the Ibis backend; `engine` (huiqi.batch.engines) materialises the steps on it.
+    """
 
     con: Any
     checked: ir.Table
     layout: Layout
     plan: CompiledLibrary
+    engine: BatchEngine = field(default=None, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.engine is None:
+            self.engine = engine_of(self.con)
 
     def run_stages(self, step: Step | None = None) -> None:
-        """Materialise the plan's steps in the backend (temp tables), in order."""
+        """Materialise the plan's steps in the backend (temp tables or views), in order."""
         for name, expr in self.plan.stages:
-            self.con.create_table(name, expr, temp=True, overwrite=True)
+            self.engine.materialise(name, expr)
             if step is not None:
                 step(name)
 
@@ -82,17 +91,21 @@ class Batch:
 
 
 def prepare(con: Any, raw: ir.Table, library: Library, as_of: date, step: Step | None = None) -> Batch:
-    """Check the rows, materialise the normalised tables in the backend, compile the library."""
+    """Check the rows, materialise the normalised tables in the backend, compile the library.
+
+    `con` is an engine (huiqi.batch.engines) or an Ibis backend (DuckDB, PySpark, Postgres)."""
     note = step or (lambda _: None)
-    checked = con.create_table(f"huiqi_checked_{id(raw)}", check(raw), temp=True, overwrite=True)
+    engine = engine_of(con)
+    con = engine.con
+    checked = engine.materialise(f"huiqi_checked_{id(raw)}", check(raw))
     note("checked")
     layout = layout_of(con, checked, as_of, _rent_years(library))
     for name, table in normalised_tables(checked, layout).items():
-        con.create_table(name, table, temp=True, overwrite=True)
+        engine.materialise(name, table)
     note("normalised")
     plan = compile_library(library, as_of, layout)
     note("compiled")
-    return Batch(con, checked, layout, plan)
+    return Batch(con, checked, layout, plan, engine)
 
 
 def prepare_each(
@@ -110,7 +123,7 @@ def prepare_each(
     return [
         first
         if library is widest
-        else Batch(con, first.checked, first.layout, compile_library(library, as_of, first.layout))
+        else Batch(first.con, first.checked, first.layout, compile_library(library, as_of, first.layout), first.engine)
         for library in libraries
     ]
 

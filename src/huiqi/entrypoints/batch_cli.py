@@ -47,15 +47,6 @@ def _as_of(text: str | None) -> date:
         raise  # pragma: no cover
 
 
-def connect(engine: Engine) -> Any:
-    import ibis
-
-    if engine is Engine.duckdb:
-        return ibis.duckdb.connect()
-    _fail([Diagnostic("--engine", None, f"the {engine.value} engine is not implemented yet (see docs/batch.md)")])
-    raise AssertionError  # pragma: no cover
-
-
 def synth(
     firms: Annotated[int, typer.Argument(help="Number of enterprises (about 3 rows each).", min=1)],
     out_file: Annotated[Path, typer.Option("--out", help="Parquet file to write.")],
@@ -75,17 +66,44 @@ def synth(
 
 
 def batch(
-    input_file: Annotated[Path, typer.Argument(metavar="INPUT", help="Flattened facts table (.parquet or .csv).")],
-    out_file: Annotated[Path, typer.Option("--out", help="Parquet file of results, one row per (entity, measure).")],
+    input_table: Annotated[
+        str,
+        typer.Argument(
+            metavar="INPUT",
+            help="Flattened facts table: a .parquet or .csv file, FILE.duckdb#TABLE or postgresql://…/DB#TABLE.",
+        ),
+    ],
+    out: Annotated[
+        str,
+        typer.Option(
+            "--out",
+            help="Results (one row per entity and measure): a .parquet file, FILE.duckdb#TABLE or "
+            "postgresql://…/DB#TABLE; enterprise totals and rejected rows go beside it.",
+        ),
+    ],
     as_of: Annotated[str | None, typer.Option("--as-of", help="Assessment date YYYY-MM-DD (default today).")] = None,
     engine: Annotated[Engine, typer.Option(help="Where to run the compiled rules.")] = Engine.duckdb,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="Spark master URL (spark://host:7077, yarn, k8s://…, local[4]); default $SPARK_MASTER, "
+            "Spark Connect via $SPARK_REMOTE, else local[*].",
+        ),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url", help="PostgreSQL URL for --engine postgres (default $HUIQI_BATCH_DATABASE_URL)."
+        ),
+    ] = None,
     all_rows: Annotated[
         bool, typer.Option("--all-rows", help="Also write not-in-force and out-of-scope rows (one per enterprise).")
     ] = False,
     policies: Annotated[Path | None, typer.Option("--policies", help="Policy folder (default: bundled).")] = None,
 ) -> None:
     """Evaluate every measure for every enterprise of a table; write results, totals and rejected rows."""
-    from huiqi.batch.load import read_input
+    from huiqi.batch.engines import check_options, connect, parse_location
     from huiqi.batch.run import prepare
     from huiqi.engine.compile import NotCompilable
     from huiqi.policy_files import load_library
@@ -93,8 +111,18 @@ def batch(
     day = _as_of(as_of)
     started = time.perf_counter()
     try:
+        source = parse_location(input_table, "INPUT", output=False)
+        target = parse_location(out, "--out", output=True)
+        check_options(engine.value, spark_master=spark_master, database_url=database_url, source=source, target=target)
         library = load_library(policies)
-        con = connect(engine)
+        runner = connect(
+            engine.value, spark_master=spark_master, database_url=database_url, source=source, target=target
+        )
+    except InputError as exc:
+        _fail(exc.diagnostics)
+        return
+    firms_target, rejected_target = target.sibling("firms"), target.sibling("rejected")
+    try:
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -103,64 +131,83 @@ def batch(
             console=err,
             transient=True,
         ) as progress:
-            task = progress.add_task("reading and checking rows", total=None)
-            raw = read_input(con, input_file)
-            prepared = prepare(con, raw, library, day)
+            task = progress.add_task(f"reading and checking rows ({engine.value})", total=None)
+            raw = runner.load(source)
+            prepared = prepare(runner, raw, library, day)
             stages = prepared.plan.stages
             progress.update(task, description="evaluating measures", total=len(stages) + 3, completed=0)
             prepared.run_stages(lambda _: progress.advance(task))
             progress.update(task, description="writing results")
-            write(con, prepared.plan.results(all_rows=all_rows), out_file)
+            results = prepared.plan.results(all_rows=all_rows)
+            runner.write(results, target)
             progress.advance(task)
-            firms_file = out_file.with_suffix(".firms.parquet")
-            write(con, prepared.plan.firm_totals(), firms_file)
+            runner.write(prepared.plan.firm_totals(), firms_target)
             progress.advance(task)
-            rejected_file = out_file.with_suffix(".rejected.csv")
-            rejected = con.to_pyarrow(prepared.rejected())
-            import pyarrow.csv as pacsv
+            rejected = runner.to_arrow(prepared.rejected())
+            if rejected_target.kind == "csv":
+                import pyarrow.csv as pacsv
 
-            pacsv.write_csv(rejected, rejected_file)
+                pacsv.write_csv(rejected, rejected_target.where)
+            else:
+                runner.write(prepared.rejected(), rejected_target)
             progress.advance(task)
+        counts = prepared.counts()
+        summary = summarise(runner, target, results)
     except InputError as exc:
+        runner.close()
         _fail(exc.diagnostics)
         return
     except NotCompilable as exc:
+        runner.close()
         _fail([Diagnostic(exc.measure, None, str(exc))])
         return
-    counts = prepared.counts()
-    summary = summarise(con, out_file)
+    except runner.errors as exc:
+        runner.close()
+        lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+        err.print(f"[red]error[/red] --engine {engine.value}: the engine failed: {lines[0] if lines else exc!r}")
+        raise typer.Exit(1) from None
+    runner.close()
     show_totals(summary, day)
     err.print(
         f"{counts['rows']:,} rows, {counts['firms']:,} enterprises; "
-        f"{counts['bad_rows']:,} bad rows (→ {rejected_file}), {counts['firms_left_out']:,} enterprises left out; "
-        f"results → {out_file}, enterprise totals → {firms_file}; {time.perf_counter() - started:.1f} s"
+        f"{counts['bad_rows']:,} bad rows (→ {rejected_target.text}), "
+        f"{counts['firms_left_out']:,} enterprises left out; "
+        f"results → {target.text}, enterprise totals → {firms_target.text}; "
+        f"{engine.value}, {time.perf_counter() - started:.1f} s"
     )
     for row in rejected.slice(0, 10).to_pylist():
         err.print(f"[yellow]row {row['row']}[/yellow] {row['credit_code']}: {row['reason']}", highlight=False)
 
 
-def write(con: Any, expr: Any, path: Path) -> None:
-    if con.name == "duckdb":
-        con.to_parquet(expr, path)
-        return
-    import pyarrow.parquet as pq
+def summarise(runner: Any, target: Any, results: Any) -> list[tuple[Any, ...]]:
+    """Totals by measure: DuckDB reads a written Parquet file; a table's are summed by the engine."""
+    if target.kind == "parquet":
+        import duckdb
 
-    pq.write_table(con.to_pyarrow(expr), path)
-
-
-def summarise(con: Any, results: Path) -> list[dict[str, Any]]:
-    """Totals by measure from the written results (DuckDB reads the Parquet file)."""
-    import duckdb
-
-    return duckdb.sql(
-        f"""select measure,
-                   count(*) filter (where status = 'eligible') as eligible,
-                   count(*) filter (where status = 'superseded') as superseded,
-                   count(*) filter (where status = 'needs_decision') as needs_decision,
-                   coalesce(sum(min) filter (where status = 'eligible'), 0) as min,
-                   coalesce(sum(max) filter (where status = 'eligible'), 0) as max
-            from read_parquet('{results}') group by measure order by measure"""
-    ).fetchall()  # type: ignore[return-value]
+        path = target.where.replace("'", "''")
+        return duckdb.sql(
+            f"""select measure,
+                       count(*) filter (where status = 'eligible') as eligible,
+                       count(*) filter (where status = 'superseded') as superseded,
+                       count(*) filter (where status = 'needs_decision') as needs_decision,
+                       coalesce(sum(min) filter (where status = 'eligible'), 0) as min,
+                       coalesce(sum(max) filter (where status = 'eligible'), 0) as max
+                from read_parquet('{path}') group by measure order by measure"""
+        ).fetchall()
+    r = results
+    eligible = r.status == "eligible"
+    summary = r.group_by("measure").aggregate(
+        eligible=eligible.cast("int64").sum(),
+        superseded=(r.status == "superseded").cast("int64").sum(),
+        needs_decision=(r.status == "needs_decision").cast("int64").sum(),
+        min=r["min"].sum(where=eligible),
+        max=r["max"].sum(where=eligible),
+    )
+    rows = runner.to_arrow(summary.order_by("measure")).to_pylist()
+    return [
+        (row["measure"], row["eligible"], row["superseded"], row["needs_decision"], row["min"] or 0, row["max"] or 0)
+        for row in rows
+    ]
 
 
 def show_totals(rows: list[Any], day: date) -> None:

@@ -21,13 +21,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from huiqi.diagnostics import Diagnostic, InputError
-from huiqi.engine.compile import NotCompilable
-from huiqi.entrypoints.batch_cli import Engine, _as_of, _fail, connect, err, out
+from huiqi.entrypoints.batch_cli import _as_of, _fail, err, out
 from huiqi.money import ZERO, format_yuan
 
 if TYPE_CHECKING:
     from huiqi.batch.compare import Comparison, Line
     from huiqi.batch.match import Push
+    from huiqi.engine.compile import NotCompilable
     from huiqi.rules.reform import Reform
 
 PoliciesOption = Annotated[Path | None, typer.Option("--policies", help="Policy folder (default: bundled).")]
@@ -144,7 +144,9 @@ def simulate(
     """Baseline vs reform over a population: cost by measure, district and year; who gains and who loses."""
     from huiqi.batch.compare import compare
     from huiqi.batch.load import read_input
+    from huiqi.batch.run import duckdb
     from huiqi.batch.simulate import simulate as run_both
+    from huiqi.engine.compile import NotCompilable
     from huiqi.policy_files import load_library, load_reform
 
     day = _as_of(as_of)
@@ -155,7 +157,7 @@ def simulate(
     try:
         library = load_library(policies)
         reform = load_reform(reform_file, library)
-        con = connect(Engine.duckdb)
+        con = duckdb()
         with _progress() as (describe, step, planned):
             raw = read_input(con, input_file)
             describe("evaluating baseline and reform")
@@ -290,7 +292,8 @@ def match(
         prior_award_claims,
         push_list,
     )
-    from huiqi.batch.run import prepare
+    from huiqi.batch.run import duckdb, prepare
+    from huiqi.engine.compile import NotCompilable
     from huiqi.policy_files import load_library
     from huiqi.tabular import ROW_FILES, TableError, write_rows
 
@@ -308,7 +311,7 @@ def match(
         facts, filed = _read_ledger(db, library, with_facts=input_file is None) if db is not None else ([], [])
         if db is not None and input_file is None and not facts:
             raise InputError([Diagnostic(db, None, "the ledger has no enterprises")])
-        con = connect(Engine.duckdb)
+        con = duckdb()
         with _progress() as (describe, step, planned):
             if input_file is not None:
                 raw = read_input(con, input_file)
