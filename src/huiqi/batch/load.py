@@ -10,7 +10,6 @@ the file and the column.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,13 +26,6 @@ from huiqi.facts.credit_code import ALPHABET, WEIGHTS
 MAX_LEASES = 16
 MAX_FEN = 10**14  # 1万亿 yuan: integer fen arithmetic stays far inside int64
 FIRST_YEAR, LAST_YEAR = 1990, 2100
-
-
-@dataclass
-class Loaded:
-    raw: ir.Table
-    checked: ir.Table  # typed columns + _bad (reason or null) + _left_out
-    layout: Layout
 
 
 def columns_of(table: ir.Table, file: str) -> None:
