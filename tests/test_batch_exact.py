@@ -59,3 +59,24 @@ def test_batch_equals_interpreter_on_generated_enterprises(firms: list[Facts], a
 @pytest.mark.parametrize("as_of", [date(2021, 6, 30), date(2025, 6, 30)])
 def test_batch_equals_interpreter_on_examples(as_of: date) -> None:
     _check([load_facts(f) for f in sorted(Path("examples").glob("*.yaml"))], as_of)
+
+
+def test_steps_no_output_reads_are_dropped_as_the_batch_runs() -> None:
+    """Memory: a step's table is dropped after its last reader, and what the outputs read is kept."""
+    import ibis
+
+    from huiqi.batch.run import prepare
+    from huiqi.engine.compile_plan import STAGE_PREFIX
+    from tests.batch_exact import table_of
+
+    con = ibis.duckdb.connect()
+    firms = [load_facts(f) for f in sorted(Path("examples").glob("*.yaml"))]
+    raw = con.create_table("input", table_of(firms), temp=True)
+    batch = prepare(con, raw, LIBRARY, date(2025, 6, 30))
+    batch.run_stages()
+    left = {name for name in con.list_tables() if name.startswith(STAGE_PREFIX)}
+    steps = {name for name, _ in batch.plan.stages}
+    assert left < steps  # some dropped, none invented
+    assert len(left) < len(steps) / 2
+    assert con.to_pyarrow(batch.plan.results()).num_rows > 0  # what the outputs read is still there
+    assert con.to_pyarrow(batch.plan.firm_totals()).num_rows > 0

@@ -20,7 +20,7 @@ import ibis.expr.types as ir
 
 from huiqi.batch import schema as flat
 from huiqi.diagnostics import Diagnostic, InputError
-from huiqi.engine.compile import I64, TABLES, Layout, normalised_type
+from huiqi.engine.compile import I64, Layout, normalised_type
 from huiqi.facts.credit_code import ALPHABET, WEIGHTS
 
 MAX_LEASES = 16
@@ -281,7 +281,7 @@ def normalise(raw: ir.Table) -> tuple[ir.Table, ir.Table, list[tuple[ir.BooleanV
 
 
 def reasons(raw: ir.Table) -> ir.Table:
-    """(_row, _reason): the first problem of each row, for rows known to have one.
+    """(_rrow, _reason): the first problem of each row, for rows known to have one.
 
     A CASE of ~500 branches is evaluated in full for every row it sees (DuckDB does not skip it
     under an IF), which tripled the cost of the check; so it runs only over the flagged rows.
@@ -294,16 +294,33 @@ def reasons(raw: ir.Table) -> ir.Table:
     return typed.select(_rrow=typed._row, _reason=first)
 
 
-def check(raw: ir.Table) -> ir.Table:
+def row_flags(raw: ir.Table) -> ir.Table:
+    """Level one of the check, narrow: (_row, record, credit_code, id, _flag), `_flag` whether the row
+    has a problem of its own. The backend materialises this before anything filters on `_flag`:
+    a filter pushed below the projection inlines every typed column into the OR once per use, which
+    cost 8 s per million rows in DuckDB instead of under one."""
+    table, _, _ = normalise(raw)
+    return table.select("_row", "record", "credit_code", "id", "_flag")
+
+
+def check(raw: ir.Table, rows: ir.Table, any_flagged: bool = True) -> ir.Table:
     """Per row: the reason it is bad (`_bad`), and `_left_out` for every row of an enterprise with a bad row.
 
-    Checks across rows use group-bys joined back, not windows: a window carries every one of the
-    table's ~130 columns through a sort, which cost 20 s per 300,000 rows; a join carries three.
+    `rows` is `row_flags(raw)`, materialised; the result is narrow too (_row, record, credit_code,
+    _bad, _left_out): the typed values are read again, per record kind, by `normalised_tables`,
+    which is cheaper than writing and reading a table of ~130 columns. With `any_flagged` false
+    (no row flagged: the common case) the reasons' query is not even built.
+
+    Checks across rows use group-bys joined back, not windows: a window carries every column
+    through a sort; a join carries three.
     """
-    table, _, _ = normalise(raw)
-    flagged = table.filter(table._flag).select(_frow=table._row)
-    detailed = reasons(raw.semi_join(flagged, raw._row == flagged._frow))
-    table = table.left_join(detailed, table._row == detailed._rrow).drop("_rrow")
+    table = rows
+    if any_flagged:
+        flagged = table.filter(table._flag).select(_frow=table._row)
+        detailed = reasons(raw.semi_join(flagged, raw._row == flagged._frow))
+        table = table.left_join(detailed, table._row == detailed._rrow).drop("_rrow")
+    else:
+        table = table.mutate(_reason=ibis.null(dt.string))
     is_enterprise = table.record == "enterprise"
     subject = table.record.isin(list(flat.SUBJECT_RECORDS))
     firms = table.group_by("credit_code").aggregate(
@@ -336,7 +353,6 @@ def check(raw: ir.Table) -> ir.Table:
     subjects = subjects.rename(_scode="credit_code", _sid="id")
     t = table.left_join(firms, table.credit_code == firms._code)
     t = t.left_join(subjects, (t.credit_code == subjects._scode) & (t.id == subjects._sid))
-    t = t.drop("_code", "_scode", "_sid")
     bad = ibis.cases(
         (t._flag, t._reason),
         (
@@ -358,53 +374,72 @@ def check(raw: ir.Table) -> ir.Table:
         ),
         else_=ibis.null(dt.string),
     )
-    t = t.mutate(_bad=bad, _left_out=t._flag | t._firm_bad.fill_null(False))
-    return t.drop(
-        "_enterprises",
-        "_first_enterprise",
-        "_leases",
-        "_first_id",
-        "_uses",
-        "_flag",
-        "_reason",
-        "_code_ok",
-        "_any_flag",
-        "_twice",
-        "_firm_bad",
-    )
+    return t.select("_row", "record", "credit_code", _bad=bad, _left_out=t._flag | t._firm_bad.fill_null(False))
 
 
-def layout_of(con: Any, checked: ir.Table, as_of: date, rent_years: int) -> Layout:
-    """The years of per-year amounts and the lease slots: from the table's year columns and dates."""
-    good = checked.filter(~checked._left_out)
-    columns = frozenset(c for c in checked.columns if flat.classify(c) is not None)
-    years = [flat.classify(c)[1] for c in columns if isinstance(flat.classify(c), tuple)]  # type: ignore[index]
-    stats: dict[str, ir.Value] = {"_n": good.count()}
-    for name in ("project_year", "platform_year", "recognised_year", "award_year"):
-        if name in checked.columns:
-            stats[f"{name}_min"] = good[name].min()
-            stats[f"{name}_max"] = good[name].max()
-    for name in ("settled_date", "start_date", "end_date"):
-        if name in checked.columns:
-            stats[f"{name}_min"] = good[name].year().min()
-            stats[f"{name}_max"] = good[name].year().max()
-    leases = good.filter(good.record == "lease").group_by("credit_code").aggregate(n=ibis._.count())
-    row = con.execute(good.aggregate(**stats)).iloc[0].to_dict()
-    slots = con.execute(leases.n.max())
-    found = [int(v) for k, v in row.items() if k != "_n" and v is not None and v == v]
+# The columns whose years decide the layout's span, with their record kind.
+_YEAR_STATS = {
+    "project_year": "project",
+    "platform_year": "platform",
+    "recognised_year": "institution",
+    "award_year": "prior_award",
+}
+_DATE_STATS = ("settled_date", "start_date", "end_date")
+
+
+def layout_of(con: Any, columns: list[str], tables: dict[str, ir.Table], as_of: date, rent_years: int) -> Layout:
+    """The years of per-year amounts and the lease slots: from the input's year columns and the
+    dates and years of the evaluated rows (`tables`: the normalised tables, by record kind)."""
+    known = frozenset(c for c in columns if flat.classify(c) is not None)
+    years = [flat.classify(c)[1] for c in known if isinstance(flat.classify(c), tuple)]  # type: ignore[index]
+    found: list[int] = []
+    dated: list[int] = []
+    by_record: dict[str, dict[str, ir.Value]] = {}
+    for name in (*_YEAR_STATS, *_DATE_STATS):
+        if name not in known:
+            continue
+        column = flat.classify(name)
+        assert isinstance(column, flat.Column)
+        table = tables[column.record]
+        value = table[name].year() if name in _DATE_STATS else table[name]
+        by_record.setdefault(column.record, {}).update({f"{name}_min": value.min(), f"{name}_max": value.max()})
+    for record, stats in by_record.items():
+        row = con.execute(tables[record].aggregate(**stats)).iloc[0].to_dict()
+        for key, value in row.items():
+            if value is not None and value == value:
+                found.append(int(value))
+                if key.endswith("_date_max"):
+                    dated.append(int(value))
+    leases = tables["lease"]
+    slots = con.execute(leases.group_by("credit_code").aggregate(n=ibis._.count()).n.max())
     low = min([*years, *found, as_of.year])
-    dated = [int(v) for k, v in row.items() if k.endswith("_date_max") and v is not None and v == v]
     high = max([*years, *found, as_of.year, *(d + rent_years for d in dated)])
     lease_slots = int(slots) if slots is not None and slots == slots else 0
-    return Layout(columns, max(int(low), FIRST_YEAR), min(int(high), LAST_YEAR + rent_years), max(lease_slots, 1))
+    return Layout(known, max(int(low), FIRST_YEAR), min(int(high), LAST_YEAR + rent_years), max(lease_slots, 1))
 
 
-def normalised_tables(checked: ir.Table, layout: Layout) -> dict[str, ir.Table]:
-    """The tables the compiled plan reads (huiqi.engine.compile.TABLES), from the good rows."""
-    good = checked.filter(~checked._left_out)
-    out = {}
+_BASE_COLUMNS = frozenset({"_row", "record", "credit_code", "id", "name"})
+
+
+def _record_of(name: str) -> str | None:
+    found = flat.classify(name)
+    if isinstance(found, tuple):
+        return found[0].record
+    return found.record if isinstance(found, flat.Column) else None
+
+
+def normalised_tables(raw: ir.Table, checked: ir.Table) -> dict[str, ir.Table]:
+    """The tables the compiled plan reads, by record kind (their names: huiqi.engine.compile.TABLES):
+    the typed values of the rows not left out, each table reading only its own columns."""
+    left_out = checked.filter(checked._left_out).select(_lrow=checked._row)
+    out: dict[str, ir.Table] = {}
     for record in flat.RECORDS:
-        rows = good.filter(good.record == record)
+        # only this record's columns are read and typed (the backend does not prune the others
+        # through the enum lookups)
+        own = [c for c in raw.columns if c in _BASE_COLUMNS or _record_of(c) == record]
+        typed, _, _ = normalise(raw.select(*own))
+        rows = typed.filter(typed.record == record)
+        rows = rows.anti_join(left_out, rows._row == left_out._lrow)
         cols: dict[str, ir.Value] = {"credit_code": rows.credit_code, "_row": rows._row}
         if record != "prior_award":
             cols["id"] = rows.id
@@ -413,13 +448,11 @@ def normalised_tables(checked: ir.Table, layout: Layout) -> dict[str, ir.Table]:
             if column.record == record:
                 present = column.name in rows.columns
                 cols[column.name] = rows[column.name] if present else ibis.null(normalised_type(column.name))
-        for family in flat.YEAR_FAMILIES:
-            if family.record == record:
-                for year in layout.years:
-                    name = flat.year_column(family, year)
-                    if name in rows.columns:
-                        cols[name] = rows[name]
-        out[TABLES[record]] = rows.select(**cols)
+        for name in rows.columns:  # every year column of the input (the layout spans their years)
+            found = flat.classify(name)
+            if isinstance(found, tuple) and found[0].record == record:
+                cols[name] = rows[name]
+        out[record] = rows.select(**cols)
     return out
 
 

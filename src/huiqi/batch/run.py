@@ -8,16 +8,21 @@ from datetime import date
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from huiqi.batch.engines import BatchEngine, engine_of
-from huiqi.batch.load import check, layout_of, normalised_tables
-from huiqi.engine.compile import Layout
-from huiqi.engine.compile_plan import CompiledLibrary, compile_library
+from huiqi.batch.load import check, layout_of, normalised_tables, row_flags
+from huiqi.engine.compile import TABLES, Layout
+from huiqi.engine.compile_plan import STAGE_PREFIX, CompiledLibrary, compile_library
 from huiqi.rules.library import Library
 from huiqi.rules.model import RentSchedule
 
 Step = Callable[[str], None]
+
+
+def _tables_read(expr: ir.Table) -> set[str]:
+    return {node.name for node in expr.op().find(ops.UnboundTable)}
 
 
 def _rent_years(library: Library) -> int:
@@ -31,11 +36,14 @@ def _rent_years(library: Library) -> int:
 class Batch:
     """One batch: the checked input in the backend, the layout, and the compiled plan.
 
+    `checked` has one row per input row: _row, record, credit_code, _bad (the reason it is bad)
+    and _left_out; `tables` the normalised tables by record kind (the rows not left out).
     `con` is the Ibis backend; `engine` (huiqi.batch.engines) materialises the steps on it.
     """
 
     con: Any
     checked: ir.Table
+    tables: dict[str, ir.Table]
     layout: Layout
     plan: CompiledLibrary
     engine: BatchEngine = field(default=None, repr=False)  # type: ignore[assignment]
@@ -45,9 +53,22 @@ class Batch:
             self.engine = engine_of(self.con)
 
     def run_stages(self, step: Step | None = None) -> None:
-        """Materialise the plan's steps in the backend (temp tables or views), in order."""
-        for name, expr in self.plan.stages:
+        """Materialise the plan's steps in the backend (temp tables or views), in order; a step is
+        dropped once no later step reads it and the results do not (peak memory: the steps of
+        a million rows together are several GiB)."""
+        last_reader: dict[str, int] = {}
+        for index, (_, expr) in enumerate(self.plan.stages):
+            for name in _tables_read(expr):
+                last_reader[name] = index
+        kept = _tables_read(self.plan.results(all_rows=True)) | _tables_read(self.plan.firm_totals())
+        done: dict[int, list[str]] = {}
+        for name, index in last_reader.items():
+            if name.startswith(STAGE_PREFIX) and name not in kept:
+                done.setdefault(index, []).append(name)
+        for index, (name, expr) in enumerate(self.plan.stages):
             self.engine.materialise(name, expr)
+            for finished in done.get(index, []):
+                self.engine.release(finished)
             if step is not None:
                 step(name)
 
@@ -55,25 +76,19 @@ class Batch:
         t = self.checked
         return t.filter(t._bad.notnull()).select(row=t._row, credit_code=t.credit_code, reason=t._bad).order_by("row")
 
-    def _column(self, table: ir.Table, name: str, dtype: str) -> ir.Value:
-        """A column of the checked input, or null when the input has no such column."""
-        return table[name] if name in table.columns else ibis.null(dtype)
-
     def enterprises(self) -> ir.Table:
         """The enterprises evaluated (none of their rows bad): credit_code, name, district (business)."""
-        t = self.checked
-        firms = t.filter((t.record == "enterprise") & ~t._left_out)
-        return firms.select("credit_code", "name", district=self._column(firms, "business_district", "string"))
+        firms = self.tables["enterprise"]
+        return firms.select("credit_code", "name", district=firms.business_district)
 
     def prior_awards(self) -> ir.Table:
         """The evaluated enterprises' prior awards: credit_code, measure, subject (null: the enterprise), year."""
-        t = self.checked
-        rows = t.filter((t.record == "prior_award") & ~t._left_out)
+        rows = self.tables["prior_award"]
         return rows.select(
             "credit_code",
-            measure=self._column(rows, "award_measure", "string"),
-            subject=self._column(rows, "award_subject", "string"),
-            year=self._column(rows, "award_year", "int64"),
+            measure=rows.award_measure,
+            subject=rows.award_subject,
+            year=rows.award_year.cast("int64"),
         )
 
     def counts(self) -> dict[str, int]:
@@ -97,15 +112,19 @@ def prepare(con: Any, raw: ir.Table, library: Library, as_of: date, step: Step |
     note = step or (lambda _: None)
     engine = engine_of(con)
     con = engine.con
-    checked = engine.materialise(f"huiqi_checked_{id(raw)}", check(raw))
+    rows = engine.materialise(f"huiqi_rows_{id(raw)}", row_flags(raw))
+    flagged = int(con.execute(rows._flag.cast("int64").sum()) or 0)
+    checked = engine.materialise(f"huiqi_checked_{id(raw)}", check(raw, rows, any_flagged=flagged > 0))
+    engine.release(f"huiqi_rows_{id(raw)}")
     note("checked")
-    layout = layout_of(con, checked, as_of, _rent_years(library))
-    for name, table in normalised_tables(checked, layout).items():
-        engine.materialise(name, table)
+    tables = {
+        record: engine.materialise(TABLES[record], table) for record, table in normalised_tables(raw, checked).items()
+    }
+    layout = layout_of(con, raw.columns, tables, as_of, _rent_years(library))
     note("normalised")
     plan = compile_library(library, as_of, layout)
     note("compiled")
-    return Batch(con, checked, layout, plan, engine)
+    return Batch(con, checked, tables, layout, plan, engine)
 
 
 def prepare_each(
@@ -123,7 +142,14 @@ def prepare_each(
     return [
         first
         if library is widest
-        else Batch(first.con, first.checked, first.layout, compile_library(library, as_of, first.layout), first.engine)
+        else Batch(
+            first.con,
+            first.checked,
+            first.tables,
+            first.layout,
+            compile_library(library, as_of, first.layout),
+            first.engine,
+        )
         for library in libraries
     ]
 

@@ -37,6 +37,7 @@ from huiqi.rules.model import InForce, Match, Measure, NonDuplicationGroup, Poli
 
 ENTERPRISE_CAPS = ("enterprise_year", "enterprise_total")
 MONEY = dt.Decimal(18, 2)
+STAGE_PREFIX = "huiqi_s"  # the names of the plan's steps: huiqi_s<n>_<what>
 
 
 def _in_force(policy: Policy, measure: Measure) -> InForce:
@@ -113,7 +114,7 @@ class CompiledLibrary:
     def _stage(self, name: str, expr: ir.Table) -> ir.Table:
         """A step the backend materialises (a temp table): later steps read it by name, so the SQL of a
         step stays small (Ibis inlines expressions; caps over caps would otherwise grow without bound)."""
-        name = f"huiqi_s{len(self.stages)}_{name}"
+        name = f"{STAGE_PREFIX}{len(self.stages)}_{name}"
         self.stages.append((name, expr))
         return ibis.table(expr.schema(), name=name)
 
