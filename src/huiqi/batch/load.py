@@ -377,13 +377,8 @@ def check(raw: ir.Table, rows: ir.Table, any_flagged: bool = True) -> ir.Table:
     return t.select("_row", "record", "credit_code", _bad=bad, _left_out=t._flag | t._firm_bad.fill_null(False))
 
 
-# The columns whose years decide the layout's span, with their record kind.
-_YEAR_STATS = {
-    "project_year": "project",
-    "platform_year": "platform",
-    "recognised_year": "institution",
-    "award_year": "prior_award",
-}
+# The columns whose years decide the layout's span (their record kind is the schema's).
+_YEAR_STATS = ("project_year", "platform_year", "recognised_year", "award_year")
 _DATE_STATS = ("settled_date", "start_date", "end_date")
 
 
