@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -45,6 +47,27 @@ def _as_of(text: str | None) -> date:
     except ValueError:
         _fail([Diagnostic("--as-of", None, f"{text!r} is not a date YYYY-MM-DD")])
         raise  # pragma: no cover
+
+
+@contextmanager
+def progress_bar(
+    first: str = "reading and checking rows",
+) -> Iterator[tuple[Callable[[str], None], Callable[[str], None], Callable[[int], None]]]:
+    """(describe, step, planned): a progress bar that learns its length once the plan is compiled."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(first, total=None)
+        yield (
+            lambda text: progress.update(task, description=text),
+            lambda _: progress.advance(task),
+            lambda n: progress.update(task, total=n, completed=0),
+        )
 
 
 def synth(
@@ -124,26 +147,18 @@ def batch(
         return
     firms_target, rejected_target = target.sibling("firms"), target.sibling("rejected")
     try:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        ) as progress:
-            task = progress.add_task(f"reading and checking rows ({engine.value})", total=None)
+        with progress_bar(f"reading and checking rows ({engine.value})") as (describe, step, planned):
             raw = runner.load(source)
             prepared = prepare(runner, raw, library, day)
-            stages = prepared.plan.stages
-            progress.update(task, description="evaluating measures", total=len(stages) + 3, completed=0)
-            prepared.run_stages(lambda _: progress.advance(task))
-            progress.update(task, description="writing results")
+            planned(len(prepared.plan.stages) + 3)
+            describe("evaluating measures")
+            prepared.run_stages(step)
+            describe("writing results")
             results = prepared.plan.results(all_rows=all_rows)
             runner.write(results, target)
-            progress.advance(task)
+            step("results")
             runner.write(prepared.plan.firm_totals(), firms_target)
-            progress.advance(task)
+            step("totals")
             rejected = runner.to_arrow(prepared.rejected())
             if rejected_target.kind == "csv":
                 import pyarrow.csv as pacsv
@@ -151,7 +166,7 @@ def batch(
                 pacsv.write_csv(rejected, rejected_target.where)
             else:
                 runner.write(prepared.rejected(), rejected_target)
-            progress.advance(task)
+            step("rejected")
         counts = prepared.counts()
         summary = summarise(runner, target, results)
     except InputError as exc:

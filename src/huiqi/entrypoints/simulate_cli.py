@@ -9,19 +9,16 @@ never a traceback), and then nothing is written.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from huiqi.diagnostics import Diagnostic, InputError
-from huiqi.entrypoints.batch_cli import _as_of, _fail, err, out
+from huiqi.entrypoints.batch_cli import _as_of, _fail, err, out, progress_bar
 from huiqi.money import ZERO, format_yuan
 
 if TYPE_CHECKING:
@@ -33,25 +30,6 @@ if TYPE_CHECKING:
 PoliciesOption = Annotated[Path | None, typer.Option("--policies", help="Policy folder (default: bundled).")]
 AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Assessment date YYYY-MM-DD (default today).")]
 CHART = "chart.png"
-
-
-@contextmanager
-def _progress() -> Iterator[tuple[Callable[[str], None], Callable[[str], None], Callable[[int], None]]]:
-    """(describe, step, planned): a progress bar that learns its length once the plan is compiled."""
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("reading and checking rows", total=None)
-        yield (
-            lambda text: progress.update(task, description=text),
-            lambda _: progress.advance(task),
-            lambda n: progress.update(task, total=n, completed=0),
-        )
 
 
 def _signed(value: Decimal) -> str:
@@ -158,7 +136,7 @@ def simulate(
         library = load_library(policies)
         reform = load_reform(reform_file, library)
         con = duckdb()
-        with _progress() as (describe, step, planned):
+        with progress_bar() as (describe, step, planned):
             raw = read_input(con, input_file)
             describe("evaluating baseline and reform")
             simulation = run_both(con, raw, library, reform.library, day, step, planned)
@@ -312,7 +290,7 @@ def match(
         if db is not None and input_file is None and not facts:
             raise InputError([Diagnostic(db, None, "the ledger has no enterprises")])
         con = duckdb()
-        with _progress() as (describe, step, planned):
+        with progress_bar() as (describe, step, planned):
             if input_file is not None:
                 raw = read_input(con, input_file)
             else:
