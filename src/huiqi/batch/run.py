@@ -15,6 +15,7 @@ from huiqi.batch.engines import BatchEngine, engine_of
 from huiqi.batch.load import check, layout_of, normalised_tables, row_flags
 from huiqi.engine.compile import TABLES, Layout
 from huiqi.engine.compile_plan import STAGE_PREFIX, CompiledLibrary, compile_library
+from huiqi.engine.prune import columns_read
 from huiqi.rules.library import Library
 from huiqi.rules.model import RentSchedule
 
@@ -73,8 +74,7 @@ class Batch:
                 step(name)
 
     def rejected(self) -> ir.Table:
-        t = self.checked
-        return t.filter(t._bad.notnull()).select(row=t._row, credit_code=t.credit_code, reason=t._bad).order_by("row")
+        return rejected_rows(self.checked)
 
     def enterprises(self) -> ir.Table:
         """The enterprises evaluated (none of their rows bad): credit_code, name, district (business)."""
@@ -105,26 +105,27 @@ class Batch:
         return {k: int(v) for k, v in row.iloc[0].to_dict().items()}
 
 
-def prepare(con: Any, raw: ir.Table, library: Library, as_of: date, step: Step | None = None) -> Batch:
-    """Check the rows, materialise the normalised tables in the backend, compile the library.
-
-    `con` is an engine (huiqi.batch.engines) or an Ibis backend (DuckDB, PySpark, Postgres)."""
-    note = step or (lambda _: None)
-    engine = engine_of(con)
-    con = engine.con
+def check_input(engine: BatchEngine, raw: ir.Table) -> ir.Table:
+    """The input checked, materialised: per row _row, record, credit_code, _bad (the reason the row
+    is bad) and _left_out (its enterprise is not evaluated); see huiqi.batch.load."""
     rows = engine.materialise(f"huiqi_rows_{id(raw)}", row_flags(raw))
-    flagged = int(con.execute(rows._flag.cast("int64").sum()) or 0)
+    flagged = int(engine.con.execute(rows._flag.cast("int64").sum()) or 0)
     checked = engine.materialise(f"huiqi_checked_{id(raw)}", check(raw, rows, any_flagged=flagged > 0))
     engine.release(f"huiqi_rows_{id(raw)}")
-    note("checked")
-    tables = {
-        record: engine.materialise(TABLES[record], table) for record, table in normalised_tables(raw, checked).items()
-    }
-    layout = layout_of(con, raw.columns, tables, as_of, _rent_years(library))
-    note("normalised")
-    plan = compile_library(library, as_of, layout)
-    note("compiled")
-    return Batch(con, checked, tables, layout, plan, engine)
+    return checked
+
+
+def rejected_rows(checked: ir.Table) -> ir.Table:
+    """The bad rows of a checked input: row, credit_code, reason, in row order."""
+    t = checked
+    return t.filter(t._bad.notnull()).select(row=t._row, credit_code=t.credit_code, reason=t._bad).order_by("row")
+
+
+def prepare(con: Any, raw: ir.Table, library: Library, as_of: date, step: Step | None = None) -> Batch:
+    """Check the rows, compile the library, materialise the normalised tables in the backend.
+
+    `con` is an engine (huiqi.batch.engines) or an Ibis backend (DuckDB, PySpark, Postgres)."""
+    return prepare_each(con, raw, [library], as_of, step)[0]
 
 
 def prepare_each(
@@ -133,25 +134,41 @@ def prepare_each(
     """Several libraries over one checked input (huiqi simulate: baseline and reform, one read, one check).
 
     The rows are checked and normalised once, with the layout of the library that unrolls the
-    most rent years (so it serves them all); the others are compiled over the same tables.
+    most rent years (so it serves them all), and every library is compiled over the same tables.
     The plans' steps share table names: run one batch's stages and read what you need of its
     results before running the next one's.
+
+    The plans are compiled before the normalised tables are written, so that each table keeps
+    only the columns some plan reads: a library that reads three of a project's twelve by-year
+    amounts does not pay for typing and writing the other nine (the whole input is still checked).
     """
-    widest = max(libraries, key=_rent_years)
-    first = prepare(con, raw, widest, as_of, step)
-    return [
-        first
-        if library is widest
-        else Batch(
-            first.con,
-            first.checked,
-            first.tables,
-            first.layout,
-            compile_library(library, as_of, first.layout),
-            first.engine,
-        )
-        for library in libraries
-    ]
+    note = step or (lambda _: None)
+    engine = engine_of(con)
+    con = engine.con
+    checked = check_input(engine, raw)
+    note("checked")
+    lazy = normalised_tables(raw, checked)
+    layout = layout_of(con, raw.columns, lazy, as_of, max(_rent_years(library) for library in libraries))
+    plans = [compile_library(library, as_of, layout) for library in libraries]
+    note("compiled")
+    read = columns_read([expr for plan in plans for expr in plan.outputs()])
+    tables = {}
+    for record, table in lazy.items():
+        keep = [c for c in table.columns if c in _ALWAYS_KEPT[record] or c in read.get(TABLES[record], ())]
+        tables[record] = engine.materialise(TABLES[record], table.select(*keep))
+    note("normalised")
+    return [Batch(con, checked, tables, layout, plan, engine) for plan in plans]
+
+
+# What Batch reads of the normalised tables itself (enterprises(), prior_awards()), besides the plans.
+_ALWAYS_KEPT: dict[str, frozenset[str]] = {
+    record: frozenset({"credit_code", "_row", "id"})
+    | {
+        "enterprise": frozenset({"name", "business_district"}),
+        "prior_award": frozenset({"award_measure", "award_subject", "award_year"}),
+    }.get(record, frozenset())
+    for record in TABLES
+}
 
 
 def duckdb() -> Any:

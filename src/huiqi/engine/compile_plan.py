@@ -31,6 +31,7 @@ from huiqi.engine.compile import (
     money,
     unbound_tables,
 )
+from huiqi.engine.prune import prune
 from huiqi.engine.result import Status
 from huiqi.rules.library import Library
 from huiqi.rules.model import InForce, Match, Measure, NonDuplicationGroup, Policy, Ratio
@@ -115,6 +116,7 @@ class CompiledLibrary:
         """A step the backend materialises (a temp table): later steps read it by name, so the SQL of a
         step stays small (Ibis inlines expressions; caps over caps would otherwise grow without bound)."""
         name = f"{STAGE_PREFIX}{len(self.stages)}_{name}"
+        expr = prune(expr)
         self.stages.append((name, expr))
         return ibis.table(expr.schema(), name=name)
 
@@ -480,7 +482,7 @@ class CompiledLibrary:
                 present = t.table.select("credit_code").distinct()
                 missing = ent.anti_join(present, "credit_code")
                 parts.append(self._blank(missing, t.policy, t.measure, Status.INELIGIBLE.value))
-        return ibis.union(*parts, distinct=False)
+        return prune(ibis.union(*parts, distinct=False))
 
     def _columns(self) -> dict[str, dt.DataType]:
         cols: dict[str, dt.DataType] = {
@@ -539,11 +541,15 @@ class CompiledLibrary:
         )
         return ent.select(**values)
 
+    def outputs(self) -> list[ir.Table]:
+        """Every expression the backend may run for this plan: the steps, then what is read of them."""
+        return [expr for _, expr in self.stages] + [self.results(all_rows=True), self.firm_totals()]
+
     def firm_totals(self) -> ir.Table:
         """Per enterprise, everything eligible together (Assessment.total), in yuan."""
         union = ibis.union(*self.joint, distinct=False)
         sums = union.group_by("credit_code").aggregate(_lo=union._lo.sum(), _hi=union._hi.sum())
-        return sums.select("credit_code", min=to_yuan(sums._lo.cast(I64)), max=to_yuan(sums._hi.cast(I64)))
+        return prune(sums.select("credit_code", min=to_yuan(sums._lo.cast(I64)), max=to_yuan(sums._hi.cast(I64))))
 
 
 def to_yuan(fen: ir.IntegerValue) -> ir.DecimalValue:
