@@ -2,10 +2,11 @@
 
 Status, min, max, superseded_by, every per-year column, the enterprise totals and the rejected
 rows, on a synthetic population with the bundled examples; and, from a CSV with values each
-backend's own cast would read differently, the same rows rejected and the same typed values. DuckDB itself is checked against the interpreter in
-test_batch_exact.py / test_batch_population.py. One Spark session for the module; PostgreSQL on
-the private test server (tests/postgres.py), skipped only when it is not installed and
-HUIQI_REQUIRE_POSTGRES is unset. Also `huiqi batch --engine spark` end to end and bad options.
+backend's own cast would read differently, the same rows rejected and the same typed values.
+DuckDB itself is checked against the interpreter in test_batch_exact.py /
+test_batch_population.py. One Spark session for the module; PostgreSQL on the private test
+server (tests/postgres.py), skipped only when it is not installed and HUIQI_REQUIRE_POSTGRES is
+unset. Also `huiqi batch --engine spark` end to end and bad options.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ the file and the column.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -405,9 +406,14 @@ _YEAR_STATS = ("project_year", "platform_year", "recognised_year", "award_year")
 _DATE_STATS = ("settled_date", "start_date", "end_date")
 
 
+# What layout_of reads of the normalised tables.
+LAYOUT_COLUMNS = frozenset((*_YEAR_STATS, *_DATE_STATS))
+
+
 def layout_of(con: Any, columns: list[str], tables: dict[str, ir.Table], as_of: date, rent_years: int) -> Layout:
     """The years of per-year amounts and the lease slots: from the input's year columns and the
-    dates and years of the evaluated rows (`tables`: the normalised tables, by record kind)."""
+    dates and years of the evaluated rows (`tables`: the normalised tables, by record kind, with
+    at least LAYOUT_COLUMNS)."""
     known = frozenset(c for c in columns if flat.classify(c) is not None)
     years = [flat.classify(c)[1] for c in known if isinstance(flat.classify(c), tuple)]  # type: ignore[index]
     found: list[int] = []
@@ -446,29 +452,38 @@ def _record_of(name: str) -> str | None:
     return found.record if isinstance(found, flat.Column) else None
 
 
-def normalised_tables(raw: ir.Table, checked: ir.Table) -> dict[str, ir.Table]:
+def normalised_tables(
+    raw: ir.Table, checked: ir.Table, keep: Mapping[str, Collection[str]] | None = None
+) -> dict[str, ir.Table]:
     """The tables the compiled plan reads, by record kind (their names: huiqi.engine.compile.TABLES):
-    the typed values of the rows not left out, each table reading only its own columns."""
+    the typed values of the rows not left out, each table reading only its own columns.
+
+    With `keep` (record kind -> column names), only those columns besides credit_code and _row
+    are read, typed and given: what a plan reads (huiqi.engine.prune.columns_read)."""
     left_out = checked.filter(checked._left_out).select(_lrow=checked._row)
     out: dict[str, ir.Table] = {}
     for record in flat.RECORDS:
+        wanted = None if keep is None else {"credit_code", "_row", *keep.get(record, ())}
+
+        def kept(name: str, wanted: set[str] | None = wanted) -> bool:
+            return wanted is None or name in wanted
+
         # only this record's columns are read and typed (the backend does not prune the others
         # through the enum lookups)
-        own = [c for c in raw.columns if c in _BASE_COLUMNS or _record_of(c) == record]
+        own = [c for c in raw.columns if c in _BASE_COLUMNS or (_record_of(c) == record and kept(c))]
         typed, _, _ = normalise(raw.select(*own))
         rows = typed.filter(typed.record == record)
         rows = rows.anti_join(left_out, rows._row == left_out._lrow)
         cols: dict[str, ir.Value] = {"credit_code": rows.credit_code, "_row": rows._row}
         if record != "prior_award":
-            cols["id"] = rows.id
-            cols["name"] = rows.name
+            cols.update({key: rows[key] for key in ("id", "name") if kept(key)})
         for column in flat.COLUMNS:  # every fact column, unknown (null) where the input lacks it
-            if column.record == record:
+            if column.record == record and kept(column.name):
                 present = column.name in rows.columns
                 cols[column.name] = rows[column.name] if present else ibis.null(normalised_type(column.name))
         for name in rows.columns:  # every year column of the input (the layout spans their years)
             found = flat.classify(name)
-            if isinstance(found, tuple) and found[0].record == record:
+            if isinstance(found, tuple) and found[0].record == record and kept(name):
                 cols[name] = rows[name]
         out[record] = rows.select(**cols)
     return out

@@ -12,7 +12,7 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from huiqi.batch.engines import BatchEngine, engine_of
-from huiqi.batch.load import check, layout_of, normalised_tables, row_flags
+from huiqi.batch.load import LAYOUT_COLUMNS, check, layout_of, normalised_tables, row_flags
 from huiqi.engine.compile import TABLES, Layout
 from huiqi.engine.compile_plan import STAGE_PREFIX, CompiledLibrary, compile_library
 from huiqi.engine.prune import columns_read
@@ -147,22 +147,23 @@ def prepare_each(
     con = engine.con
     checked = check_input(engine, raw)
     note("checked")
-    lazy = normalised_tables(raw, checked)
-    layout = layout_of(con, raw.columns, lazy, as_of, max(_rent_years(library) for library in libraries))
+    by_layout = normalised_tables(raw, checked, keep=dict.fromkeys(TABLES, LAYOUT_COLUMNS))
+    layout = layout_of(con, raw.columns, by_layout, as_of, max(_rent_years(library) for library in libraries))
     plans = [compile_library(library, as_of, layout) for library in libraries]
     note("compiled")
     read = columns_read([expr for plan in plans for expr in plan.outputs()])
-    tables = {}
-    for record, table in lazy.items():
-        keep = [c for c in table.columns if c in _ALWAYS_KEPT[record] or c in read.get(TABLES[record], ())]
-        tables[record] = engine.materialise(TABLES[record], table.select(*keep))
+    keep = {record: _ALWAYS_KEPT[record] | read.get(name, set()) for record, name in TABLES.items()}
+    tables = {
+        record: engine.materialise(TABLES[record], table)
+        for record, table in normalised_tables(raw, checked, keep).items()
+    }
     note("normalised")
     return [Batch(con, checked, tables, layout, plan, engine) for plan in plans]
 
 
 # What Batch reads of the normalised tables itself (enterprises(), prior_awards()), besides the plans.
 _ALWAYS_KEPT: dict[str, frozenset[str]] = {
-    record: frozenset({"credit_code", "_row", "id"})
+    record: frozenset({"id"})
     | {
         "enterprise": frozenset({"name", "business_district"}),
         "prior_award": frozenset({"award_measure", "award_subject", "award_year"}),

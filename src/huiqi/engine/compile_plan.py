@@ -7,6 +7,7 @@ caps in facts order, and the enterprise's joint total with each enterprise cap a
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -89,6 +90,7 @@ class CompiledLibrary:
         self.library, self.as_of, self.layout = library, as_of, layout
         self.tables = unbound_tables(layout)
         self.stages: list[tuple[str, ir.Table]] = []
+        self._results: dict[bool, ir.Table] = {}
         self.in_force: list[tuple[Policy, Measure]] = []
         self.not_in_force: list[tuple[Policy, Measure]] = []
         for doc in library.docs:
@@ -473,6 +475,11 @@ class CompiledLibrary:
 
     def results(self, *, all_rows: bool = False) -> ir.Table:
         """One row per (subject, measure) in scope; with all_rows, also not-in-force and out-of-scope rows."""
+        if all_rows not in self._results:  # built once: a few seconds of Python for the whole library
+            self._results[all_rows] = self._build_results(all_rows)
+        return self._results[all_rows]
+
+    def _build_results(self, all_rows: bool) -> ir.Table:
         parts = [self._output(t) for t in self.measures]
         if all_rows:
             ent = self.tables["enterprise"]
@@ -545,11 +552,15 @@ class CompiledLibrary:
         """Every expression the backend may run for this plan: the steps, then what is read of them."""
         return [expr for _, expr in self.stages] + [self.results(all_rows=True), self.firm_totals()]
 
-    def firm_totals(self) -> ir.Table:
-        """Per enterprise, everything eligible together (Assessment.total), in yuan."""
+    @functools.cached_property
+    def _firm_totals(self) -> ir.Table:
         union = ibis.union(*self.joint, distinct=False)
         sums = union.group_by("credit_code").aggregate(_lo=union._lo.sum(), _hi=union._hi.sum())
         return prune(sums.select("credit_code", min=to_yuan(sums._lo.cast(I64)), max=to_yuan(sums._hi.cast(I64))))
+
+    def firm_totals(self) -> ir.Table:
+        """Per enterprise, everything eligible together (Assessment.total), in yuan."""
+        return self._firm_totals
 
 
 def to_yuan(fen: ir.IntegerValue) -> ir.DecimalValue:
