@@ -152,7 +152,7 @@ def prepare_each(
     plans = [compile_library(library, as_of, layout) for library in libraries]
     note("compiled")
     read = columns_read([expr for plan in plans for expr in plan.outputs()])
-    keep = {record: _ALWAYS_KEPT[record] | read.get(name, set()) for record, name in TABLES.items()}
+    keep = {record: {"id", *_ALWAYS_KEPT.get(record, ()), *read.get(name, ())} for record, name in TABLES.items()}
     tables = {
         record: engine.materialise(TABLES[record], table)
         for record, table in normalised_tables(raw, checked, keep).items()
@@ -161,14 +161,11 @@ def prepare_each(
     return [Batch(con, checked, tables, layout, plan, engine) for plan in plans]
 
 
-# What Batch reads of the normalised tables itself (enterprises(), prior_awards()), besides the plans.
+# What Batch reads of the normalised tables itself (enterprises(), prior_awards()), besides the
+# plans' columns and each subject's id (prepare_each keeps those too).
 _ALWAYS_KEPT: dict[str, frozenset[str]] = {
-    record: frozenset({"id"})
-    | {
-        "enterprise": frozenset({"name", "business_district"}),
-        "prior_award": frozenset({"award_measure", "award_subject", "award_year"}),
-    }.get(record, frozenset())
-    for record in TABLES
+    "enterprise": frozenset({"name", "business_district"}),
+    "prior_award": frozenset({"award_measure", "award_subject", "award_year"}),
 }
 
 
