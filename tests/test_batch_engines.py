@@ -76,8 +76,9 @@ def readings(engine: Any, source: Location) -> dict[str, Rows]:
 def assert_same(expected: dict[str, Rows], got: dict[str, Rows]) -> None:
     assert expected.keys() == got.keys()
     for part in expected:
-        missing = [r for r in expected[part] if r not in set(got[part])]
-        extra = [r for r in got[part] if r not in set(expected[part])]
+        want, have = set(expected[part]), set(got[part])  # once: per row it was minutes of hashing
+        missing = [r for r in expected[part] if r not in have]
+        extra = [r for r in got[part] if r not in want]
         assert not missing, (part, missing[:3])
         assert not extra, (part, extra[:3])
         assert expected[part] == got[part], part  # the same rows, each as often
