@@ -56,7 +56,8 @@ def test_batch_equals_interpreter_on_generated_enterprises(firms: list[Facts], a
     _check(firms, as_of)
 
 
-@pytest.mark.parametrize("as_of", [date(2021, 6, 30), date(2025, 6, 30)])
+# 2023-01-01: no seed measure in force (Minhang's ended 2021-09-30, Lingang's begin 2024-10-14)
+@pytest.mark.parametrize("as_of", [date(2021, 6, 30), date(2023, 1, 1), date(2025, 6, 30)])
 def test_batch_equals_interpreter_on_examples(as_of: date) -> None:
     _check([load_facts(f) for f in sorted(Path("examples").glob("*.yaml"))], as_of)
 

@@ -489,7 +489,13 @@ class CompiledLibrary:
                 present = t.table.select("credit_code").distinct()
                 missing = ent.anti_join(present, "credit_code")
                 parts.append(self._blank(missing, t.policy, t.measure, Status.INELIGIBLE.value))
+        if not parts:  # no measure in force on the date (the seed library: 2021-10 to 2024-10)
+            return self._no_rows(self._columns())
         return prune(ibis.union(*parts, distinct=False))
+
+    def _no_rows(self, columns: dict[str, dt.DataType]) -> ir.Table:
+        ent = self.tables["enterprise"]
+        return ent.filter(ibis.literal(False)).select(**{name: ibis.null(dtype) for name, dtype in columns.items()})
 
     def _columns(self) -> dict[str, dt.DataType]:
         cols: dict[str, dt.DataType] = {
@@ -554,6 +560,8 @@ class CompiledLibrary:
 
     @functools.cached_property
     def _firm_totals(self) -> ir.Table:
+        if not self.joint:
+            return self._no_rows({"credit_code": dt.string, "min": MONEY, "max": MONEY})
         union = ibis.union(*self.joint, distinct=False)
         sums = union.group_by("credit_code").aggregate(_lo=union._lo.sum(), _hi=union._hi.sum())
         return prune(sums.select("credit_code", min=to_yuan(sums._lo.cast(I64)), max=to_yuan(sums._hi.cast(I64))))
