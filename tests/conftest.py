@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +14,16 @@ from huiqi.ledger.uow import Ledger
 from huiqi.policy_files import load_library
 from huiqi.rules.library import Library
 from tests import postgres
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A plan cache of the session's own (huiqi.batch.plan_cache): the CLI tests share it, and
+    nothing is written to the user's ~/.cache."""
+    os.environ["HUIQI_CACHE_DIR"] = tempfile.mkdtemp(prefix="huiqi-test-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(os.environ.pop("HUIQI_CACHE_DIR", ""), ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -32,8 +32,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
+from huiqi.batch.plan_cache import Query
 from huiqi.diagnostics import Diagnostic, InputError
 
 if TYPE_CHECKING:
@@ -323,11 +325,25 @@ class DuckDB(_Engine):
             raise InputError([Diagnostic(source.text, None, f"cannot read the table: {exc}")]) from exc
         return _checked(self.con.table(INPUT_TABLE), source)
 
-    def materialise(self, name: str, expr: ir.Table) -> ir.Table:
+    def materialise(self, name: str, expr: ir.Table | Query) -> ir.Table:
         # Plain CREATE TABLE AS over the compiled SQL: Ibis's create_table compiles the
         # expression a second time (its pre-execute hooks), a third of a step's cost.
-        self.con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {_quote(name)} AS {self._select_typed(expr)}")
+        sql = expr.sql if isinstance(expr, Query) else self._select_typed(expr)
+        self.con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {_quote(name)} AS {sql}")
         return self.con.table(name)
+
+    def view(self, name: str, query: Query) -> ir.Table:
+        """A temp view over compiled SQL, as a table with the query's declared schema."""
+        self.con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {_quote(name)} AS {query.sql}")
+        return ops.DatabaseTable(name, query.schema, source=self.con).to_expr()
+
+    def fetch(self, query: Query) -> pa.Table:
+        return self.con.raw_sql(query.sql).fetch_arrow_table()
+
+    def compile(self, expr: ir.Table) -> Query:
+        """The SQL `materialise` runs for `expr` (plan_cache keeps it), and the tables it reads."""
+        names = frozenset(node.name for node in expr.op().find((ops.UnboundTable, ops.DatabaseTable)))
+        return Query(self._select_typed(expr), expr.schema(), names)
 
     def _select_typed(self, expr: ir.Table) -> str:
         """The expression's SQL with every column cast to its declared type (DuckDB widens decimals)."""

@@ -410,14 +410,11 @@ _DATE_STATS = ("settled_date", "start_date", "end_date")
 LAYOUT_COLUMNS = frozenset((*_YEAR_STATS, *_DATE_STATS))
 
 
-def layout_of(con: Any, columns: list[str], tables: dict[str, ir.Table], as_of: date, rent_years: int) -> Layout:
-    """The years of per-year amounts and the lease slots: from the input's year columns and the
-    dates and years of the evaluated rows (`tables`: the normalised tables, by record kind, with
-    at least LAYOUT_COLUMNS)."""
+def layout_queries(columns: list[str], tables: dict[str, ir.Table]) -> dict[str, ir.Table]:
+    """The one-row aggregates layout_from reads: per record kind the least and greatest of its year
+    and date columns, and the most leases of one enterprise (`tables`: the normalised tables, by
+    record kind, with at least LAYOUT_COLUMNS)."""
     known = frozenset(c for c in columns if flat.classify(c) is not None)
-    years = [flat.classify(c)[1] for c in known if isinstance(flat.classify(c), tuple)]  # type: ignore[index]
-    found: list[int] = []
-    dated: list[int] = []
     by_record: dict[str, dict[str, ir.Value]] = {}
     for name in (*_YEAR_STATS, *_DATE_STATS):
         if name not in known:
@@ -427,19 +424,40 @@ def layout_of(con: Any, columns: list[str], tables: dict[str, ir.Table], as_of: 
         table = tables[column.record]
         value = table[name].year() if name in _DATE_STATS else table[name]
         by_record.setdefault(column.record, {}).update({f"{name}_min": value.min(), f"{name}_max": value.max()})
-    for record, stats in by_record.items():
-        row = con.execute(tables[record].aggregate(**stats)).iloc[0].to_dict()
+    queries = {record: tables[record].aggregate(**stats) for record, stats in by_record.items()}
+    leases = tables["lease"]
+    per_firm = leases.group_by("credit_code").aggregate(n=ibis._.count())
+    queries["lease_slots"] = per_firm.aggregate(slots=per_firm.n.max())
+    return queries
+
+
+def layout_from(columns: list[str], found: Mapping[str, Mapping[str, Any]], as_of: date, rent_years: int) -> Layout:
+    """The years of per-year amounts and the lease slots: from the input's year columns and the
+    dates and years of the evaluated rows (`found`: the row of each of layout_queries)."""
+    known = frozenset(c for c in columns if flat.classify(c) is not None)
+    years = [flat.classify(c)[1] for c in known if isinstance(flat.classify(c), tuple)]  # type: ignore[index]
+    seen: list[int] = []
+    dated: list[int] = []
+    for label, row in found.items():
+        if label == "lease_slots":
+            continue
         for key, value in row.items():
             if value is not None and value == value:
-                found.append(int(value))
+                seen.append(int(value))
                 if key.endswith("_date_max"):
                     dated.append(int(value))
-    leases = tables["lease"]
-    slots = con.execute(leases.group_by("credit_code").aggregate(n=ibis._.count()).n.max())
-    low = min([*years, *found, as_of.year])
-    high = max([*years, *found, as_of.year, *(d + rent_years for d in dated)])
+    slots = found["lease_slots"]["slots"]
+    low = min([*years, *seen, as_of.year])
+    high = max([*years, *seen, as_of.year, *(d + rent_years for d in dated)])
     lease_slots = int(slots) if slots is not None and slots == slots else 0
     return Layout(known, max(int(low), FIRST_YEAR), min(int(high), LAST_YEAR + rent_years), max(lease_slots, 1))
+
+
+def layout_of(con: Any, columns: list[str], tables: dict[str, ir.Table], as_of: date, rent_years: int) -> Layout:
+    """layout_from over layout_queries, run on the Ibis backend `con`."""
+    queries = layout_queries(columns, tables)
+    found = {label: con.execute(query).iloc[0].to_dict() for label, query in queries.items()}
+    return layout_from(columns, found, as_of, rent_years)
 
 
 _BASE_COLUMNS = frozenset({"_row", "record", "credit_code", "id", "name"})

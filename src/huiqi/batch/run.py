@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -11,8 +13,17 @@ import ibis
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
-from huiqi.batch.engines import BatchEngine, engine_of
-from huiqi.batch.load import LAYOUT_COLUMNS, check, layout_of, normalised_tables, row_flags
+from huiqi.batch.engines import BatchEngine, DuckDB, engine_of
+from huiqi.batch.load import (
+    LAYOUT_COLUMNS,
+    check,
+    layout_from,
+    layout_of,
+    layout_queries,
+    normalised_tables,
+    row_flags,
+)
+from huiqi.batch.plan_cache import PlanCache, Query, check_key, plan_key
 from huiqi.engine.compile import TABLES, Layout
 from huiqi.engine.compile_plan import STAGE_PREFIX, CompiledLibrary, compile_library
 from huiqi.engine.prune import columns_read
@@ -22,7 +33,9 @@ from huiqi.rules.model import RentSchedule
 Step = Callable[[str], None]
 
 
-def _tables_read(expr: ir.Table) -> set[str]:
+def _tables_read(expr: ir.Table | Query) -> set[str]:
+    if isinstance(expr, Query):
+        return set(expr.reads)
     return {node.name for node in expr.op().find(ops.UnboundTable)}
 
 
@@ -46,7 +59,7 @@ class Batch:
     checked: ir.Table
     tables: dict[str, ir.Table]
     layout: Layout
-    plan: CompiledLibrary
+    plan: CompiledLibrary | SqlPlan
     engine: BatchEngine = field(default=None, repr=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
@@ -61,7 +74,7 @@ class Batch:
         for index, (_, expr) in enumerate(self.plan.stages):
             for name in _tables_read(expr):
                 last_reader[name] = index
-        kept = _tables_read(self.plan.results(all_rows=True)) | _tables_read(self.plan.firm_totals())
+        kept = self.plan.output_reads() if isinstance(self.plan, SqlPlan) else _outputs_read(self.plan)
         done: dict[int, list[str]] = {}
         for name, index in last_reader.items():
             if name.startswith(STAGE_PREFIX) and name not in kept:
@@ -105,14 +118,27 @@ class Batch:
         return {k: int(v) for k, v in row.iloc[0].to_dict().items()}
 
 
-def check_input(engine: BatchEngine, raw: ir.Table) -> ir.Table:
+def _outputs_read(plan: CompiledLibrary) -> set[str]:
+    return _tables_read(plan.results(all_rows=True)) | _tables_read(plan.firm_totals())
+
+
+def check_input(engine: BatchEngine, raw: ir.Table, sql: CachedSql | None = None) -> ir.Table:
     """The input checked, materialised: per row _row, record, credit_code, _bad (the reason the row
-    is bad) and _left_out (its enterprise is not evaluated); see huiqi.batch.load."""
-    rows = engine.materialise(f"huiqi_rows_{id(raw)}", row_flags(raw))
-    flagged = int(engine.con.execute(rows._flag.cast("int64").sum()) or 0)
-    checked = engine.materialise(f"huiqi_checked_{id(raw)}", check(raw, rows, any_flagged=flagged > 0))
-    engine.release(f"huiqi_rows_{id(raw)}")
+    is bad) and _left_out (its enterprise is not evaluated); see huiqi.batch.load. With `sql`, the
+    check's SQL comes from the plan cache when an earlier run had the same input columns."""
+    rows_name, checked_name = f"huiqi_rows_{id(raw)}", f"huiqi_checked_{id(raw)}"
+    if sql is not None:
+        sql.name_tables({rows_name: "__huiqi_rows__", checked_name: "__huiqi_checked__"})
+    rows = engine.materialise(rows_name, _query(sql, "rows", lambda: row_flags(raw)))
+    flagged = int(engine.con.execute(rows._flag.cast("int64").sum()) or 0) > 0
+    label = "checked" if flagged else "checked_clean"
+    checked = engine.materialise(checked_name, _query(sql, label, lambda: check(raw, rows, any_flagged=flagged)))
+    engine.release(rows_name)
     return checked
+
+
+def _query(sql: CachedSql | None, label: str, build: Callable[[], ir.Table]) -> ir.Table | Query:
+    return build() if sql is None else sql.check_query(label, build)
 
 
 def rejected_rows(checked: ir.Table) -> ir.Table:
@@ -121,15 +147,24 @@ def rejected_rows(checked: ir.Table) -> ir.Table:
     return t.filter(t._bad.notnull()).select(row=t._row, credit_code=t.credit_code, reason=t._bad).order_by("row")
 
 
-def prepare(con: Any, raw: ir.Table, library: Library, as_of: date, step: Step | None = None) -> Batch:
+def prepare(
+    con: Any, raw: ir.Table, library: Library, as_of: date, step: Step | None = None, cache: PlanCache | None = None
+) -> Batch:
     """Check the rows, compile the library, materialise the normalised tables in the backend.
 
-    `con` is an engine (huiqi.batch.engines) or an Ibis backend (DuckDB, PySpark, Postgres)."""
-    return prepare_each(con, raw, [library], as_of, step)[0]
+    `con` is an engine (huiqi.batch.engines) or an Ibis backend (DuckDB, PySpark, Postgres).
+    With a `cache` (huiqi.batch.plan_cache; DuckDB only), the compiled SQL of an earlier run with
+    the same input columns, library, date and layout is used instead of compiling again."""
+    return prepare_each(con, raw, [library], as_of, step, cache)[0]
 
 
 def prepare_each(
-    con: Any, raw: ir.Table, libraries: Sequence[Library], as_of: date, step: Step | None = None
+    con: Any,
+    raw: ir.Table,
+    libraries: Sequence[Library],
+    as_of: date,
+    step: Step | None = None,
+    cache: PlanCache | None = None,
 ) -> list[Batch]:
     """Several libraries over one checked input (huiqi simulate: baseline and reform, one read, one check).
 
@@ -145,20 +180,40 @@ def prepare_each(
     note = step or (lambda _: None)
     engine = engine_of(con)
     con = engine.con
-    checked = check_input(engine, raw)
+    sql = CachedSql(engine, raw, cache) if cache is not None and isinstance(engine, DuckDB) else None
+    checked = check_input(engine, raw, sql)
     note("checked")
-    by_layout = normalised_tables(raw, checked, keep=dict.fromkeys(TABLES, LAYOUT_COLUMNS))
-    layout = layout_of(con, raw.columns, by_layout, as_of, max(_rent_years(library) for library in libraries))
-    plans = [compile_library(library, as_of, layout) for library in libraries]
+    rent_years = max(_rent_years(library) for library in libraries)
+
+    def by_layout() -> dict[str, ir.Table]:
+        return normalised_tables(raw, checked, keep=dict.fromkeys(TABLES, LAYOUT_COLUMNS))
+
+    if sql is not None:
+        found = sql.layout_rows(lambda: layout_queries(raw.columns, by_layout()))
+        layout = layout_from(raw.columns, found, as_of, rent_years)
+        stored = sql.plans(
+            list(libraries), as_of, layout, lambda: compiled_plans(raw, checked, libraries, as_of, layout)
+        )
+        note("compiled")
+        tables = {record: engine.materialise(TABLES[record], query) for record, query in stored.tables.items()}
+        note("normalised")
+        return [Batch(con, checked, tables, layout, plan, engine) for plan in stored.plans]
+    layout = layout_of(con, raw.columns, by_layout(), as_of, rent_years)
+    plans, normalised = compiled_plans(raw, checked, libraries, as_of, layout)
     note("compiled")
-    read = columns_read([expr for plan in plans for expr in plan.outputs()])
-    keep = {record: {"id", *_ALWAYS_KEPT.get(record, ()), *read.get(name, ())} for record, name in TABLES.items()}
-    tables = {
-        record: engine.materialise(TABLES[record], table)
-        for record, table in normalised_tables(raw, checked, keep).items()
-    }
+    tables = {record: engine.materialise(TABLES[record], table) for record, table in normalised.items()}
     note("normalised")
     return [Batch(con, checked, tables, layout, plan, engine) for plan in plans]
+
+
+def compiled_plans(
+    raw: ir.Table, checked: ir.Table, libraries: Sequence[Library], as_of: date, layout: Layout
+) -> tuple[list[CompiledLibrary], dict[str, ir.Table]]:
+    """The libraries compiled over `layout`, and the normalised tables with the columns they read."""
+    plans = [compile_library(library, as_of, layout) for library in libraries]
+    read = columns_read([expr for plan in plans for expr in plan.outputs()])
+    keep = {record: {"id", *_ALWAYS_KEPT.get(record, ()), *read.get(name, ())} for record, name in TABLES.items()}
+    return plans, normalised_tables(raw, checked, keep)
 
 
 # What Batch reads of the normalised tables itself (enterprises(), prior_awards()), besides the
@@ -167,6 +222,141 @@ _ALWAYS_KEPT: dict[str, frozenset[str]] = {
     "enterprise": frozenset({"name", "business_district"}),
     "prior_award": frozenset({"award_measure", "award_subject", "award_year"}),
 }
+
+
+# ---- compiled SQL, kept (huiqi.batch.plan_cache) -----------------------------------------------
+
+# What reading an entry that is missing (None) or not what this code wrote raises: a miss.
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+_views = itertools.count()
+
+
+@dataclass
+class SqlPlan:
+    """A compiled library as the engine's SQL: what a Batch runs when the plan cache is on.
+
+    The same steps as the CompiledLibrary it was compiled from; its outputs are temp views
+    (created when first asked for, after the steps), so they compose with Ibis as tables do."""
+
+    engine: DuckDB
+    stages: list[tuple[str, Query]]
+    outputs: dict[str, Query]  # results, results_all, firm_totals
+    years: list[int]
+    _made: dict[str, ir.Table] = field(default_factory=dict, repr=False)
+
+    def results(self, *, all_rows: bool = False) -> ir.Table:
+        return self._view("results_all" if all_rows else "results")
+
+    def firm_totals(self) -> ir.Table:
+        return self._view("firm_totals")
+
+    def output_reads(self) -> set[str]:
+        return {name for query in self.outputs.values() for name in query.reads}
+
+    def _view(self, label: str) -> ir.Table:
+        if label not in self._made:
+            self._made[label] = self.engine.view(f"huiqi_v{next(_views)}_{label}", self.outputs[label])
+        return self._made[label]
+
+
+@dataclass
+class StoredPlans:
+    tables: dict[str, Query]  # the normalised tables, by record kind
+    plans: list[SqlPlan]
+
+
+class CachedSql:
+    """One run's SQL: from the plan cache under its keys, or compiled now and kept there.
+
+    The input's own table names and the check's are placeholders in what is kept (name_tables)."""
+
+    def __init__(self, engine: DuckDB, raw: ir.Table, cache: PlanCache):
+        self.engine, self.cache = engine, cache
+        inputs = sorted({node.name for node in raw.op().find(ops.DatabaseTable)})
+        self.tokens = {name: f"__huiqi_input{i}__" for i, name in enumerate(inputs)}
+        # the input as its SQL (how `_row` is made) and its schema (`SELECT *` names no column)
+        self.check_key = check_key(engine.name, Query(engine.con.compile(raw), raw.schema()).to_json(self.tokens))
+        self.check_entry = cache.load(self.check_key) or {}
+
+    def name_tables(self, tokens: dict[str, str]) -> None:
+        self.tokens.update(tokens)
+
+    def _encode(self, query: Query) -> dict[str, Any]:
+        return query.to_json(self.tokens)
+
+    def _decode(self, data: dict[str, Any]) -> Query:
+        return Query.from_json(data, self.tokens)
+
+    def check_query(self, label: str, build: Callable[[], ir.Table]) -> Query:
+        found = self.check_entry.get(label)
+        with contextlib.suppress(*_MALFORMED):
+            return self._decode(found)  # type: ignore[arg-type]
+        query = self.engine.compile(build())
+        self.check_entry[label] = self._encode(query)
+        self.cache.save(self.check_key, self.check_entry)
+        return query
+
+    def layout_rows(self, build: Callable[[], dict[str, ir.Table]]) -> dict[str, dict[str, Any]]:
+        """The row of each of the layout's queries (huiqi.batch.load.layout_queries)."""
+        try:
+            entry = self.check_entry
+            queries = {label: self._decode(entry[f"layout_{label}"]) for label in entry["layout"]}
+        except _MALFORMED:
+            built = build()
+            for label, expr in built.items():
+                self.check_entry[f"layout_{label}"] = self._encode(self.engine.compile(expr))
+            self.check_entry["layout"] = list(built)
+            self.cache.save(self.check_key, self.check_entry)
+            queries = {label: self.engine.compile(expr) for label, expr in built.items()}
+        return {label: self.engine.fetch(query).to_pylist()[0] for label, query in queries.items()}
+
+    def plans(
+        self,
+        libraries: list[Library],
+        as_of: date,
+        layout: Layout,
+        compile_now: Callable[[], tuple[list[CompiledLibrary], dict[str, ir.Table]]],
+    ) -> StoredPlans:
+        key = plan_key(self.check_key, libraries, as_of, layout)
+        with contextlib.suppress(*_MALFORMED):
+            return self._stored(self.cache.load(key), len(libraries))  # type: ignore[arg-type]
+        entry = self._compiled(*compile_now())
+        self.cache.save(key, entry)
+        return self._stored(entry, len(libraries))
+
+    def _stored(self, entry: dict[str, Any], libraries: int) -> StoredPlans:
+        if len(entry["plans"]) != libraries:
+            raise ValueError("another number of libraries")
+        tables = {record: self._decode(q) for record, q in entry["tables"].items()}
+        plans = [
+            SqlPlan(
+                self.engine,
+                [(name, self._decode(q)) for name, q in plan["stages"]],
+                {label: self._decode(q) for label, q in plan["outputs"].items()},
+                list(plan["years"]),
+            )
+            for plan in entry["plans"]
+        ]
+        return StoredPlans(tables, plans)
+
+    def _compiled(self, plans: list[CompiledLibrary], tables: dict[str, ir.Table]) -> dict[str, Any]:
+        compile = self.engine.compile
+        return {
+            "tables": {record: self._encode(compile(table)) for record, table in tables.items()},
+            "plans": [
+                {
+                    "stages": [[name, self._encode(compile(expr))] for name, expr in plan.stages],
+                    "outputs": {
+                        "results": self._encode(compile(plan.results())),
+                        "results_all": self._encode(compile(plan.results(all_rows=True))),
+                        "firm_totals": self._encode(compile(plan.firm_totals())),
+                    },
+                    "years": plan.years,
+                }
+                for plan in plans
+            ],
+        }
 
 
 def duckdb() -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from huiqi.batch.plan_cache import PlanCache
 from huiqi.batch.run import Batch, Step, prepare_each
 from huiqi.rules.library import Library
 
@@ -54,9 +55,10 @@ def simulate(
     as_of: date,
     step: Step | None = None,
     planned: Callable[[int], None] | None = None,
+    cache: PlanCache | None = None,
 ) -> Simulation:
     """Run both libraries over `raw`; `planned(n)` is told how many steps `step` will then be called for."""
-    base_batch, reform_batch = prepare_each(con, raw, [baseline, reform], as_of, step)
+    base_batch, reform_batch = prepare_each(con, raw, [baseline, reform], as_of, step, cache)
     if planned is not None:
         planned(len(base_batch.plan.stages) + len(reform_batch.plan.stages) + 4)
     base = _outcome(con, base_batch, "base", step)

@@ -128,6 +128,7 @@ def batch(
 ) -> None:
     """Evaluate every measure for every enterprise of a table; write results, totals and rejected rows."""
     from huiqi.batch.engines import check_options, connect, parse_location
+    from huiqi.batch.plan_cache import PlanCache
     from huiqi.batch.run import prepare
     from huiqi.engine.compile import NotCompilable
     from huiqi.policy_files import load_library
@@ -149,7 +150,7 @@ def batch(
     try:
         with progress_bar(f"reading and checking rows ({engine.value})") as (describe, step, planned):
             raw = runner.load(source)
-            prepared = prepare(runner, raw, library, day)
+            prepared = prepare(runner, raw, library, day, cache=PlanCache.default())
             planned(len(prepared.plan.stages) + 3)
             describe("evaluating measures")
             prepared.run_stages(step)

@@ -122,6 +122,7 @@ def simulate(
     """Baseline vs reform over a population: cost by measure, district and year; who gains and who loses."""
     from huiqi.batch.compare import compare
     from huiqi.batch.load import read_input
+    from huiqi.batch.plan_cache import PlanCache
     from huiqi.batch.run import duckdb
     from huiqi.batch.simulate import simulate as run_both
     from huiqi.engine.compile import NotCompilable
@@ -139,7 +140,7 @@ def simulate(
         with progress_bar() as (describe, step, planned):
             raw = read_input(con, input_file)
             describe("evaluating baseline and reform")
-            simulation = run_both(con, raw, library, reform.library, day, step, planned)
+            simulation = run_both(con, raw, library, reform.library, day, step, planned, PlanCache.default())
             describe("comparing")
             comparison = compare(simulation, day)
     except InputError as exc:
@@ -270,6 +271,7 @@ def match(
         prior_award_claims,
         push_list,
     )
+    from huiqi.batch.plan_cache import PlanCache
     from huiqi.batch.run import duckdb, prepare
     from huiqi.engine.compile import NotCompilable
     from huiqi.policy_files import load_library
@@ -295,7 +297,7 @@ def match(
                 raw = read_input(con, input_file)
             else:
                 raw = con.create_table("huiqi_input_ledger", facts_table(facts), temp=True, overwrite=True)
-            batch = prepare(con, raw, library, day, step)
+            batch = prepare(con, raw, library, day, step, PlanCache.default())
             planned(len(batch.plan.stages) + 1)
             describe("evaluating measures")
             batch.run_stages(step)

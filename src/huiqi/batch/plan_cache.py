@@ -1,0 +1,146 @@
+"""A batch's compiled SQL kept on disk, so that a later run with the same key skips Ibis.
+
+Building the seed library's expressions and compiling them to DuckDB SQL is pure Python (Ibis
+rewriting some sixty graphs, sqlglot printing them): 5–7 s on every run, whatever the input's
+size, where DuckDB itself evaluates 200 enterprises in under one. The SQL is a function of what
+the key holds and nothing else, so it is kept, as text, under the key's digest:
+
+- the check's queries (`check_key`): the engine, huiqi's own source, the versions of Ibis,
+  sqlglot and DuckDB, and the input's compiled SQL (its columns, their types, how `_row` is made);
+- a plan's queries (`plan_key`): all that, plus every library's rules (its pydantic model dumped
+  as JSON: a reform is a different library), the as-of date and the layout (the years and lease
+  slots the data spans, known only after the check).
+
+The names of the run's own tables (the input, the checked rows) are kept as placeholders.
+A file that cannot be read is a miss, never an error; writes are atomic (a temp file renamed),
+so two runs at once at worst both compile. `HUIQI_PLAN_CACHE=off` turns it off; the directory
+is `$HUIQI_CACHE_DIR/plans`, default `$XDG_CACHE_HOME/huiqi/plans` (~/.cache/huiqi/plans).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.schema as sch
+
+from huiqi.engine.compile import Layout
+from huiqi.rules.library import Library
+
+KEEP_FILES = 64  # the newest entries kept; older ones are removed when a new one is written
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query already compiled for the engine: its SQL, the schema it declares, the tables it reads."""
+
+    sql: str
+    schema: sch.Schema
+    reads: frozenset[str] = frozenset()
+
+    def to_json(self, tokens: dict[str, str]) -> dict[str, Any]:
+        """As kept: the run's own table names (`tokens`' keys) replaced by their placeholders."""
+        sql = self.sql
+        for name in sorted(tokens, key=len, reverse=True):  # one name may begin another
+            sql = sql.replace(name, tokens[name])
+        return {"sql": sql, "schema": {n: str(t) for n, t in self.schema.items()}, "reads": sorted(self.reads)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], tokens: dict[str, str]) -> Query:
+        sql = data["sql"]
+        for name, token in tokens.items():
+            sql = sql.replace(token, name)
+        schema = ibis.schema({n: ibis.dtype(t) for n, t in data["schema"].items()})
+        return cls(sql, schema, frozenset(data["reads"]))
+
+
+@functools.cache
+def code_digest() -> str:
+    """huiqi's source and the versions of what compiles it: a change to either is a new key."""
+    digest = hashlib.sha256()
+    for dependency in ("ibis-framework", "sqlglot", "duckdb"):
+        digest.update(f"{dependency}=={metadata.version(dependency)}\0".encode())
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def library_digest(library: Library) -> str:
+    rules = [doc.policy.model_dump(mode="json", warnings=False) for doc in library.docs]
+    return hashlib.sha256(json.dumps(rules, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def check_key(engine: str, source: dict[str, Any]) -> str:
+    """`source`: the input as a kept Query (its SQL and schema)."""
+    return _digest({"engine": engine, "code": code_digest(), "input": source})
+
+
+def plan_key(check: str, libraries: list[Library], as_of: date, layout: Layout) -> str:
+    return _digest(
+        {
+            "check": check,
+            "libraries": [library_digest(library) for library in libraries],
+            "as_of": as_of.isoformat(),
+            "layout": [sorted(layout.columns), layout.first_year, layout.last_year, layout.lease_slots],
+        }
+    )
+
+
+def _digest(parts: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+class PlanCache:
+    """Entries (JSON objects) by key in one directory."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    @classmethod
+    def default(cls) -> PlanCache | None:
+        """The user's cache, or None when HUIQI_PLAN_CACHE=off."""
+        if os.environ.get("HUIQI_PLAN_CACHE", "").strip().lower() in ("off", "0", "false", "no"):
+            return None
+        base = os.environ.get("HUIQI_CACHE_DIR") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "huiqi"
+        )
+        return cls(Path(base) / "plans")
+
+    def load(self, key: str) -> dict[str, Any] | None:
+        try:
+            with open(self.directory / f"{key}.json", encoding="utf-8") as file:
+                entry = json.load(file)
+        except (OSError, ValueError):
+            return None
+        return entry if isinstance(entry, dict) else None
+
+    def save(self, key: str, entry: dict[str, Any]) -> None:
+        """Write the entry (atomically); a cache that cannot be written is not an error."""
+        with contextlib.suppress(OSError):
+            self.directory.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as file:
+                    json.dump(entry, file, ensure_ascii=False)
+                os.replace(temp, self.directory / f"{key}.json")
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp)
+            self._trim()
+
+    def _trim(self) -> None:
+        entries = sorted(self.directory.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[KEEP_FILES:]:
+            with contextlib.suppress(OSError):
+                old.unlink()

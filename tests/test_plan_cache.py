@@ -1,0 +1,151 @@
+"""The plan cache (huiqi.batch.plan_cache): a run from kept SQL gives what compiling gives.
+
+Figures equal to the fen with the cache cold, warm and off, also with bad rows (the check's
+other query); a different library, date or input columns is a different key, never a stale plan;
+an unreadable entry is a miss and an unwritable folder is no error; `huiqi batch` keeps its SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+import huiqi.batch.run as run
+from huiqi.batch import schema as flat
+from huiqi.batch.engines import DuckDB, parse_location
+from huiqi.batch.plan_cache import PlanCache
+from huiqi.batch.synth import population
+from huiqi.engine.compile_plan import STAGE_PREFIX
+from huiqi.entrypoints.cli import app
+from huiqi.policy_files import load_reform
+from huiqi.rules.library import Library
+from tests.test_batch_engines import _rows, evaluate
+
+DAY = date(2025, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def facts_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """60 synthetic enterprises, one of them with a bad project row (so the check names a reason)."""
+    rows = population(60, seed=5).to_pylist()
+    bad = next(r for r in rows if r["record"] == "project")
+    bad["project_year"] = 1850
+    path = tmp_path_factory.mktemp("cache") / "facts.parquet"
+    pq.write_table(flat.rows_table(rows), path)
+    return path
+
+
+@pytest.fixture
+def compiles(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times the run compiled its libraries with Ibis (a warm cache: none)."""
+    calls: list[int] = []
+    real = run.compiled_plans
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run, "compiled_plans", counted)
+    return calls
+
+
+def _evaluate(path: Path, library: Library, as_of: date, cache: PlanCache | None) -> dict[str, Any]:
+    engine = DuckDB()
+    try:
+        raw = engine.load(parse_location(str(path), "INPUT", output=False))
+        batch = run.prepare(engine, raw, library, as_of, cache=cache)
+        batch.run_stages()
+        return {
+            "results": _rows(engine.to_arrow(batch.plan.results(all_rows=True))),
+            "firms": _rows(engine.to_arrow(batch.plan.firm_totals())),
+            "rejected": _rows(engine.to_arrow(batch.rejected())),
+            "schema": engine.to_arrow(batch.plan.results()).schema,
+            "steps left": sorted(n for n in engine.con.list_tables() if n.startswith(STAGE_PREFIX)),
+        }
+    finally:
+        engine.close()
+
+
+def test_cold_and_warm_runs_give_what_compiling_gives(
+    tmp_path: Path, facts_file: Path, library: Library, compiles: list[int]
+) -> None:
+    cache = PlanCache(tmp_path / "plans")
+    off = _evaluate(facts_file, library, DAY, None)
+    assert off["rejected"]
+    assert off["results"]
+    cold = _evaluate(facts_file, library, DAY, cache)
+    assert len(list((tmp_path / "plans").glob("*.json"))) == 2  # the check's and the plan's
+    warm = _evaluate(facts_file, library, DAY, cache)
+    assert compiles == [1, 1]  # the warm run compiled nothing
+    assert cold == off
+    assert warm == off
+
+
+def test_another_library_date_or_input_is_another_key(
+    tmp_path: Path, facts_file: Path, library: Library, compiles: list[int]
+) -> None:
+    cache = PlanCache(tmp_path / "plans")
+    base = _evaluate(facts_file, library, DAY, cache)
+    reform = load_reform(Path("examples/reforms/lingang-rd-40.yaml"), library).library
+    reformed = _evaluate(facts_file, reform, DAY, cache)
+    assert reformed["results"] != base["results"]  # not the baseline's plan
+    assert reformed == _evaluate(facts_file, reform, DAY, None)
+    _evaluate(facts_file, library, date(2024, 6, 30), cache)
+    wider = facts_file.parent / "wider.parquet"
+    table = pq.read_table(facts_file)
+    pq.write_table(table.append_column("revenue_2030", pa.nulls(table.num_rows, pa.decimal128(18, 2))), wider)
+    assert _evaluate(wider, library, DAY, cache) == _evaluate(wider, library, DAY, None)
+    assert compiles == [1] * 6  # each compiled, none taken from another's entry
+
+
+def test_an_unreadable_entry_is_a_miss_and_an_unwritable_folder_no_error(
+    tmp_path: Path, facts_file: Path, library: Library, compiles: list[int]
+) -> None:
+    cache = PlanCache(tmp_path / "plans")
+    expected = _evaluate(facts_file, library, DAY, cache)
+    for entry in (tmp_path / "plans").glob("*.json"):
+        entry.write_text('{"tables": {"enterprise": ')  # cut short
+    assert _evaluate(facts_file, library, DAY, cache) == expected
+    for entry in (tmp_path / "plans").glob("*.json"):
+        entry.write_text('{"plans": [{"stages": 3}], "rows": {"sql": 1}, "layout": ["x"]}')  # not ours
+    assert _evaluate(facts_file, library, DAY, cache) == expected
+    assert compiles == [1, 1, 1]
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    assert _evaluate(facts_file, library, DAY, PlanCache(blocked / "plans")) == expected
+
+
+def test_the_cache_is_off_with_huiqi_plan_cache_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HUIQI_CACHE_DIR", str(tmp_path))
+    found = PlanCache.default()
+    assert found is not None
+    assert found.directory == tmp_path / "plans"
+    monkeypatch.setenv("HUIQI_PLAN_CACHE", "off")
+    assert PlanCache.default() is None
+
+
+def test_huiqi_batch_keeps_its_sql_and_gives_the_same_files_from_it(
+    tmp_path: Path, facts_file: Path, library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUIQI_CACHE_DIR", str(tmp_path / "cache"))
+    written = []
+    for run_number in (1, 2):
+        out = tmp_path / f"run{run_number}.parquet"
+        done = CliRunner().invoke(app, ["batch", str(facts_file), "--out", str(out), "--as-of", "2025-06-30"])
+        assert done.exit_code == 0, done.output
+        written.append((pq.read_table(out), pq.read_table(out.with_suffix(".firms.parquet"))))
+        assert len(list((tmp_path / "cache" / "plans").glob("*.json"))) == 2
+    assert written[0][0].schema == written[1][0].schema
+    assert _rows(written[0][0]) == _rows(written[1][0])
+    assert _rows(written[0][1]) == _rows(written[1][1])
+    source = parse_location(str(facts_file), "INPUT", output=False)
+    engine = DuckDB()
+    expected = evaluate(engine, source, library, DAY)
+    engine.close()
+    assert _rows(written[1][1]) == expected["firms"]
