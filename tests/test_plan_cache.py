@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 import huiqi.batch.run as run
 from huiqi.batch import schema as flat
 from huiqi.batch.engines import DuckDB, parse_location
-from huiqi.batch.plan_cache import PlanCache
+from huiqi.batch.plan_cache import PlanCache, Query
 from huiqi.batch.synth import population
 from huiqi.engine.compile_plan import STAGE_PREFIX
 from huiqi.entrypoints.cli import app
@@ -119,6 +119,22 @@ def test_an_unreadable_entry_is_a_miss_and_an_unwritable_folder_no_error(
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
     assert _evaluate(facts_file, library, DAY, PlanCache(blocked / "plans")) == expected
+
+
+def test_only_the_runs_own_table_names_become_placeholders() -> None:
+    """The run's table is replaced where it is quoted whole, not inside other names."""
+    import ibis
+
+    sql = 'SELECT "t0"."huiqi_input_1x" FROM "huiqi_input_1" AS "t0" JOIN "huiqi_rows_1" ON TRUE'
+    query = Query(sql, ibis.schema({"huiqi_input_1x": "int64"}))
+    names = {"huiqi_input_1": "__huiqi_input0__", "huiqi_rows_1": "__huiqi_rows__"}
+    kept = query.to_json(names)
+    assert kept["sql"] == 'SELECT "t0"."huiqi_input_1x" FROM "__huiqi_input0__" AS "t0" JOIN "__huiqi_rows__" ON TRUE'
+    assert Query.from_json(kept, names) == query
+    other = {"ibis_read_parquet_2": "__huiqi_input0__", "huiqi_rows_2": "__huiqi_rows__"}
+    assert Query.from_json(kept, other).sql == (
+        'SELECT "t0"."huiqi_input_1x" FROM "ibis_read_parquet_2" AS "t0" JOIN "huiqi_rows_2" ON TRUE'
+    )
 
 
 def test_the_cache_is_off_with_huiqi_plan_cache_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -49,17 +49,18 @@ class Query:
     reads: frozenset[str] = frozenset()
 
     def to_json(self, tokens: dict[str, str]) -> dict[str, Any]:
-        """As kept: the run's own table names (`tokens`' keys) replaced by their placeholders."""
+        """As kept: the run's own table names (`tokens`' keys) replaced by their placeholders, as
+        quoted identifiers (the compiler quotes every one), so no other text can match."""
         sql = self.sql
-        for name in sorted(tokens, key=len, reverse=True):  # one name may begin another
-            sql = sql.replace(name, tokens[name])
+        for name, token in tokens.items():
+            sql = sql.replace(f'"{name}"', f'"{token}"')
         return {"sql": sql, "schema": {n: str(t) for n, t in self.schema.items()}, "reads": sorted(self.reads)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any], tokens: dict[str, str]) -> Query:
         sql = data["sql"]
         for name, token in tokens.items():
-            sql = sql.replace(token, name)
+            sql = sql.replace(f'"{token}"', f'"{name}"')
         schema = ibis.schema({n: ibis.dtype(t) for n, t in data["schema"].items()})
         return cls(sql, schema, frozenset(data["reads"]))
 

@@ -241,7 +241,7 @@ class SqlPlan:
 
     engine: DuckDB
     stages: list[tuple[str, Query]]
-    outputs: dict[str, Query]  # results, results_all, firm_totals
+    output_queries: dict[str, Query]  # results, results_all, firm_totals
     years: list[int]
     _made: dict[str, ir.Table] = field(default_factory=dict, repr=False)
 
@@ -252,11 +252,12 @@ class SqlPlan:
         return self._view("firm_totals")
 
     def output_reads(self) -> set[str]:
-        return {name for query in self.outputs.values() for name in query.reads}
+        return {name for query in self.output_queries.values() for name in query.reads}
 
     def _view(self, label: str) -> ir.Table:
         if label not in self._made:
-            self._made[label] = self.engine.view(f"huiqi_v{next(_views)}_{label}", self.outputs[label])
+            query = self.output_queries[label]
+            self._made[label] = self.engine.view(f"huiqi_v{next(_views)}_{label}", query)
         return self._made[label]
 
 
@@ -273,7 +274,10 @@ class CachedSql:
 
     def __init__(self, engine: DuckDB, raw: ir.Table, cache: PlanCache):
         self.engine, self.cache = engine, cache
-        inputs = sorted({node.name for node in raw.op().find(ops.DatabaseTable)})
+        # only the names huiqi and Ibis make up (huiqi_input_…, ibis_read_parquet_…) are placeholders:
+        # a user's own name is kept as it is (and is in the key), since it could also be a column's
+        names = {node.name for node in raw.op().find(ops.DatabaseTable)}
+        inputs = sorted(name for name in names if name.startswith(("huiqi_", "ibis_")))
         self.tokens = {name: f"__huiqi_input{i}__" for i, name in enumerate(inputs)}
         # the input as its SQL (how `_row` is made) and its schema (`SELECT *` names no column)
         self.check_key = check_key(engine.name, Query(engine.con.compile(raw), raw.schema()).to_json(self.tokens))
