@@ -66,20 +66,36 @@ class Batch:
             self.engine = engine_of(self.con)
 
     def run_stages(self, step: Step | None = None) -> None:
-        """Materialise the plan's steps in the backend (temp tables or views), in order; a step is
-        dropped once no later step reads it and the results do not (peak memory: the steps of
-        a million rows together are several GiB)."""
+        """Run the plan's steps in the backend, in order: each is materialised (a temp table or a
+        cached frame), except that on DuckDB a step read by exactly one later step, once, is
+        deferred (a view, computed inside its reader's query). A step is dropped once no later
+        step reads it and the results do not (peak memory: the steps of a million rows together
+        are several GiB)."""
+        stages: list[tuple[str, ir.Table | Query]] = list(self.plan.stages)
+        if isinstance(self.engine, DuckDB):  # compiled once here, as materialise would
+            stages = [(name, self.engine.compile(e) if isinstance(e, ir.Table) else e) for name, e in stages]
+        kept = self.plan.output_reads() if isinstance(self.plan, SqlPlan) else _outputs_read(self.plan)
+        deferred = _read_once(stages, kept) if isinstance(self.engine, DuckDB) else set()
         last_reader: dict[str, int] = {}
-        for index, (_, expr) in enumerate(self.plan.stages):
+        for index, (_, expr) in enumerate(stages):
             for name in _tables_read(expr):
                 last_reader[name] = index
-        kept = self.plan.output_reads() if isinstance(self.plan, SqlPlan) else _outputs_read(self.plan)
+        # the step whose query computes a step's rows: its own, or a deferred step's reader's
+        computed_at = list(range(len(stages)))
+        for index in reversed(range(len(stages))):
+            name = stages[index][0]
+            if name in deferred:
+                computed_at[index] = computed_at[last_reader[name]]
         done: dict[int, list[str]] = {}
         for name, index in last_reader.items():
             if name.startswith(STAGE_PREFIX) and name not in kept:
-                done.setdefault(index, []).append(name)
-        for index, (name, expr) in enumerate(self.plan.stages):
-            self.engine.materialise(name, expr)
+                done.setdefault(computed_at[index], []).append(name)
+        for index, (name, expr) in enumerate(stages):
+            if name in deferred:
+                assert isinstance(expr, Query)
+                self.engine.defer(name, expr)
+            else:
+                self.engine.materialise(name, expr)
             for finished in done.get(index, []):
                 self.engine.release(finished)
             if step is not None:
@@ -115,6 +131,19 @@ class Batch:
             )
         )
         return {k: int(v) for k, v in row.iloc[0].to_dict().items()}
+
+
+def _read_once(stages: Sequence[tuple[str, ir.Table | Query]], kept: set[str]) -> set[str]:
+    """The steps exactly one later step reads, and only once (a step read twice, or by the outputs,
+    is materialised: a view would be computed once per read). Counted in the SQL, where the
+    compiler quotes every table name as it scans it."""
+    uses: dict[str, int] = {}
+    for _, query in stages:
+        if not isinstance(query, Query):
+            return set()
+        for name in query.reads:
+            uses[name] = uses.get(name, 0) + query.sql.count(f'"{name}"')
+    return {name for name, _ in stages if uses.get(name) == 1 and name not in kept}
 
 
 def _outputs_read(plan: CompiledLibrary) -> set[str]:
