@@ -165,3 +165,39 @@ def test_cli_writes_results_totals_and_rejected_rows(tmp_path: Path) -> None:
     rejected = (tmp_path / "out.rejected.csv").read_text(encoding="utf-8")
     assert "project_year: not a whole number" in rejected
     assert f"{p + 1}," in rejected
+
+
+def test_typed_columns_out_of_range_are_caught_row_by_row(tmp_path: Path) -> None:
+    """On DuckDB the typed number columns' least and greatest values decide which are range-checked
+    per row (huiqi.batch.load.in_range); a column with one value out of range is, and names its row."""
+    from decimal import Decimal
+
+    from huiqi.batch import schema as flat
+    from huiqi.batch.engines import DuckDB
+    from huiqi.batch.load import in_range, range_query
+
+    rows = population(60, seed=3).to_pylist()
+    projects = [i for i, r in enumerate(rows) if r["record"] == "project"]
+    platform = next(i for i, r in enumerate(rows) if r["record"] == "platform")
+    rows[projects[0]]["new_investment_2024"] = Decimal("-0.01")
+    rows[projects[1]]["rd_cost_2023"] = Decimal("1000000000000.01")  # above the batch limit
+    rows[projects[2]]["project_year"] = 1850
+    rows[platform]["platform_year"] = 2101
+    path = tmp_path / "typed.parquet"
+    pq.write_table(flat.rows_table(rows), path)
+
+    engine = DuckDB()
+    raw = read_input(engine.con, path)
+    assert raw.new_investment_2024.type().is_decimal()
+    found = engine.fetch(engine.compile(range_query(raw))).to_pylist()[0]  # type: ignore[arg-type]
+    fine = in_range(raw, found)
+    assert {"new_investment_2024", "rd_cost_2023", "project_year", "platform_year"}.isdisjoint(fine)
+    assert {"new_investment_2025", "award_amount", "award_year", "area_m2"} <= fine
+
+    rejected, _ = _rejected(path)
+    assert {r["row"]: r["reason"] for r in rejected} == {
+        projects[0] + 1: "new_investment_2024: an amount must not be negative",
+        projects[1] + 1: "rd_cost_2023: above the batch limit of 1,000,000,000,000 yuan",
+        projects[2] + 1: "project_year: a year from 1990 to 2100",
+        platform + 1: "platform_year: a year from 1990 to 2100",
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,10 +16,12 @@ from huiqi.batch.engines import BatchEngine, DuckDB, engine_of
 from huiqi.batch.load import (
     LAYOUT_COLUMNS,
     check,
+    in_range,
     layout_from,
     layout_of,
     layout_queries,
     normalised_tables,
+    range_query,
     row_flags,
 )
 from huiqi.batch.plan_cache import PlanCache, Query
@@ -153,11 +156,22 @@ def _outputs_read(plan: CompiledLibrary) -> set[str]:
 def check_input(engine: BatchEngine, raw: ir.Table, sql: CachedSql | None = None) -> ir.Table:
     """The input checked, materialised: per row _row, record, credit_code, _bad (the reason the row
     is bad) and _left_out (its enterprise is not evaluated); see huiqi.batch.load. With `sql`, the
-    check's SQL comes from the plan cache when an earlier run had the same input columns."""
+    check's SQL comes from the plan cache when an earlier run had the same input columns.
+
+    On DuckDB the typed number columns' least and greatest values are read first (from a Parquet
+    file's statistics): a column they show in range is not range-checked row by row."""
     rows_name, checked_name = f"huiqi_rows_{id(raw)}", f"huiqi_checked_{id(raw)}"
     if sql is not None:
         sql.name_tables({rows_name: "__huiqi_rows__", checked_name: "__huiqi_checked__"})
-    rows = engine.materialise(rows_name, _query(sql, "rows", lambda: row_flags(raw)))
+    fine: frozenset[str] = frozenset()
+    ranges = range_query(raw) if isinstance(engine, DuckDB) else None
+    if ranges is not None and isinstance(engine, DuckDB):
+        query = _query(sql, "ranges", lambda: ranges)
+        found = engine.fetch(query if isinstance(query, Query) else engine.compile(query)).to_pylist()[0]
+        fine = in_range(raw, found)
+    # the flags' query differs by the columns in range: each set has its own entry in the cache
+    label = "rows:" + hashlib.sha256(",".join(sorted(fine)).encode()).hexdigest()[:16] if fine else "rows"
+    rows = engine.materialise(rows_name, _query(sql, label, lambda: row_flags(raw, fine)))
     flagged = int(engine.con.execute(rows._flag.cast("int64").sum()) or 0) > 0
     label = "checked" if flagged else "checked_clean"
     checked = engine.materialise(checked_name, _query(sql, label, lambda: check(raw, rows, any_flagged=flagged)))
