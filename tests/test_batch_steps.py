@@ -96,3 +96,22 @@ def test_a_step_read_twice_or_by_two_steps_is_not_deferred() -> None:
         ("huiqi_s5_f", query({"huiqi_s4_e": 1})),  # s5 read by the outputs only
     ]
     assert run._read_once(stages, kept={"huiqi_s5_f", "huiqi_s4_e"}) == {"huiqi_s0_a", "huiqi_s3_d"}
+
+
+def test_a_step_name_can_be_a_table_in_one_plan_and_a_view_in_the_next() -> None:
+    """huiqi simulate runs a baseline's and a reform's steps in one connection, under the same
+    names: a step one plan keeps as a table can be deferred (a view) in the other, and back."""
+    engine = DuckDB()
+    try:
+        one = Query("SELECT 1 AS a", ibis.schema({"a": "int32"}))
+        two = Query("SELECT 2 AS a", ibis.schema({"a": "int32"}))
+        engine.materialise("huiqi_s1_m0_status", one)
+        engine.defer("huiqi_s1_m0_status", two)
+        assert engine.con.raw_sql('SELECT a FROM "huiqi_s1_m0_status"').fetchall() == [(2,)]
+        engine.materialise("huiqi_s1_m0_status", one)
+        assert engine.con.raw_sql('SELECT a FROM "huiqi_s1_m0_status"').fetchall() == [(1,)]
+        engine.defer("huiqi_s1_m0_status", two)
+        engine.release("huiqi_s1_m0_status")
+        assert "huiqi_s1_m0_status" not in engine.con.list_tables()
+    finally:
+        engine.close()
