@@ -189,7 +189,7 @@ def test_typed_columns_out_of_range_are_caught_row_by_row(tmp_path: Path) -> Non
     engine = DuckDB()
     raw = read_input(engine.con, path)
     assert raw.new_investment_2024.type().is_decimal()
-    found = engine.fetch(engine.compile(range_query(raw))).to_pylist()[0]  # type: ignore[arg-type]
+    found = engine.fetch(engine.compile(range_query(raw))).to_pylist()[0]
     fine = in_range(raw, found)
     assert {"new_investment_2024", "rd_cost_2023", "project_year", "platform_year"}.isdisjoint(fine)
     assert {"new_investment_2025", "award_amount", "award_year", "area_m2"} <= fine

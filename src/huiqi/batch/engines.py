@@ -143,8 +143,8 @@ class BatchEngine(Protocol):
 
     def defer(self, name: str, expr: Query) -> None:
         """A step exactly one later step reads, once: the name for `expr`, computed by that reader
-        (a view: the two run as one pipeline, with nothing written in between). An engine without
-        that materialises it."""
+        (a view: the two run as one pipeline, with nothing written in between). Only DuckDB, which
+        runs a plan as SQL text, is asked to (Batch.run_stages)."""
         ...
 
     def release(self, name: str) -> None:

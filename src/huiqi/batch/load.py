@@ -320,7 +320,7 @@ def _is_year(column: flat.Column) -> bool:
     return column.field == "year" or column.field.endswith("year")
 
 
-def _range_checked(raw: ir.Table) -> dict[str, str]:
+def range_columns(raw: ir.Table) -> dict[str, str]:
     """The typed number columns (nothing to parse) whose range the check judges, with their kind."""
     out: dict[str, str] = {}
     for name in raw.columns:
@@ -331,15 +331,12 @@ def _range_checked(raw: ir.Table) -> dict[str, str]:
     return out
 
 
-def range_query(raw: ir.Table) -> ir.Table | None:
-    """One row: the least and greatest value of each typed number column (`<name>__min`,
-    `<name>__max`); None when there is none (a CSV's columns are text). DuckDB answers it from a
+def range_query(raw: ir.Table) -> ir.Table:
+    """One row: the least and greatest value of each of `range_columns` (`<name>__min`,
+    `<name>__max`; there must be one: a CSV's columns are all text). DuckDB answers it from a
     Parquet file's statistics without reading the values (0.03 s for a million rows)."""
-    names = _range_checked(raw)
-    if not names:
-        return None
     stats: dict[str, ir.Value] = {}
-    for name in names:
+    for name in range_columns(raw):
         stats[f"{name}__min"], stats[f"{name}__max"] = raw[name].min(), raw[name].max()
     return raw.aggregate(**stats)
 
@@ -352,7 +349,7 @@ def in_range(raw: ir.Table, found: Mapping[str, Any]) -> frozenset[str]:
     The check then leaves these columns' range conditions out of its per-row flag (they were a
     third of its cost); an empty column (no least value) has nothing to fail."""
     ok: set[str] = set()
-    for name, kind in _range_checked(raw).items():
+    for name, kind in range_columns(raw).items():
         low, high = found.get(f"{name}__min"), found.get(f"{name}__max")
         least, most = (FIRST_YEAR, LAST_YEAR) if kind == "year" else (0, MAX_FEN // 100)
         if low is None or high is None or (low >= least and high <= most):

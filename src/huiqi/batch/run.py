@@ -21,6 +21,7 @@ from huiqi.batch.load import (
     layout_of,
     layout_queries,
     normalised_tables,
+    range_columns,
     range_query,
     row_flags,
 )
@@ -164,9 +165,8 @@ def check_input(engine: BatchEngine, raw: ir.Table, sql: CachedSql | None = None
     if sql is not None:
         sql.name_tables({rows_name: "__huiqi_rows__", checked_name: "__huiqi_checked__"})
     fine: frozenset[str] = frozenset()
-    ranges = range_query(raw) if isinstance(engine, DuckDB) else None
-    if ranges is not None and isinstance(engine, DuckDB):
-        query = _query(sql, "ranges", lambda: ranges)
+    if isinstance(engine, DuckDB) and range_columns(raw):
+        query = _query(sql, "ranges", lambda: range_query(raw))
         found = engine.fetch(query if isinstance(query, Query) else engine.compile(query)).to_pylist()[0]
         fine = in_range(raw, found)
     # the flags' query differs by the columns in range: each set has its own entry in the cache
