@@ -201,3 +201,15 @@ def test_typed_columns_out_of_range_are_caught_row_by_row(tmp_path: Path) -> Non
         projects[2] + 1: "project_year: a year from 1990 to 2100",
         platform + 1: "platform_year: a year from 1990 to 2100",
     }
+
+
+def test_a_csv_of_column_names_alone_is_an_empty_batch(tmp_path: Path) -> None:
+    """No data rows: nothing to evaluate, and nothing wrong (it was a reader's error, then a traceback)."""
+    source = tmp_path / "names.csv"
+    source.write_text("record,credit_code,name,project_year\n", encoding="utf-8")
+    out = tmp_path / "out.parquet"
+    result = CliRunner().invoke(app, ["batch", str(source), "--out", str(out), "--as-of", "2025-06-30"])
+    assert result.exit_code == 0, result.output
+    assert "0 rows, 0 enterprises" in result.output
+    assert pq.read_table(out).num_rows == 0
+    assert pq.read_table(tmp_path / "out.firms.parquet").num_rows == 0

@@ -177,16 +177,14 @@ def read_arrow(source: Location) -> pa.Table:
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    from huiqi.batch.load import csv_text_options
+    from huiqi.batch.load import csv_column_names, csv_text_options
 
     file = source.text
     if not Path(source.where).exists():
         raise InputError([Diagnostic(file, None, "no such file")])
     try:
         if source.kind == "csv":
-            names = pacsv.read_csv(
-                source.where, read_options=pacsv.ReadOptions(skip_rows_after_names=10**9)
-            ).column_names
+            names = csv_column_names(source.where)
             arrow = pacsv.read_csv(source.where, convert_options=csv_text_options(names))
         elif source.kind == "parquet":
             arrow = pq.read_table(source.where)

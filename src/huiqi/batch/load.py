@@ -573,6 +573,15 @@ def csv_text_options(names: list[str]) -> Any:
     )
 
 
+def csv_column_names(path: Path | str) -> list[str]:
+    """A CSV file's column names, from its first block only. (Skipping every row after the names
+    failed on a file of names alone: "straddling object straddles two block boundaries".)"""
+    import pyarrow.csv as pacsv
+
+    with pacsv.open_csv(path) as reader:
+        return list(reader.schema.names)
+
+
 def read_input(con: Any, path: Path) -> ir.Table:
     """The input with `_row` (1 = the first data row): Parquet or CSV, or `duckdb:TABLE` in the connection."""
     file = str(path)
@@ -590,7 +599,7 @@ def read_input(con: Any, path: Path) -> ir.Table:
             import pyarrow.parquet as pq
 
             if suffix == ".csv":
-                names = pacsv.read_csv(path, read_options=pacsv.ReadOptions(skip_rows_after_names=10**9)).column_names
+                names = csv_column_names(path)
                 arrow = pacsv.read_csv(path, convert_options=csv_text_options(names))
             else:
                 arrow = pq.read_table(path)

@@ -134,7 +134,8 @@ class Batch:
                 firms_left_out=((t.record == "enterprise") & t._left_out).cast("int64").sum(),
             )
         )
-        return {k: int(v) for k, v in row.iloc[0].to_dict().items()}
+        # over no rows at all the sums are null (None or NaN through pandas): none of each
+        return {k: 0 if v is None or v != v else int(v) for k, v in row.iloc[0].to_dict().items()}
 
 
 def _read_once(stages: Sequence[tuple[str, ir.Table | Query]], kept: set[str]) -> set[str]:
