@@ -106,6 +106,7 @@ TRICKY = {  # (record, column) -> text that some backend's own cast would read d
     ("project", "project_year"): ["2024.0", "0x10", "1.5", "+2024"],
     ("enterprise", "settled_date"): ["2023-02-29", "2024/01/05", "2024-1-5", "2020-02-29"],
     ("project", "investment_2024"): ["1e3", "１２", "1,000", " 12.", ".5", "\t12.345\x0b"],
+    ("project", "field"): ["\x0cai_chip", "ai_chip\x0b", "fai_chip", "smart_sensor\x0c\t"],  # trimmed alike
 }
 
 

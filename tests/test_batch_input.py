@@ -203,6 +203,48 @@ def test_typed_columns_out_of_range_are_caught_row_by_row(tmp_path: Path) -> Non
     }
 
 
+def test_columns_of_codes_with_a_wrong_code_are_caught_row_by_row(tmp_path: Path) -> None:
+    """On DuckDB each column of codes is judged on its distinct values first
+    (huiqi.batch.load.in_vocabulary); a column with one wrong value is checked per row, and the
+    rows with it are named. Labels and white space around a code are not wrong."""
+    from huiqi.batch.engines import DuckDB
+    from huiqi.batch.load import in_vocabulary, vocabulary_query
+
+    rows = _rows(30)
+    projects = [i for i, r in enumerate(rows) if r["record"] == "project"]
+    lease = _first_row_of(rows, "lease")
+    rows[projects[0]]["field"] = "quantum"
+    rows[projects[1]]["recognitions"] = "chokepoint;nonsense"
+    rows[projects[2]]["project_kind"] = " fixed_investment\x0b"  # trimmed: a code
+    rows[lease]["record"] = "leese"
+    rows[projects[3]]["field"] = "AI芯片"  # a label: read as its code
+    path = _write_csv(rows, tmp_path / "codes.csv")
+
+    engine = DuckDB()
+    raw = read_input(engine.con, path)
+    fine = in_vocabulary(engine.fetch(engine.compile(vocabulary_query(raw))).to_pylist())
+    assert {"field", "recognitions", "record"}.isdisjoint(fine)
+    assert {"project_kind", "business_district", "track", "level"} <= fine
+
+    rejected, _ = _rejected(path)
+    reasons = {r["row"]: r["reason"].split(":")[0] for r in rejected}
+    assert reasons == {projects[0] + 1: "field", projects[1] + 1: "recognitions", lease + 1: "record"}
+
+
+def test_text_is_trimmed_of_the_white_space_python_strips() -> None:
+    """The check trims a value only when it has white space at an end (huiqi.batch.load._text):
+    the result is Python's strip() of string.whitespace either way, an empty value unknown."""
+    import string
+
+    from huiqi.batch.load import _text
+
+    values = ["a", " a", "a ", "\ta\n", "\x0ba\x0c", "\ra\r", "v a f", "fixed", " ", "\x0b", "", None, "a\u3000"]
+    con = ibis.duckdb.connect()
+    t = ibis.memtable({"name": values})
+    got = con.to_pyarrow(t.select(v=_text(t["name"]))).column("v").to_pylist()
+    assert got == [None if v is None else (v.strip(string.whitespace) or None) for v in values]
+
+
 def test_a_csv_of_column_names_alone_is_an_empty_batch(tmp_path: Path) -> None:
     """No data rows: nothing to evaluate, and nothing wrong (it was a reader's error, then a traceback)."""
     source = tmp_path / "names.csv"

@@ -17,6 +17,7 @@ from huiqi.batch.load import (
     LAYOUT_COLUMNS,
     check,
     in_range,
+    in_vocabulary,
     layout_from,
     layout_of,
     layout_queries,
@@ -24,6 +25,8 @@ from huiqi.batch.load import (
     range_columns,
     range_query,
     row_flags,
+    vocabulary_columns,
+    vocabulary_query,
 )
 from huiqi.batch.plan_cache import PlanCache, Query
 from huiqi.batch.replay import CachedSql, SqlPlan
@@ -160,16 +163,20 @@ def check_input(engine: BatchEngine, raw: ir.Table, sql: CachedSql | None = None
     is bad) and _left_out (its enterprise is not evaluated); see huiqi.batch.load. With `sql`, the
     check's SQL comes from the plan cache when an earlier run had the same input columns.
 
-    On DuckDB the typed number columns' least and greatest values are read first (from a Parquet
-    file's statistics): a column they show in range is not range-checked row by row."""
+    On DuckDB two small queries come first, and what they prove of a whole column is not asked
+    again of each row: the typed number columns' least and greatest values (from a Parquet file's
+    statistics) show which are in range, and the distinct values of the columns of codes show
+    which hold codes only."""
     rows_name, checked_name = f"huiqi_rows_{id(raw)}", f"huiqi_checked_{id(raw)}"
     if sql is not None:
         sql.name_tables({rows_name: "__huiqi_rows__", checked_name: "__huiqi_checked__"})
     fine: frozenset[str] = frozenset()
-    if isinstance(engine, DuckDB) and range_columns(raw):
-        query = _query(sql, "ranges", lambda: range_query(raw))
-        found = engine.fetch(query if isinstance(query, Query) else engine.compile(query)).to_pylist()[0]
-        fine = in_range(raw, found)
+    if isinstance(engine, DuckDB):
+        if range_columns(raw):
+            found = _fetch(engine, _query(sql, "ranges", lambda: range_query(raw)))
+            fine |= in_range(raw, found[0])
+        if vocabulary_columns(raw):
+            fine |= in_vocabulary(_fetch(engine, _query(sql, "codes", lambda: vocabulary_query(raw))))
     # the flags' query differs by the columns in range: each set has its own entry in the cache
     label = "rows:" + hashlib.sha256(",".join(sorted(fine)).encode()).hexdigest()[:16] if fine else "rows"
     rows = engine.materialise(rows_name, _query(sql, label, lambda: row_flags(raw, fine)))
@@ -178,6 +185,11 @@ def check_input(engine: BatchEngine, raw: ir.Table, sql: CachedSql | None = None
     checked = engine.materialise(checked_name, _query(sql, label, lambda: check(raw, rows, any_flagged=flagged)))
     engine.release(rows_name)
     return checked
+
+
+def _fetch(engine: DuckDB, query: ir.Table | Query) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = engine.fetch(query if isinstance(query, Query) else engine.compile(query)).to_pylist()
+    return rows
 
 
 def _query(sql: CachedSql | None, label: str, build: Callable[[], ir.Table]) -> ir.Table | Query:
