@@ -245,6 +245,45 @@ def test_text_is_trimmed_of_the_white_space_python_strips() -> None:
     assert got == [None if v is None else (v.strip(string.whitespace) or None) for v in values]
 
 
+def test_the_layout_from_least_and_greatest_values_is_what_its_queries_find(tmp_path: Path) -> None:
+    """With typed year and date columns and no row left out, the layout's years and lease slots
+    come from the check's one-row statistics (huiqi.batch.run._layout_by_ranges), not from seven
+    queries; they are what the queries find. A row left out, or a column of text, and the queries
+    run as before."""
+    from huiqi.batch import schema as flat
+    from huiqi.batch.engines import DuckDB
+    from huiqi.batch.load import LAYOUT_COLUMNS, layout_from, layout_queries, normalised_tables
+    from huiqi.batch.run import _checked, _layout_by_ranges
+    from huiqi.engine.compile import TABLES
+
+    rows = population(120, seed=5).to_pylist()
+    typed = tmp_path / "typed.parquet"
+    pq.write_table(flat.rows_table(rows), typed)
+
+    def layouts(path: Path) -> tuple[object, object]:
+        engine = DuckDB()
+        raw = read_input(engine.con, path)
+        checked, ranges = _checked(engine, raw, None)
+        by_ranges = _layout_by_ranges(engine, raw, checked, ranges, None)
+        tables = normalised_tables(raw, checked, keep=dict.fromkeys(TABLES, LAYOUT_COLUMNS))
+        queried = {k: engine.con.execute(q).iloc[0].to_dict() for k, q in layout_queries(raw.columns, tables).items()}
+        if by_ranges is None:
+            return None, layout_from(raw.columns, queried, AS_OF, 4)
+        assert {k: {f: int(v) for f, v in row.items() if v is not None} for k, row in by_ranges.items()} == {
+            k: {f: int(v) for f, v in row.items() if v is not None and v == v} for k, row in queried.items()
+        }
+        return layout_from(raw.columns, by_ranges, AS_OF, 4), layout_from(raw.columns, queried, AS_OF, 4)
+
+    from_ranges, from_queries = layouts(typed)
+    assert from_ranges is not None
+    assert from_ranges == from_queries
+
+    rows[_first_row_of(rows, "project")]["project_year"] = 1850  # a bad row: its enterprise left out
+    pq.write_table(flat.rows_table(rows), typed)
+    assert layouts(typed)[0] is None
+    assert layouts(_write_csv(_rows(20), tmp_path / "text.csv"))[0] is None
+
+
 def test_a_csv_of_column_names_alone_is_an_empty_batch(tmp_path: Path) -> None:
     """No data rows: nothing to evaluate, and nothing wrong (it was a reader's error, then a traceback)."""
     source = tmp_path / "names.csv"

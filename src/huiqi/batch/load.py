@@ -381,13 +381,16 @@ def _is_year(column: flat.Column) -> bool:
 
 
 def range_columns(raw: ir.Table) -> dict[str, str]:
-    """The typed number columns (nothing to parse) whose range the check judges, with their kind."""
+    """The typed columns (nothing to parse) whose least and greatest values are read first, with
+    their kind: the numbers whose range the check judges, and the dates the layout spans."""
     out: dict[str, str] = {}
     for name in raw.columns:
         found = flat.classify(name)
         kind = "money" if isinstance(found, tuple) else found.kind if isinstance(found, flat.Column) else None
         if kind in ("money", "area", "int") and not _needs_parsing(raw[name], kind):
             out[name] = "year" if isinstance(found, flat.Column) and _is_year(found) else kind
+        elif kind == "date" and name in _DATE_STATS and not _needs_parsing(raw[name], kind):
+            out[name] = kind
     return out
 
 
@@ -410,6 +413,8 @@ def in_range(raw: ir.Table, found: Mapping[str, Any]) -> frozenset[str]:
     third of its cost); an empty column (no least value) has nothing to fail."""
     ok: set[str] = set()
     for name, kind in range_columns(raw).items():
+        if kind == "date":
+            continue
         low, high = found.get(f"{name}__min"), found.get(f"{name}__max")
         least, most = (FIRST_YEAR, LAST_YEAR) if kind == "year" else (0, MAX_FEN // 100)
         if low is None or high is None or (low >= least and high <= most):
@@ -571,6 +576,42 @@ def layout_queries(columns: list[str], tables: dict[str, ir.Table]) -> dict[str,
     per_firm = leases.group_by("credit_code").aggregate(n=ibis._.count())
     queries["lease_slots"] = per_firm.aggregate(slots=per_firm.n.max())
     return queries
+
+
+def layout_rows_from_ranges(
+    raw: ir.Table, ranges: Mapping[str, Any], lease_slots: Any
+) -> dict[str, dict[str, Any]] | None:
+    """What layout_queries would find, from range_query's row (`ranges`) and the most leases of
+    one enterprise: None unless every year and date column of the layout is typed, so is in it.
+
+    Only for an input none of whose rows is left out: then every row is evaluated, and a column
+    holds values in its own record kind's rows only (any other row with one would be bad), so its
+    least and greatest values over the whole table are those of the evaluated rows of its kind."""
+    typed = range_columns(raw)
+    found: dict[str, dict[str, Any]] = {}
+    for name in (*_YEAR_STATS, *_DATE_STATS):
+        if name not in raw.columns:
+            continue
+        if name not in typed:
+            return None
+        column = flat.classify(name)
+        assert isinstance(column, flat.Column)
+        low, high = ranges[f"{name}__min"], ranges[f"{name}__max"]
+        if name in _DATE_STATS:
+            low, high = (None if d is None else d.year for d in (low, high))
+        found.setdefault(column.record, {}).update({f"{name}_min": low, f"{name}_max": high})
+    found["lease_slots"] = {"slots": lease_slots}
+    return found
+
+
+def lease_slots(checked: ir.Table) -> ir.Table:
+    """One row: the most leases of one enterprise not left out (`slots`), and whether any row is left
+    out (`left_out`), from the checked rows."""
+    leases = checked.filter((checked.record == "lease") & ~checked._left_out)
+    per_firm = leases.group_by("credit_code").aggregate(n=ibis._.count())
+    slots = per_firm.aggregate(slots=per_firm.n.max())
+    left_out = checked.aggregate(left_out=checked._left_out.any())
+    return slots.cross_join(left_out)
 
 
 def layout_from(columns: list[str], found: Mapping[str, Mapping[str, Any]], as_of: date, rent_years: int) -> Layout:

@@ -21,6 +21,8 @@ from huiqi.batch.load import (
     layout_from,
     layout_of,
     layout_queries,
+    layout_rows_from_ranges,
+    lease_slots,
     normalised_tables,
     range_columns,
     range_query,
@@ -159,6 +161,11 @@ def _outputs_read(plan: CompiledLibrary) -> set[str]:
 
 
 def check_input(engine: BatchEngine, raw: ir.Table, sql: CachedSql | None = None) -> ir.Table:
+    """The input checked (see `_checked`)."""
+    return _checked(engine, raw, sql)[0]
+
+
+def _checked(engine: BatchEngine, raw: ir.Table, sql: CachedSql | None) -> tuple[ir.Table, dict[str, Any] | None]:
     """The input checked, materialised: per row _row, record, credit_code, _bad (the reason the row
     is bad) and _left_out (its enterprise is not evaluated); see huiqi.batch.load. With `sql`, the
     check's SQL comes from the plan cache when an earlier run had the same input columns.
@@ -166,15 +173,16 @@ def check_input(engine: BatchEngine, raw: ir.Table, sql: CachedSql | None = None
     On DuckDB two small queries come first, and what they prove of a whole column is not asked
     again of each row: the typed number columns' least and greatest values (from a Parquet file's
     statistics) show which are in range, and the distinct values of the columns of codes show
-    which hold codes only."""
+    which hold codes only. Also returned: the row of least and greatest values (None when not read)."""
     rows_name, checked_name = f"huiqi_rows_{id(raw)}", f"huiqi_checked_{id(raw)}"
     if sql is not None:
         sql.name_tables({rows_name: "__huiqi_rows__", checked_name: "__huiqi_checked__"})
     fine: frozenset[str] = frozenset()
+    ranges = None
     if isinstance(engine, DuckDB):
         if range_columns(raw):
-            found = _fetch(engine, _query(sql, "ranges", lambda: range_query(raw)))
-            fine |= in_range(raw, found[0])
+            ranges = _fetch(engine, _query(sql, "ranges", lambda: range_query(raw)))[0]
+            fine |= in_range(raw, ranges)
         if vocabulary_columns(raw):
             fine |= in_vocabulary(_fetch(engine, _query(sql, "codes", lambda: vocabulary_query(raw))))
     # the flags' query differs by the columns in range: each set has its own entry in the cache
@@ -184,7 +192,19 @@ def check_input(engine: BatchEngine, raw: ir.Table, sql: CachedSql | None = None
     label = "checked" if flagged else "checked_clean"
     checked = engine.materialise(checked_name, _query(sql, label, lambda: check(raw, rows, any_flagged=flagged)))
     engine.release(rows_name)
-    return checked
+    return checked, ranges
+
+
+def _layout_by_ranges(
+    engine: BatchEngine, raw: ir.Table, checked: ir.Table, ranges: dict[str, Any] | None, sql: CachedSql | None
+) -> dict[str, dict[str, Any]] | None:
+    """The layout's statistics without its queries (load.layout_rows_from_ranges), when the
+    input's year and date columns are typed and no row is left out; else None."""
+    if ranges is None or layout_rows_from_ranges(raw, ranges, None) is None:
+        return None
+    assert isinstance(engine, DuckDB)
+    row = _fetch(engine, _query(sql, "lease_slots", lambda: lease_slots(checked)))[0]
+    return None if row["left_out"] else layout_rows_from_ranges(raw, ranges, row["slots"])
 
 
 def _fetch(engine: DuckDB, query: ir.Table | Query) -> list[dict[str, Any]]:
@@ -236,15 +256,17 @@ def prepare_each(
     engine = engine_of(con)
     con = engine.con
     sql = CachedSql(engine, raw, cache) if cache is not None and isinstance(engine, DuckDB) else None
-    checked = check_input(engine, raw, sql)
+    checked, ranges = _checked(engine, raw, sql)
     note("checked")
+    found = _layout_by_ranges(engine, raw, checked, ranges, sql)
     rent_years = max(_rent_years(library) for library in libraries)
 
     def by_layout() -> dict[str, ir.Table]:
         return normalised_tables(raw, checked, keep=dict.fromkeys(TABLES, LAYOUT_COLUMNS))
 
     if sql is not None:
-        found = sql.layout_rows(lambda: layout_queries(raw.columns, by_layout()))
+        if found is None:
+            found = sql.layout_rows(lambda: layout_queries(raw.columns, by_layout()))
         layout = layout_from(raw.columns, found, as_of, rent_years)
         stored = sql.plans(
             list(libraries), as_of, layout, lambda: compiled_plans(raw, checked, libraries, as_of, layout)
@@ -253,7 +275,10 @@ def prepare_each(
         tables = {record: engine.materialise(TABLES[record], query) for record, query in stored.tables.items()}
         note("normalised")
         return [Batch(con, checked, tables, layout, plan, engine) for plan in stored.plans]
-    layout = layout_of(con, raw.columns, by_layout(), as_of, rent_years)
+    if found is None:
+        layout = layout_of(con, raw.columns, by_layout(), as_of, rent_years)
+    else:
+        layout = layout_from(raw.columns, found, as_of, rent_years)
     plans, normalised = compiled_plans(raw, checked, libraries, as_of, layout)
     note("compiled")
     tables = {record: engine.materialise(TABLES[record], table) for record, table in normalised.items()}
