@@ -604,7 +604,7 @@ def layout_rows_from_ranges(
     return found
 
 
-def lease_slots(checked: ir.Table) -> ir.Table:
+def slots_and_left_out(checked: ir.Table) -> ir.Table:
     """One row: the most leases of one enterprise not left out (`slots`), and whether any row is left
     out (`left_out`), from the checked rows."""
     leases = checked.filter((checked.record == "lease") & ~checked._left_out)

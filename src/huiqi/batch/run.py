@@ -22,11 +22,11 @@ from huiqi.batch.load import (
     layout_of,
     layout_queries,
     layout_rows_from_ranges,
-    lease_slots,
     normalised_tables,
     range_columns,
     range_query,
     row_flags,
+    slots_and_left_out,
     vocabulary_columns,
     vocabulary_query,
 )
@@ -200,11 +200,15 @@ def _layout_by_ranges(
 ) -> dict[str, dict[str, Any]] | None:
     """The layout's statistics without its queries (load.layout_rows_from_ranges), when the
     input's year and date columns are typed and no row is left out; else None."""
-    if ranges is None or layout_rows_from_ranges(raw, ranges, None) is None:
+    found = None if ranges is None else layout_rows_from_ranges(raw, ranges, None)
+    if found is None:
         return None
     assert isinstance(engine, DuckDB)
-    row = _fetch(engine, _query(sql, "lease_slots", lambda: lease_slots(checked)))[0]
-    return None if row["left_out"] else layout_rows_from_ranges(raw, ranges, row["slots"])
+    row = _fetch(engine, _query(sql, "slots_and_left_out", lambda: slots_and_left_out(checked)))[0]
+    if row["left_out"]:
+        return None
+    found["lease_slots"] = {"slots": row["slots"]}
+    return found
 
 
 def _fetch(engine: DuckDB, query: ir.Table | Query) -> list[dict[str, Any]]:
