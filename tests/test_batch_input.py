@@ -231,6 +231,42 @@ def test_columns_of_codes_with_a_wrong_code_are_caught_row_by_row(tmp_path: Path
     assert reasons == {projects[0] + 1: "field", projects[1] + 1: "recognitions", lease + 1: "record"}
 
 
+def test_columns_of_codes_that_read_as_themselves_are_taken_as_given(tmp_path: Path) -> None:
+    """A column of codes none of whose values the reading changes (no white space to trim, no
+    label, no empty text) is taken as it is by the check and the normalised tables
+    (huiqi.batch.load.as_given); one changed value anywhere and the column is read as before. The
+    tables are the same either way."""
+    from huiqi.batch.engines import DuckDB
+    from huiqi.batch.load import as_given, normalised_tables, vocabulary_query
+    from huiqi.batch.run import _checked
+
+    rows = population(60, seed=11).to_pylist()
+    projects = [i for i, r in enumerate(rows) if r["record"] == "project"]
+    rows[projects[0]]["project_kind"] = " fixed_investment\x0b"  # trimmed to a code
+    rows[projects[1]]["field"] = "AI芯片"  # a label, read as its code
+    rows[projects[2]]["track"] = ""  # empty text: unknown
+    path = tmp_path / "codes.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+
+    engine = DuckDB()
+    raw = read_input(engine.con, path)
+    given = as_given(engine.fetch(engine.compile(vocabulary_query(raw))).to_pylist())
+    assert {"project_kind", "field", "track", "record"}.isdisjoint(given)
+    assert {"business_district", "tax_district", "level", "platform_kind"} <= given
+    check = _checked(engine, raw, None)
+    assert check.verbatim == given
+    assert engine.con.execute(check.table._left_out.cast("int64").sum()) == 0
+
+    def tables(verbatim: frozenset[str]) -> dict[str, list[dict[str, object]]]:
+        made = normalised_tables(raw, check.table, verbatim=verbatim)
+        return {record: engine.con.to_pyarrow(t.order_by("_row")).to_pylist() for record, t in made.items()}
+
+    assert tables(given) == tables(frozenset())
+    # were a changed column taken as given, its label would stay a label
+    wrong = tables(given | {"field"})["project"]
+    assert any(row["field"] == "AI芯片" for row in wrong)
+
+
 def test_text_is_trimmed_of_the_white_space_python_strips() -> None:
     """The check trims a value only when it has white space at an end (huiqi.batch.load._text):
     the result is Python's strip() of string.whitespace either way, an empty value unknown."""
@@ -263,8 +299,9 @@ def test_the_layout_from_least_and_greatest_values_is_what_its_queries_find(tmp_
     def layouts(path: Path) -> tuple[object, object]:
         engine = DuckDB()
         raw = read_input(engine.con, path)
-        checked, ranges = _checked(engine, raw, None)
-        by_ranges = _layout_by_ranges(engine, raw, checked, ranges, None)
+        check = _checked(engine, raw, None)
+        checked = check.table
+        by_ranges = _layout_by_ranges(engine, raw, checked, check.ranges, None)
         tables = normalised_tables(raw, checked, keep=dict.fromkeys(TABLES, LAYOUT_COLUMNS))
         queried = {k: engine.con.execute(q).iloc[0].to_dict() for k, q in layout_queries(raw.columns, tables).items()}
         if by_ranges is None:

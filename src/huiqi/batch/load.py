@@ -179,15 +179,26 @@ def _not_a_code(name: str, value: ir.StringValue) -> tuple[ir.BooleanValue, str]
     return value.notnull() & ~value.isin(list(found.codes)), f"{name}: not one of {', '.join(found.codes)}"
 
 
-def _typed(raw: ir.Table, in_yuan: bool = False) -> tuple[ir.Table, dict[str, str], set[str]]:
+def _typed(
+    raw: ir.Table, in_yuan: bool = False, verbatim: Collection[str] = frozenset()
+) -> tuple[ir.Table, dict[str, str], set[str]]:
     """Level one: every column read once to its type (money in fen), plus `_n_<col>` (the cell was
     not empty) for columns whose reading can fail or be defaulted; problems are judged on these in
     level two, so no reading is repeated per problem (it was: one CASE branch per problem).
 
     With `in_yuan`, an amount whose fen are exactly 100 × its value is left in yuan (the set
     returned names them): the check asks only its sign and size, and converting ~100 decimal
-    columns to fen was a third of its cost."""
-    values: dict[str, ir.Value] = {"_row": raw._row, "record": _coded("record", raw.record)}
+    columns to fen was a third of its cost. `verbatim` names columns of codes whose every value
+    reads as itself (see `as_given`): they are taken as they are, with no trimming or labels."""
+
+    def coded(name: str) -> ir.Value:
+        return raw[name] if name in verbatim else _coded(name, raw[name])
+
+    def given(name: str) -> ir.BooleanValue:
+        col = raw[name]
+        return _text(col).notnull() if col.type().is_string() and name not in verbatim else col.notnull()
+
+    values: dict[str, ir.Value] = {"_row": raw._row, "record": coded("record")}
     code = _text(raw.credit_code).upper()
     values["credit_code"] = code
     for key in ("id", "name"):
@@ -218,27 +229,28 @@ def _typed(raw: ir.Table, in_yuan: bool = False) -> tuple[ir.Table, dict[str, st
             elif kind == "date":
                 values[name] = _date(col)
             elif kind in ("enum", "set"):
-                values[name] = _coded(name, col)
+                values[name] = coded(name)
             else:
                 values[name] = _text(col)
         else:
             continue
         kinds[name] = kind
         if _needs_parsing(col, kind) or kind in ("enum", "set"):
-            values[f"_n_{name}"] = _text(col).notnull() if col.type().is_string() else col.notnull()
+            values[f"_n_{name}"] = given(name)
     return raw.select(**values), kinds, yuan
 
 
 def normalise(
-    raw: ir.Table, in_yuan: bool = False, passed: Collection[str] = frozenset()
+    raw: ir.Table, in_yuan: bool = False, passed: Collection[str] = frozenset(), verbatim: Collection[str] = frozenset()
 ) -> tuple[ir.Table, ir.Table, list[tuple[ir.BooleanValue, str]]]:
     """Typed columns (money in fen) and `_flag`, whether the row has a problem; the table read once
     (level one) and the problems in order, as conditions on it. With `in_yuan` (for the check
     only), some amounts stay in yuan, as `_typed` says; every problem is judged the same.
     `passed` names columns whose every value is known to pass the checks of the value alone: the
     range checks of a number (sign, size, year; see `in_range`) or the code checks of a column of
-    codes (see `in_vocabulary`). `_flag` leaves those checks out; the problems still list them."""
-    typed, kinds, yuan = _typed(raw, in_yuan)
+    codes (see `in_vocabulary`). `_flag` leaves those checks out; the problems still list them.
+    `verbatim`: see `_typed`."""
+    typed, kinds, yuan = _typed(raw, in_yuan, verbatim)
     t = typed
     record = t.record
     values: dict[str, ir.Value] = {
@@ -367,11 +379,11 @@ def _fact_value(typed: ir.Table, name: str, kind: str) -> ir.Value:
     return value
 
 
-def fact_values(raw: ir.Table) -> ir.Table:
+def fact_values(raw: ir.Table, verbatim: Collection[str] = frozenset()) -> ir.Table:
     """The rows' typed values as `normalise` gives them, without judging them: what the normalised
     tables read of rows already checked (the problems' conditions are not even built, so no
-    backend has to prune them)."""
-    typed, kinds, _ = _typed(raw)
+    backend has to prune them). `verbatim`: see `_typed`."""
+    typed, kinds, _ = _typed(raw, verbatim=verbatim)
     base = {key: typed[key] for key in ("_row", "record", "credit_code", "id", "name")}
     return typed.select(**base, **{name: _fact_value(typed, name, kind) for name, kind in kinds.items()})
 
@@ -432,16 +444,24 @@ def vocabulary_columns(raw: ir.Table) -> list[str]:
 
 
 def vocabulary_query(raw: ir.Table) -> ir.Table:
-    """Per column of codes (`vocabulary_columns`; there must be one), a row (column, bad): how
-    many of its distinct values fail its check. A column's values are a handful of codes, so
+    """Per column of codes (`vocabulary_columns`; there must be one), a row (column, bad, changed):
+    how many of its distinct values fail its check, and how many the reading changes (trims,
+    takes from a label to its code, empties). A column's values are a handful of codes, so
     judging each distinct value once costs a hash of the column (0.01-0.02 s per million rows in
     DuckDB), where judging every row cost 0.1-0.2 s per column (reading a label, a join for IN)."""
     parts = []
     for name in vocabulary_columns(raw):
         values = raw.select(value=raw[name]).distinct()
-        failing, _ = _not_a_code(name, _coded(name, values.value))
-        count = values.aggregate(bad=failing.fill_null(False).cast(I64).sum())
-        parts.append(count.select(column=ibis.literal(name), bad=count.bad))
+        read = _coded(name, values.value)
+        failing, _ = _not_a_code(name, read)
+        if values.value.type().is_string():
+            changed = values.value.notnull() & (read != values.value).fill_null(True)
+        else:  # read as text: never as given
+            changed = ibis.literal(True)
+        count = values.aggregate(
+            bad=failing.fill_null(False).cast(I64).sum(), changed=changed.fill_null(False).cast(I64).sum()
+        )
+        parts.append(count.select(column=ibis.literal(name), bad=count.bad, changed=count.changed))
     return parts[0] if len(parts) == 1 else ibis.union(*parts)
 
 
@@ -449,6 +469,18 @@ def in_vocabulary(found: Collection[Mapping[str, Any]]) -> frozenset[str]:
     """The columns of codes none of whose values fails its check (`found`: vocabulary_query's rows;
     over no rows a count is null: nothing failed)."""
     return frozenset(row["column"] for row in found if not row["bad"])
+
+
+def as_given(found: Collection[Mapping[str, Any]]) -> frozenset[str]:
+    """The columns of codes whose every value reads as itself (`found`: vocabulary_query's rows):
+    no white space to trim, no label, no empty text. The check and the normalised tables take
+    them as they are: testing each value for white space, and the CASE of labels, cost 0.05-0.1 s
+    of CPU per column and million rows in every query that reads them.
+
+    `record` is left out: the check compares it with a record kind some twenty times a row, and
+    DuckDB did that slower on the column as read from Parquet than on one it had computed (0.3-0.5 s
+    more CPU per million rows, measured)."""
+    return frozenset(row["column"] for row in found if not row["changed"] and row["column"] != "record")
 
 
 def reasons(raw: ir.Table) -> ir.Table:
@@ -465,12 +497,14 @@ def reasons(raw: ir.Table) -> ir.Table:
     return typed.select(_rrow=typed._row, _reason=first)
 
 
-def row_flags(raw: ir.Table, passed: Collection[str] = frozenset()) -> ir.Table:
+def row_flags(
+    raw: ir.Table, passed: Collection[str] = frozenset(), verbatim: Collection[str] = frozenset()
+) -> ir.Table:
     """Level one of the check, narrow: (_row, record, credit_code, id, _flag), `_flag` whether the row
     has a problem of its own. The backend materialises this before anything filters on `_flag`:
     a filter pushed below the projection inlines every typed column into the OR once per use, which
-    cost 8 s per million rows in DuckDB instead of under one. `passed`: see `normalise`."""
-    table, _, _ = normalise(raw, in_yuan=True, passed=passed)
+    cost 8 s per million rows in DuckDB instead of under one. `passed`, `verbatim`: see `normalise`."""
+    table, _, _ = normalise(raw, in_yuan=True, passed=passed, verbatim=verbatim)
     return table.select("_row", "record", "credit_code", "id", "_flag")
 
 
@@ -654,13 +688,17 @@ def _record_of(name: str) -> str | None:
 
 
 def normalised_tables(
-    raw: ir.Table, checked: ir.Table, keep: Mapping[str, Collection[str]] | None = None
+    raw: ir.Table,
+    checked: ir.Table,
+    keep: Mapping[str, Collection[str]] | None = None,
+    verbatim: Collection[str] = frozenset(),
 ) -> dict[str, ir.Table]:
     """The tables the compiled plan reads, by record kind (their names: huiqi.engine.compile.TABLES):
     the typed values of the rows not left out, each table reading only its own columns.
 
     With `keep` (record kind -> column names), only those columns besides credit_code and _row
-    are read, typed and given: what a plan reads (huiqi.engine.prune.columns_read)."""
+    are read, typed and given: what a plan reads (huiqi.engine.prune.columns_read).
+    `verbatim`: columns of codes taken as they are (see `as_given`)."""
     out: dict[str, ir.Table] = {}
     for record in flat.RECORDS:
         wanted = None if keep is None else {"credit_code", "_row", *keep.get(record, ())}
@@ -675,7 +713,7 @@ def normalised_tables(
         # for every row and every table, was a third of each table's cost), then typed
         evaluated = checked.filter((checked.record == record) & ~checked._left_out).select(_krow=checked._row)
         source = raw.select(*own)
-        rows = fact_values(source.semi_join(evaluated, source._row == evaluated._krow))
+        rows = fact_values(source.semi_join(evaluated, source._row == evaluated._krow), verbatim)
         cols: dict[str, ir.Value] = {"credit_code": rows.credit_code, "_row": rows._row}
         if record != "prior_award":
             cols.update({key: rows[key] for key in ("id", "name") if kept(key)})

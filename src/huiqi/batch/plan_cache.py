@@ -8,8 +8,9 @@ the key holds and nothing else, so it is kept, as text, under the key's digest:
 - the check's queries (`check_key`): the engine, huiqi's own source, the versions of Ibis,
   sqlglot and DuckDB, and the input's compiled SQL (its columns, their types, how `_row` is made);
 - a plan's queries (`plan_key`): all that, plus every library's rules (its pydantic model dumped
-  as JSON: a reform is a different library), the as-of date and the layout (the years and lease
-  slots the data spans, known only after the check).
+  as JSON: a reform is a different library), the as-of date, the layout (the years and lease
+  slots the data spans, known only after the check) and the columns of codes the check found
+  to read as themselves (the normalised tables take those as they are).
 
 The names of the run's own tables (the input, the checked rows) are kept as placeholders.
 A file that cannot be read is a miss, never an error; writes are atomic (a temp file renamed),
@@ -25,6 +26,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from importlib import metadata
@@ -87,13 +89,16 @@ def check_key(engine: str, source: dict[str, Any]) -> str:
     return _digest({"engine": engine, "code": code_digest(), "input": source})
 
 
-def plan_key(check: str, libraries: list[Library], as_of: date, layout: Layout) -> str:
+def plan_key(
+    check: str, libraries: list[Library], as_of: date, layout: Layout, verbatim: Collection[str] = frozenset()
+) -> str:
     return _digest(
         {
             "check": check,
             "libraries": [library_digest(library) for library in libraries],
             "as_of": as_of.isoformat(),
             "layout": [sorted(layout.columns), layout.first_year, layout.last_year, layout.lease_slots],
+            "verbatim": sorted(verbatim),
         }
     )
 

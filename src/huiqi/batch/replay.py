@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -116,9 +116,13 @@ class CachedSql:
         libraries: list[Library],
         as_of: date,
         layout: Layout,
+        verbatim: Collection[str],
         compile_now: Callable[[], tuple[list[CompiledLibrary], dict[str, ir.Table]]],
     ) -> StoredPlans:
-        key = plan_key(self.check_key, libraries, as_of, layout)
+        """The plans and normalised tables kept under the key, or `compile_now`'s, then kept.
+        `verbatim` (the columns of codes read as they are, huiqi.batch.load.as_given) is in the
+        key: it changes the normalised tables' SQL."""
+        key = plan_key(self.check_key, libraries, as_of, layout, verbatim)
         with contextlib.suppress(*_MALFORMED):
             return self._stored(self.cache.load(key), len(libraries))  # type: ignore[arg-type]
         entry = self._compiled(*compile_now())

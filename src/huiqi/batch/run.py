@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,6 +15,7 @@ import ibis.expr.types as ir
 from huiqi.batch.engines import BatchEngine, DuckDB, engine_of
 from huiqi.batch.load import (
     LAYOUT_COLUMNS,
+    as_given,
     check,
     in_range,
     in_vocabulary,
@@ -162,10 +163,17 @@ def _outputs_read(plan: CompiledLibrary) -> set[str]:
 
 def check_input(engine: BatchEngine, raw: ir.Table, sql: CachedSql | None = None) -> ir.Table:
     """The input checked (see `_checked`)."""
-    return _checked(engine, raw, sql)[0]
+    return _checked(engine, raw, sql).table
 
 
-def _checked(engine: BatchEngine, raw: ir.Table, sql: CachedSql | None) -> tuple[ir.Table, dict[str, Any] | None]:
+@dataclass(frozen=True)
+class _Checked:
+    table: ir.Table  # the checked rows, materialised
+    ranges: dict[str, Any] | None  # range_query's row (None when not read)
+    verbatim: frozenset[str]  # the columns of codes whose values read as themselves (load.as_given)
+
+
+def _checked(engine: BatchEngine, raw: ir.Table, sql: CachedSql | None) -> _Checked:
     """The input checked, materialised: per row _row, record, credit_code, _bad (the reason the row
     is bad) and _left_out (its enterprise is not evaluated); see huiqi.batch.load. With `sql`, the
     check's SQL comes from the plan cache when an earlier run had the same input columns.
@@ -173,26 +181,36 @@ def _checked(engine: BatchEngine, raw: ir.Table, sql: CachedSql | None) -> tuple
     On DuckDB two small queries come first, and what they prove of a whole column is not asked
     again of each row: the typed number columns' least and greatest values (from a Parquet file's
     statistics) show which are in range, and the distinct values of the columns of codes show
-    which hold codes only. Also returned: the row of least and greatest values (None when not read)."""
+    which hold codes only, and which read as themselves (no trimming, no labels). Also returned:
+    the row of least and greatest values, and those columns of codes."""
     rows_name, checked_name = f"huiqi_rows_{id(raw)}", f"huiqi_checked_{id(raw)}"
     if sql is not None:
         sql.name_tables({rows_name: "__huiqi_rows__", checked_name: "__huiqi_checked__"})
     fine: frozenset[str] = frozenset()
+    verbatim: frozenset[str] = frozenset()
     ranges = None
     if isinstance(engine, DuckDB):
         if range_columns(raw):
             ranges = _fetch(engine, _query(sql, "ranges", lambda: range_query(raw)))[0]
             fine |= in_range(raw, ranges)
         if vocabulary_columns(raw):
-            fine |= in_vocabulary(_fetch(engine, _query(sql, "codes", lambda: vocabulary_query(raw))))
-    # the flags' query differs by the columns in range: each set has its own entry in the cache
-    label = "rows:" + hashlib.sha256(",".join(sorted(fine)).encode()).hexdigest()[:16] if fine else "rows"
-    rows = engine.materialise(rows_name, _query(sql, label, lambda: row_flags(raw, fine)))
+            codes = _fetch(engine, _query(sql, "codes", lambda: vocabulary_query(raw)))
+            fine |= in_vocabulary(codes)
+            verbatim = as_given(codes)
+    # the flags' query differs by the columns passed and taken as given: each has its own entry in the cache
+    label = "rows"
+    if fine or verbatim:
+        label += ":" + _names_digest(fine, verbatim)
+    rows = engine.materialise(rows_name, _query(sql, label, lambda: row_flags(raw, fine, verbatim)))
     flagged = int(engine.con.execute(rows._flag.cast("int64").sum()) or 0) > 0
     label = "checked" if flagged else "checked_clean"
     checked = engine.materialise(checked_name, _query(sql, label, lambda: check(raw, rows, any_flagged=flagged)))
     engine.release(rows_name)
-    return checked, ranges
+    return _Checked(checked, ranges, verbatim)
+
+
+def _names_digest(*names: Collection[str]) -> str:
+    return hashlib.sha256("|".join(",".join(sorted(group)) for group in names).encode()).hexdigest()[:16]
 
 
 def _layout_by_ranges(
@@ -260,20 +278,25 @@ def prepare_each(
     engine = engine_of(con)
     con = engine.con
     sql = CachedSql(engine, raw, cache) if cache is not None and isinstance(engine, DuckDB) else None
-    checked, ranges = _checked(engine, raw, sql)
+    check = _checked(engine, raw, sql)
+    checked, verbatim = check.table, check.verbatim
     note("checked")
-    found = _layout_by_ranges(engine, raw, checked, ranges, sql)
+    found = _layout_by_ranges(engine, raw, checked, check.ranges, sql)
     rent_years = max(_rent_years(library) for library in libraries)
 
     def by_layout() -> dict[str, ir.Table]:
-        return normalised_tables(raw, checked, keep=dict.fromkeys(TABLES, LAYOUT_COLUMNS))
+        return normalised_tables(raw, checked, dict.fromkeys(TABLES, LAYOUT_COLUMNS), verbatim)
 
     if sql is not None:
         if found is None:
             found = sql.layout_rows(lambda: layout_queries(raw.columns, by_layout()))
         layout = layout_from(raw.columns, found, as_of, rent_years)
         stored = sql.plans(
-            list(libraries), as_of, layout, lambda: compiled_plans(raw, checked, libraries, as_of, layout)
+            list(libraries),
+            as_of,
+            layout,
+            verbatim,
+            lambda: compiled_plans(raw, checked, libraries, as_of, layout, verbatim),
         )
         note("compiled")
         tables = {record: engine.materialise(TABLES[record], query) for record, query in stored.tables.items()}
@@ -283,7 +306,7 @@ def prepare_each(
         layout = layout_of(con, raw.columns, by_layout(), as_of, rent_years)
     else:
         layout = layout_from(raw.columns, found, as_of, rent_years)
-    plans, normalised = compiled_plans(raw, checked, libraries, as_of, layout)
+    plans, normalised = compiled_plans(raw, checked, libraries, as_of, layout, verbatim)
     note("compiled")
     tables = {record: engine.materialise(TABLES[record], table) for record, table in normalised.items()}
     note("normalised")
@@ -291,13 +314,19 @@ def prepare_each(
 
 
 def compiled_plans(
-    raw: ir.Table, checked: ir.Table, libraries: Sequence[Library], as_of: date, layout: Layout
+    raw: ir.Table,
+    checked: ir.Table,
+    libraries: Sequence[Library],
+    as_of: date,
+    layout: Layout,
+    verbatim: Collection[str] = frozenset(),
 ) -> tuple[list[CompiledLibrary], dict[str, ir.Table]]:
-    """The libraries compiled over `layout`, and the normalised tables with the columns they read."""
+    """The libraries compiled over `layout`, and the normalised tables with the columns they read
+    (`verbatim`: the columns of codes taken as they are, load.as_given)."""
     plans = [compile_library(library, as_of, layout) for library in libraries]
     read = columns_read([expr for plan in plans for expr in plan.outputs()])
     keep = {record: {"id", *_ALWAYS_KEPT.get(record, ()), *read.get(name, ())} for record, name in TABLES.items()}
-    return plans, normalised_tables(raw, checked, keep)
+    return plans, normalised_tables(raw, checked, keep, verbatim)
 
 
 # What Batch reads of the normalised tables itself (enterprises(), prior_awards()), besides the
