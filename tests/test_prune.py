@@ -95,8 +95,9 @@ def test_a_union_or_distinct_reads_its_inputs_whole() -> None:
 
 
 def test_the_batch_writes_only_the_columns_its_plan_reads() -> None:
-    """On 2025-06-30 minhang-2018 has expired: no measure in force reads a lease, so the lease table
-    keeps only its keys; the project table keeps what Lingang's measures read, not every amount."""
+    """On 2025-06-30 minhang-2018 has expired: no measure in force reads a lease or an institution,
+    so those tables are not written at all; the project table keeps what Lingang's measures read,
+    not every amount."""
     from huiqi.batch.run import prepare
     from huiqi.engine.compile import unbound_tables
     from tests.batch_exact import table_of
@@ -106,8 +107,9 @@ def test_the_batch_writes_only_the_columns_its_plan_reads() -> None:
     raw = con.create_table("input", table_of(firms), temp=True)
     batch = prepare(con, raw, LIBRARY, date(2025, 6, 30))
     full = {t.get_name(): set(t.columns) for t in unbound_tables(batch.layout).values()}
-    written = {name: set(con.table(name).columns) for name in full}
-    assert written["huiqi_leases"] == {"credit_code", "_row", "id"}
+    assert set(batch.tables) == {"enterprise", "project", "platform", "prior_award"}
+    assert {"huiqi_leases", "huiqi_institutions"}.isdisjoint(con.list_tables())
+    written = {table.get_name(): set(table.columns) for table in batch.tables.values()}
     assert written["huiqi_projects"] < full["huiqi_projects"]
     assert "new_investment_2025" in written["huiqi_projects"]
     batch.run_stages()  # every step finds what it reads

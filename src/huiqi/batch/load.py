@@ -696,12 +696,15 @@ def normalised_tables(
     """The tables the compiled plan reads, by record kind (their names: huiqi.engine.compile.TABLES):
     the typed values of the rows not left out, each table reading only its own columns.
 
-    With `keep` (record kind -> column names), only those columns besides credit_code and _row
-    are read, typed and given: what a plan reads (huiqi.engine.prune.columns_read).
+    With `keep` (record kind -> column names), only those tables, and only those columns besides
+    credit_code and _row, are read, typed and given: what a plan reads
+    (huiqi.engine.prune.columns_read).
     `verbatim`: columns of codes taken as they are (see `as_given`)."""
     out: dict[str, ir.Table] = {}
     for record in flat.RECORDS:
-        wanted = None if keep is None else {"credit_code", "_row", *keep.get(record, ())}
+        if keep is not None and record not in keep:
+            continue
+        wanted = None if keep is None else {"credit_code", "_row", *keep[record]}
 
         def kept(name: str, wanted: set[str] | None = wanted) -> bool:
             return wanted is None or name in wanted

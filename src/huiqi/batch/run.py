@@ -60,7 +60,8 @@ class Batch:
     """One batch: the checked input in the backend, the layout, and the compiled plan.
 
     `checked` has one row per input row: _row, record, credit_code, _bad (the reason it is bad)
-    and _left_out; `tables` the normalised tables by record kind (the rows not left out).
+    and _left_out; `tables` the normalised tables by record kind (the rows not left out): those
+    the plan or Batch itself reads.
     `con` is the Ibis backend; `engine` (huiqi.batch.engines) materialises the steps on it.
     """
 
@@ -321,11 +322,16 @@ def compiled_plans(
     layout: Layout,
     verbatim: Collection[str] = frozenset(),
 ) -> tuple[list[CompiledLibrary], dict[str, ir.Table]]:
-    """The libraries compiled over `layout`, and the normalised tables with the columns they read
-    (`verbatim`: the columns of codes taken as they are, load.as_given)."""
+    """The libraries compiled over `layout`, and the normalised tables they read, with the columns
+    they read (`verbatim`: the columns of codes taken as they are, load.as_given)."""
     plans = [compile_library(library, as_of, layout) for library in libraries]
     read = columns_read([expr for plan in plans for expr in plan.outputs()])
-    keep = {record: {"id", *_ALWAYS_KEPT.get(record, ()), *read.get(name, ())} for record, name in TABLES.items()}
+    # a table no plan reads (a library without leases) is not written at all
+    keep = {
+        record: {"id", *_ALWAYS_KEPT.get(record, ()), *read.get(name, ())}
+        for record, name in TABLES.items()
+        if name in read or record in _ALWAYS_KEPT
+    }
     return plans, normalised_tables(raw, checked, keep, verbatim)
 
 
