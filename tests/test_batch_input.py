@@ -107,6 +107,42 @@ def test_cross_row_problems(tmp_path: Path) -> None:
     assert p + 1 not in reasons
 
 
+def test_with_no_enterprise_at_fault_the_checked_rows_are_the_checks_own(tmp_path: Path) -> None:
+    """The checks across rows are first counted (huiqi.batch.load.firms_at_fault); with no
+    enterprise at fault, `all_clear` stands in for `check` and gives the same rows. Each kind of
+    fault across rows is counted, flagged rows apart."""
+    from huiqi.batch.engines import DuckDB
+    from huiqi.batch.load import all_clear, check, firms_at_fault, row_flags
+
+    def faults_and_rows(path: Path) -> tuple[dict[str, int], list[dict[str, object]], list[dict[str, object]]]:
+        engine = DuckDB()
+        raw = read_input(engine.con, path)
+        rows = engine.materialise("flags", row_flags(raw))
+        faults = engine.con.execute(firms_at_fault(rows)).iloc[0].to_dict()
+        full = engine.con.to_pyarrow(check(raw, rows).order_by("_row")).to_pylist()
+        clear = engine.con.to_pyarrow(all_clear(rows).order_by("_row")).to_pylist()
+        return {k: int(v) for k, v in faults.items()}, full, clear
+
+    rows = _rows(12)
+    faults, full, clear = faults_and_rows(_write_csv(rows, tmp_path / "clean.csv"))
+    assert faults == {"bad": 0, "flagged": 0}
+    assert clear == full
+
+    enterprises = [i for i, r in enumerate(rows) if r["record"] == "enterprise"]
+    code = rows[enterprises[0]]["credit_code"]
+    wrong = code[:-1] + ("0" if code[-1] != "0" else "1")
+    for row in rows:  # a wrong check character: every row of that enterprise
+        if row["credit_code"] == code:
+            row["credit_code"] = wrong
+    rows.append(dict(rows[enterprises[1]]))  # a second enterprise row
+    rows[enterprises[4]]["project_year"] = "twenty"  # a flagged row (a project column on an enterprise row)
+    faults, full, clear = faults_and_rows(_write_csv(rows, tmp_path / "faults.csv"))
+    left_out = {r["credit_code"] for r in full if r["_left_out"]}
+    assert faults["bad"] == len(left_out) == 3
+    assert faults["flagged"] == 1
+    assert clear != full
+
+
 def test_a_row_without_its_enterprise(tmp_path: Path) -> None:
     rows = _rows(3)
     e = _first_row_of(rows, "enterprise")

@@ -15,8 +15,10 @@ import ibis.expr.types as ir
 from huiqi.batch.engines import BatchEngine, DuckDB, engine_of
 from huiqi.batch.load import (
     LAYOUT_COLUMNS,
+    all_clear,
     as_given,
     check,
+    firms_at_fault,
     in_range,
     in_vocabulary,
     layout_from,
@@ -203,9 +205,15 @@ def _checked(engine: BatchEngine, raw: ir.Table, sql: CachedSql | None) -> _Chec
     if fine or verbatim:
         label += ":" + _names_digest(fine, verbatim)
     rows = engine.materialise(rows_name, _query(sql, label, lambda: row_flags(raw, fine, verbatim)))
-    flagged = int(engine.con.execute(rows._flag.cast("int64").sum()) or 0) > 0
-    label = "checked" if flagged else "checked_clean"
-    checked = engine.materialise(checked_name, _query(sql, label, lambda: check(raw, rows, any_flagged=flagged)))
+    # the checks across rows first as counts: with no enterprise left out (the common case) the
+    # checked rows are the flags' rows as they are, without the check's joins back
+    faults = _one_row(engine, _query(sql, "firms_at_fault", lambda: firms_at_fault(rows)))
+    if not faults["bad"]:
+        checked = engine.materialise(checked_name, _query(sql, "checked_all_clear", lambda: all_clear(rows)))
+    else:
+        flagged = bool(faults["flagged"])
+        label = "checked" if flagged else "checked_clean"
+        checked = engine.materialise(checked_name, _query(sql, label, lambda: check(raw, rows, any_flagged=flagged)))
     engine.release(rows_name)
     return _Checked(checked, ranges, verbatim)
 
@@ -228,6 +236,16 @@ def _layout_by_ranges(
         return None
     found["lease_slots"] = {"slots": row["slots"]}
     return found
+
+
+def _one_row(engine: BatchEngine, query: ir.Table | Query) -> dict[str, int]:
+    """A one-row query of counts on any engine; a count over no rows (null) is 0."""
+    if isinstance(query, Query):
+        assert isinstance(engine, DuckDB)
+        row = _fetch(engine, query)[0]
+    else:
+        row = engine.con.execute(query).iloc[0].to_dict()
+    return {name: 0 if value is None or value != value else int(value) for name, value in row.items()}
 
 
 def _fetch(engine: DuckDB, query: ir.Table | Query) -> list[dict[str, Any]]:
