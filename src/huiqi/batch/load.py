@@ -448,10 +448,15 @@ def vocabulary_query(raw: ir.Table) -> ir.Table:
     how many of its distinct values fail its check, and how many the reading changes (trims,
     takes from a label to its code, empties). A column's values are a handful of codes, so
     judging each distinct value once costs a hash of the column (0.01-0.02 s per million rows in
-    DuckDB), where judging every row cost 0.1-0.2 s per column (reading a label, a join for IN)."""
+    DuckDB), where judging every row cost 0.1-0.2 s per column (reading a label, a join for IN).
+    The distinct values of all the columns are gathered in one pass (a SELECT DISTINCT per column
+    read the input once per column: 0.38 against 0.2 s per million rows); an empty cell is not
+    among them, and is neither bad nor changed."""
+    names = vocabulary_columns(raw)
+    distinct = raw.aggregate(**{name: raw[name].collect(distinct=True) for name in names})
     parts = []
-    for name in vocabulary_columns(raw):
-        values = raw.select(value=raw[name]).distinct()
+    for name in names:
+        values = distinct.select(value=distinct[name].unnest())
         read = _coded(name, values.value)
         failing, _ = _not_a_code(name, read)
         if values.value.type().is_string():
