@@ -115,3 +115,26 @@ def test_a_step_name_can_be_a_table_in_one_plan_and_a_view_in_the_next() -> None
         assert "huiqi_s1_m0_status" not in engine.con.list_tables()
     finally:
         engine.close()
+
+
+def test_a_materialised_step_has_the_types_duckdb_gives_it(facts_file: Path, library: Library) -> None:
+    """DuckDB.materialise gives a step the schema its SQL declares, without asking DuckDB
+    (every column is cast to it); here every step of the library, and each table of the check,
+    is compared with what DuckDB reports of the table it wrote."""
+    engine = DuckDB()
+    source = parse_location(str(facts_file), "INPUT", output=False)
+    batch = run.prepare(engine, engine.load(source), library, DAY)
+    declared: dict[str, Any] = {}
+    real = engine.materialise
+
+    def materialise(name: str, expr: Any) -> Any:
+        table = real(name, expr)
+        declared[name] = table.schema()
+        assert engine.con.table(name).schema() == table.schema(), name
+        return table
+
+    engine.materialise = materialise  # type: ignore[method-assign]
+    batch.run_stages()
+    assert len(declared) > 5
+    for table in [batch.checked, *batch.tables.values()]:
+        assert engine.con.table(table.get_name()).schema() == table.schema()

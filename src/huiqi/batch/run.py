@@ -134,7 +134,7 @@ class Batch:
 
     def counts(self) -> dict[str, int]:
         t = self.checked
-        row = self.con.execute(
+        row = self.engine.to_arrow(
             t.aggregate(
                 rows=t._row.count(),
                 bad_rows=t._bad.notnull().cast("int64").sum(),
@@ -142,9 +142,9 @@ class Batch:
                 firms=(t.record == "enterprise").cast("int64").sum(),
                 firms_left_out=((t.record == "enterprise") & t._left_out).cast("int64").sum(),
             )
-        )
-        # over no rows at all the sums are null (None or NaN through pandas): none of each
-        return {k: 0 if v is None or v != v else int(v) for k, v in row.iloc[0].to_dict().items()}
+        ).to_pylist()[0]
+        # over no rows at all the sums are null: none of each
+        return {k: 0 if v is None else int(v) for k, v in row.items()}
 
 
 def _read_once(stages: Sequence[tuple[str, ir.Table | Query]], kept: set[str]) -> set[str]:
