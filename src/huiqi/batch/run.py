@@ -134,17 +134,16 @@ class Batch:
 
     def counts(self) -> dict[str, int]:
         t = self.checked
-        row = self.engine.to_arrow(
+        return _one_row(
+            self.engine,
             t.aggregate(
                 rows=t._row.count(),
                 bad_rows=t._bad.notnull().cast("int64").sum(),
                 left_out_rows=t._left_out.cast("int64").sum(),
                 firms=(t.record == "enterprise").cast("int64").sum(),
                 firms_left_out=((t.record == "enterprise") & t._left_out).cast("int64").sum(),
-            )
-        ).to_pylist()[0]
-        # over no rows at all the sums are null: none of each
-        return {k: 0 if v is None else int(v) for k, v in row.items()}
+            ),
+        )
 
 
 def _read_once(stages: Sequence[tuple[str, ir.Table | Query]], kept: set[str]) -> set[str]:
@@ -244,8 +243,8 @@ def _one_row(engine: BatchEngine, query: ir.Table | Query) -> dict[str, int]:
         assert isinstance(engine, DuckDB)
         row = _fetch(engine, query)[0]
     else:
-        row = engine.con.execute(query).iloc[0].to_dict()
-    return {name: 0 if value is None or value != value else int(value) for name, value in row.items()}
+        row = engine.to_arrow(query).to_pylist()[0]
+    return {name: 0 if value is None else int(value) for name, value in row.items()}
 
 
 def _fetch(engine: DuckDB, query: ir.Table | Query) -> list[dict[str, Any]]:
