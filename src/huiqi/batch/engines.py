@@ -153,6 +153,10 @@ class BatchEngine(Protocol):
 
     def to_arrow(self, expr: ir.Table) -> pa.Table: ...
 
+    def rows(self, expr: ir.Table) -> list[dict[str, Any]]:
+        """The rows of a small result (counts, the rejected rows, totals by measure) as Python values."""
+        ...
+
     def write(self, expr: ir.Table, target: Location) -> None:
         """Write `expr` to a file or a table (a table of that name is replaced)."""
         ...
@@ -237,6 +241,10 @@ class _Engine:
     def to_arrow(self, expr: ir.Table) -> pa.Table:
         return self._typed(self.con.to_pyarrow(expr), expr)
 
+    def rows(self, expr: ir.Table) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = self.to_arrow(expr).to_pylist()
+        return rows
+
     @staticmethod
     def _typed(arrow: pa.Table, expr: ir.Table) -> pa.Table:
         """The columns as the plan declares them (e.g. DECIMAL(18,2) yuan, whatever the backend's own
@@ -310,7 +318,7 @@ class DuckDB(_Engine):
         return alias
 
     def load(self, source: Location) -> ir.Table:
-        from huiqi.batch.load import read_input
+        from huiqi.batch.load import duckdb_table, read_input
 
         if source.kind in ("parquet", "csv"):
             return read_input(self.con, Path(source.where))
@@ -331,7 +339,7 @@ class DuckDB(_Engine):
             self.con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {INPUT_TABLE} AS {select}")
         except self.errors as exc:
             raise InputError([Diagnostic(source.text, None, f"cannot read the table: {exc}")]) from exc
-        return _checked(self.con.table(INPUT_TABLE), source)
+        return _checked(duckdb_table(self.con, INPUT_TABLE), source)
 
     def materialise(self, name: str, expr: ir.Table | Query) -> ir.Table:
         # Plain CREATE TABLE AS over the compiled SQL: Ibis's create_table compiles the
@@ -370,6 +378,16 @@ class DuckDB(_Engine):
 
     def fetch(self, query: Query) -> pa.Table:
         return self.con.raw_sql(query.sql).fetch_arrow_table()
+
+    def fetch_rows(self, query: Query) -> list[dict[str, Any]]:
+        """A query's rows as Python values (a DECIMAL as a Decimal), with no Arrow: a run on DuckDB
+        from Parquet to Parquet then never imports pyarrow (0.2 s)."""
+        cursor = self.con.raw_sql(query.sql)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def rows(self, expr: ir.Table) -> list[dict[str, Any]]:
+        return self.fetch_rows(self.compile(expr))
 
     def to_arrow(self, expr: ir.Table) -> pa.Table:
         # DuckDB's own Arrow, not Ibis's to_pyarrow (which imports pandas: 0.5 s of every run)

@@ -109,7 +109,7 @@ class CachedSql:
                 self.check_entry[f"layout_{label}"] = self._encode(query)
             self.check_entry["layout"] = list(queries)
             self.cache.save(self.check_key, self.check_entry)
-        return {label: self.engine.fetch(query).to_pylist()[0] for label, query in queries.items()}
+        return {label: self.engine.fetch_rows(query)[0] for label, query in queries.items()}
 
     def plans(
         self,

@@ -243,13 +243,12 @@ def _one_row(engine: BatchEngine, query: ir.Table | Query) -> dict[str, int]:
         assert isinstance(engine, DuckDB)
         row = _fetch(engine, query)[0]
     else:
-        row = engine.to_arrow(query).to_pylist()[0]
+        row = engine.rows(query)[0]
     return {name: 0 if value is None else int(value) for name, value in row.items()}
 
 
 def _fetch(engine: DuckDB, query: ir.Table | Query) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = engine.fetch(query if isinstance(query, Query) else engine.compile(query)).to_pylist()
-    return rows
+    return engine.fetch_rows(query if isinstance(query, Query) else engine.compile(query))
 
 
 def _query(sql: CachedSql | None, label: str, build: Callable[[], ir.Table]) -> ir.Table | Query:
