@@ -388,6 +388,7 @@ def test_a_batch_on_duckdb_from_parquet_to_parquet_imports_no_pyarrow(tmp_path: 
     """DuckDB reads and writes the files, and the few small results (counts, the rejected rows,
     the totals by measure) come back as Python rows: importing pyarrow (and numpy) would be
     0.2 s of every run. A new process, since this one has imported it already."""
+    import os
     import subprocess
     import sys
 
@@ -403,7 +404,7 @@ def test_a_batch_on_duckdb_from_parquet_to_parquet_imports_no_pyarrow(tmp_path: 
         "try:\n    app()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyarrow', 'pandas', 'numpy')))\n"
     )
-    env = {**__import__("os").environ, "HUIQI_CACHE_DIR": str(tmp_path / "cache")}
+    env = {**os.environ, "HUIQI_CACHE_DIR": str(tmp_path / "cache")}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
     assert pq.read_table(out).num_rows > 0
