@@ -319,13 +319,14 @@ def test_bad_input_or_dates_exit_2_and_write_nothing(tmp_path: Path) -> None:
 
 
 def test_a_reform_the_batch_cannot_compile_is_reported_at_its_line(tmp_path: Path) -> None:
-    """A per_year component with a total cap has no compile rule yet: exit 2 at the reform's line."""
+    """Division in an expression has no compile rule: exit 2 at the reform's line."""
     examples = [load_facts(path) for path in sorted((ROOT / "examples").glob("*.yaml"))]
     table = tmp_path / "examples.parquet"
     pq.write_table(flat.rows_table([row for facts in examples for row in flat.facts_rows(facts)]), table)
     reform_file = tmp_path / "cap.yaml"
     reform_file.write_text(
-        "title: a total cap on testing support\nset:\n  lingang-2024.testing:\n    benefits.fees.cap: 500万\n",
+        "title: half the testing fees\nset:\n  lingang-2024.testing:\n"
+        "    benefits.fees.base: project.costs.testing_fee / 2\n",
         encoding="utf-8",
     )
     out = tmp_path / "out"

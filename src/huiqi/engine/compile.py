@@ -638,12 +638,11 @@ def _term_years(ctx: Ctx) -> tuple[int, int]:
 
 
 def c_per_year(component: PerYear, ctx: Ctx) -> None:
-    if component.cap is not None:
-        raise NotCompilable("per_year with a total cap", ctx.measure.id, ctx.name)
     value = compile_expr(component.base, ctx.scope)
     first, last = _term_years(ctx)
     if not isinstance(value, Series):
-        raise NotCompilable("per_year over a single amount", ctx.measure.id, ctx.name)
+        _per_year_single(component, ctx)
+        return
     series = {y: n for y, n in value.years.items() if first <= y <= last}
     counted = {y: n.expr.fill_null(0) > 0 for y, n in series.items()}
     in_period: dict[int, ir.BooleanValue] = {}
@@ -651,13 +650,56 @@ def c_per_year(component: PerYear, ctx: Ctx) -> None:
         # N consecutive calendar years from the first year with a base.
         first_year = ibis.cases(*[(counted[y], _lit(y)) for y in sorted(series)], else_=ibis.null(I64))
         in_period = {y: (first_year + (component.max_years - 1)) >= y for y in series}
+    amounts: dict[int, tuple[ir.IntegerValue, ir.IntegerValue]] = {}
     for year in sorted(series):
         base = series[year].expr.fill_null(0)
         lo, hi = rate_amount(component.rate, base, ctx)
         if component.cap_per_year is not None:
             lo, hi = _cap(lo, hi, _lit(int(component.cap_per_year * 100)))
         keep = counted[year] & in_period[year] if year in in_period else counted[year]
-        ctx.matrix.put(ctx.name, year, ibis.ifelse(keep, lo, 0), ibis.ifelse(keep, hi, 0))
+        amounts[year] = ibis.ifelse(keep, lo, 0), ibis.ifelse(keep, hi, 0)
+    if component.cap is not None:
+        amounts = _total_cap(amounts, amount_fen(component.cap, ctx.scope))
+    for year, (lo, hi) in amounts.items():
+        ctx.matrix.put(ctx.name, year, lo, hi)
+
+
+def _per_year_single(component: PerYear, ctx: Ctx) -> None:
+    """A base that is one amount, not a by-year series: the interpreter takes it as the amount of
+    the subject's year (the as-of year for the enterprise)."""
+    fen = money(component.base, ctx.scope)
+    if fen is None:
+        return
+    first, last = _term_years(ctx)
+    lo, hi = rate_amount(component.rate, fen.fill_null(0), ctx)
+    if component.cap_per_year is not None:
+        lo, hi = _cap(lo, hi, _lit(int(component.cap_per_year * 100)))
+    if component.cap is not None:  # one year: the total cap is one more cap on it
+        lo, hi = _cap(lo, hi, amount_fen(component.cap, ctx.scope))
+    year = ctx.subject_year
+    keep = (fen > 0).fill_null(False)
+    if isinstance(year, int):
+        keep = keep & ibis.literal(first <= year <= last)
+    else:
+        keep = keep & ((year >= first) & (year <= last)).fill_null(False)
+    ctx.place(ibis.ifelse(keep, lo, 0), ibis.ifelse(keep, hi, 0))
+
+
+def _total_cap(
+    amounts: dict[int, tuple[ir.IntegerValue, ir.IntegerValue]], cap: ir.IntegerValue
+) -> dict[int, tuple[ir.IntegerValue, ir.IntegerValue]]:
+    """A cap on the years together, the earlier years first (the interpreter's running total of the
+    upper bounds). The capped running total after year y is least(Σ hi up to y, cap), so each year
+    gets its difference from the year before's: no year's expression nests the ones before it."""
+    capped: dict[int, tuple[ir.IntegerValue, ir.IntegerValue]] = {}
+    running: ir.IntegerValue | None = None  # the uncapped Σ hi of the years before
+    for year, (lo, hi) in amounts.items():
+        used = ibis.least(running, cap) if running is not None else _lit(0)
+        room = cap - used
+        total = hi if running is None else running + hi
+        capped[year] = ibis.least(lo, room), ibis.least(total, cap) - used
+        running = total
+    return capped
 
 
 def c_milestones(component: Milestones, ctx: Ctx) -> None:

@@ -22,7 +22,6 @@ from huiqi.engine.compile import (
     Ctx,
     Layout,
     Matrix,
-    NotCompilable,
     Placed,
     Scope,
     amount_fen,
@@ -101,9 +100,6 @@ class CompiledLibrary:
                 else:
                     self.in_force.append((doc.policy, measure))
         self.groups = [g for doc in library.docs for g in doc.policy.non_duplication]
-        for group in self.groups:
-            if group.per != "subject":
-                raise NotCompilable("non-duplication per enterprise", group.measures[0], group.id)
         self.measures = [self._measure(i, p, m) for i, (p, m) in enumerate(self.in_force)]
         by_id = {t.measure.id: t for t in self.measures}
         for group in self.groups:
@@ -335,29 +331,31 @@ class CompiledLibrary:
     # ---- across measures -----------------------------------------------------------------------
 
     def _resolve(self, group: NonDuplicationGroup, by_id: dict[str, MeasureTable]) -> None:
-        """就高不重复 per subject: the eligible measure ranked highest (then first in the group) stays."""
+        """就高不重复 per subject, or per enterprise: the eligible measure ranked highest (then first
+        in the group) stays. Per enterprise a measure's rank is that of its subjects' sum, as in the
+        interpreter."""
         members = [by_id[m] for m in group.measures if m in by_id]
         if len(members) < 2:
             return
+        keys = ["credit_code"] if group.per == "enterprise" else ["credit_code", "subject_id"]
         n = len(group.measures)
         parts = []
         for member in members:
             t = member.table
             lo, hi = member.total()
-            rank = {"max": hi, "min": lo, "midpoint": lo + hi}[group.compare]
+            eligible = t.filter(t._status == Status.ELIGIBLE.value)
+            if group.per == "enterprise":
+                sums = eligible.group_by("credit_code").aggregate(_lo=lo.sum(), _hi=hi.sum())
+            else:
+                sums = eligible.mutate(_lo=lo, _hi=hi)
+            rank = {"max": sums._hi, "min": sums._lo, "midpoint": sums._lo + sums._hi}[group.compare]
             order = group.measures.index(member.measure.id)
             key = rank * n + (n - 1 - order)
-            parts.append(
-                t.filter(t._status == Status.ELIGIBLE.value).select(
-                    credit_code=t.credit_code, subject_id=t.subject_id, _key=key.cast(I64)
-                )
-            )
+            parts.append(sums.select(*keys, _key=key.cast(I64)))
         union = ibis.union(*parts, distinct=False)
-        best = union.group_by(["credit_code", "subject_id"]).aggregate(
-            _best=union._key.max(), _count=union._key.count()
-        )
+        best = union.group_by(keys).aggregate(_best=union._key.max(), _count=union._key.count())
         for member in members:
-            t = member.table.left_join(best, ["credit_code", "subject_id"])
+            t = member.table.left_join(best, keys)
             t = t.drop(*[c for c in t.columns if c.endswith("_right")])
             winner = (n - 1) - (t._best % n)
             order = group.measures.index(member.measure.id)
