@@ -8,11 +8,13 @@ behaviour of the same handlers is covered by tests/test_api.py.
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
@@ -34,6 +36,10 @@ def _api() -> tuple[Any, World]:
     world = build_world(ledger)
     return schemathesis.openapi.from_asgi("/openapi.json", create_app(ledger)), world
 
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Under pytest-xdist the operations' subtests pass whatever they find (a planted 500 did).
+    pytest.skip("run without pytest-xdist (./test runs this file on its own)", allow_module_level=True)
 
 schema, WORLD = _api()
 
