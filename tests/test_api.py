@@ -46,6 +46,14 @@ def step(client: TestClient, world: World, app: int, action: str, user: str, bod
     return response.json()
 
 
+def test_the_root_leads_to_the_api_documentation(client: TestClient) -> None:
+    """A browser opening the server's address lands on /docs, not on a 404."""
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "/docs"
+    assert "swagger" in client.get("/").text.lower()
+
+
 def test_the_whole_cycle_over_http(client: TestClient, world: World) -> None:
     created = file_demo(client, world)
     assert created.status_code == 201

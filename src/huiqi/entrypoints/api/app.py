@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 from huiqi import __version__
 from huiqi.entrypoints.api import (
@@ -48,6 +49,11 @@ def create_app(ledger: Ledger) -> FastAPI:
     app.add_middleware(BodyLimit)
     for module in (calculator_routes, catalogue_routes, application_routes, money_routes, admin_routes):
         app.include_router(module.router)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        """Until the web pages exist, a browser opening the server lands on the API's documentation."""
+        return RedirectResponse("/docs")
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, Any]:
