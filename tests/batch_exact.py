@@ -14,9 +14,61 @@ from huiqi.batch import schema as flat
 from huiqi.batch.run import Batch, prepare
 from huiqi.engine.interpret import evaluate
 from huiqi.facts.models import Facts
+from huiqi.facts.parse import parse_facts
 from huiqi.rules.library import Library
+from huiqi.rules.reform import parse_reform
 
 Row = tuple[Any, ...]
+
+# Rules the seed policies do not use (an officer's reform or interpretation may): non-duplication
+# per enterprise, compared by upper bound and by midpoint; a per_year component with a total cap,
+# over a by-year series and over a single amount.
+UNSEEDED = """title: rules the seeds do not use
+text: |
+  对获得市级支持的项目, 每年按市级支持金额的50%给予配套, 累计不超过300万元。
+set:
+  lingang-2024: {non_duplication.0.per: enterprise}
+  minhang-2018:
+    non_duplication.0.per: enterprise
+    non_duplication.1.per: enterprise
+    non_duplication.1.compare: midpoint
+  lingang-2024.testing: {benefits.fees.cap: 50万}
+add:
+  lingang-2024:
+    - id: lingang-2024.city-match-yearly
+      title: 市级支持年度配套
+      title_en: yearly match of city support
+      category: application
+      applies_to: project
+      quote: '每年按市级支持金额的50%给予配套, 累计不超过300万元'
+      benefits:
+        match: {kind: per_year, base: project.city_support, rate: [20%, 50%], cap: 300万}
+"""
+
+
+def unseeded_library(baseline: Library) -> Library:
+    return parse_reform(UNSEEDED, "unseeded.yaml", baseline).library
+
+
+# A Lingang firm where each of those rules binds (tests/test_batch_exact.py says how).
+UNSEEDED_FIRM = """
+enterprise:
+  name: 临港四项目
+  credit_code: 91310115MA1K4LG1QQ
+  business_district: 临港新片区
+  tax_district: lingang
+  severe_credit_record: false
+  ai_enterprise: true
+projects:
+  - {id: P1, name: 芯片研发, kind: rd_innovation, field: ai_chip, year: 2025, costs: {new_investment: {2025: 1亿}}}
+  - {id: P2, name: 产线投资, kind: fixed_investment, year: 2025, costs: {new_investment: {2025: 2.5亿}}}
+  - {id: P3, name: 配套, kind: fixed_investment, year: 2024, city_support: 900万}
+  - {id: P4, name: 测试, kind: testing, year: 2024, costs: {testing_fee: {2024: 300万, 2025: 300万}}}
+"""
+
+
+def unseeded_firm() -> Facts:
+    return parse_facts(UNSEEDED_FIRM, "unseeded-firm.yaml")
 
 
 def _money(value: Any) -> Decimal | None:

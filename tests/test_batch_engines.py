@@ -29,14 +29,13 @@ import pytest
 from huiqi.batch import schema as flat
 from huiqi.batch.engines import DuckDB, Location, Postgres, Spark, parse_location, plain_url
 from huiqi.batch.load import normalised_tables
+from huiqi.batch.plan_cache import library_digest
 from huiqi.batch.run import check_input, prepare, rejected_rows
 from huiqi.batch.synth import population
-from huiqi.facts.credit_code import complete
-from huiqi.facts.parse import parse_facts
 from huiqi.policy_files import load_facts
 from huiqi.rules.library import Library
 from tests import postgres
-from tests.test_batch_exact import REFORMED, TWO_PROJECTS
+from tests.batch_exact import unseeded_firm, unseeded_library
 from tests.test_cli import HUIQI, ROOT
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -155,11 +154,11 @@ def postgres_url(postgres_server: str | None) -> str:
     return plain_url(postgres.fresh_database(postgres_server))
 
 
-_expected: dict[tuple[str, date, int], dict[str, Rows]] = {}
+_expected: dict[tuple[str, date, str], dict[str, Rows]] = {}
 
 
 def duckdb_rows(source: Location, library: Library, as_of: date) -> dict[str, Rows]:
-    key = (source.where, as_of, id(library))
+    key = (source.where, as_of, library_digest(library))
     if key not in _expected:
         engine = DuckDB()
         _expected[key] = evaluate(engine, source, library, as_of)
@@ -177,10 +176,7 @@ def test_spark_equals_duckdb(spark: Spark, population_file: Location, library: L
 @pytest.fixture(scope="module")
 def unseeded_file(tmp_path_factory: pytest.TempPathFactory) -> Location:
     """The examples, the firm where each rule the seeds do not use binds, and 100 synthetic firms."""
-    firm = parse_facts(TWO_PROJECTS, "two-projects.yaml")
-    own_code = firm.enterprise.model_copy(update={"credit_code": complete("91310115MA1K4LG1Q")})
-    firm = firm.model_copy(update={"enterprise": own_code})  # the example firm has its code
-    rows = _example_rows() + flat.facts_rows(firm) + population(100, seed=5).to_pylist()
+    rows = _example_rows() + flat.facts_rows(unseeded_firm()) + population(100, seed=5).to_pylist()
     path = tmp_path_factory.mktemp("engines") / "unseeded.parquet"
     pq.write_table(flat.rows_table(rows), path)
     return parse_location(str(path), "INPUT", output=False)
@@ -188,19 +184,20 @@ def unseeded_file(tmp_path_factory: pytest.TempPathFactory) -> Location:
 
 @pytest.mark.parametrize("engine_name", ["spark", "postgres"])
 def test_rules_the_seeds_do_not_use_run_alike_on_every_engine(
-    request: pytest.FixtureRequest, engine_name: str, unseeded_file: Location
+    request: pytest.FixtureRequest, engine_name: str, unseeded_file: Location, library: Library
 ) -> None:
-    """Non-duplication per enterprise and per_year total caps (test_batch_exact.UNSEEDED): the
+    """Non-duplication per enterprise and per_year total caps (tests/batch_exact.UNSEEDED): the
     same figures on Spark and PostgreSQL as on DuckDB (which equals the interpreter)."""
     day = date(2025, 6, 30)
-    expected = duckdb_rows(unseeded_file, REFORMED, day)
+    reformed = unseeded_library(library)
+    expected = duckdb_rows(unseeded_file, reformed, day)
     assert any(("superseded_by", "lingang-2024.fixed-investment") in r for r in expected["results"])
     if engine_name == "spark":
-        assert_same(expected, evaluate(request.getfixturevalue("spark"), unseeded_file, REFORMED, day))
+        assert_same(expected, evaluate(request.getfixturevalue("spark"), unseeded_file, reformed, day))
         return
     engine = Postgres(request.getfixturevalue("postgres_url"))
     try:
-        assert_same(expected, evaluate(engine, unseeded_file, REFORMED, day))
+        assert_same(expected, evaluate(engine, unseeded_file, reformed, day))
     finally:
         engine.close()
 

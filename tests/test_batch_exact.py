@@ -19,40 +19,14 @@ from huiqi.engine.interpret import evaluate
 from huiqi.engine.result import Status
 from huiqi.facts.credit_code import complete
 from huiqi.facts.models import Facts
-from huiqi.facts.parse import parse_facts
 from huiqi.policy_files import load_facts, load_library
 from huiqi.rules.library import Library
-from huiqi.rules.reform import parse_reform
-from tests.batch_exact import compare
+from tests.batch_exact import compare, unseeded_firm, unseeded_library
 from tests.test_properties import facts
 
 LIBRARY = load_library()
 
-# Rules the seed policies do not use (an officer's reform or interpretation may): non-duplication
-# per enterprise, compared by upper bound and by midpoint; a per_year component with a total cap,
-# over a by-year series and over a single amount.
-UNSEEDED = """title: rules the seeds do not use
-text: |
-  对获得市级支持的项目, 每年按市级支持金额的50%给予配套, 累计不超过300万元。
-set:
-  lingang-2024: {non_duplication.0.per: enterprise}
-  minhang-2018:
-    non_duplication.0.per: enterprise
-    non_duplication.1.per: enterprise
-    non_duplication.1.compare: midpoint
-  lingang-2024.testing: {benefits.fees.cap: 50万}
-add:
-  lingang-2024:
-    - id: lingang-2024.city-match-yearly
-      title: 市级支持年度配套
-      title_en: yearly match of city support
-      category: application
-      applies_to: project
-      quote: '每年按市级支持金额的50%给予配套, 累计不超过300万元'
-      benefits:
-        match: {kind: per_year, base: project.city_support, rate: [20%, 50%], cap: 300万}
-"""
-REFORMED = parse_reform(UNSEEDED, "unseeded.yaml", LIBRARY).library
+REFORMED = unseeded_library(LIBRARY)
 AS_OF = st.sampled_from([date(2019, 6, 30), date(2021, 3, 1), date(2025, 6, 30), date(2026, 3, 1)])
 
 
@@ -77,42 +51,24 @@ def _check(firms: list[Facts], as_of: date, library: Library = LIBRARY) -> None:
     assert not totals, list(totals.items())[:5]
 
 
-@settings(
-    max_examples=4,
+# Each example compiles a library and runs a batch: a few, however slow.
+GENERATED = settings(
     deadline=None,
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+
+
+@settings(GENERATED, max_examples=4)
 @given(population(), AS_OF)
 def test_batch_equals_interpreter_on_generated_enterprises(firms: list[Facts], as_of: date) -> None:
     _check(firms, as_of)
 
 
-@settings(
-    max_examples=3,
-    deadline=None,
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(GENERATED, max_examples=3)
 @given(population(), AS_OF)
 def test_batch_equals_interpreter_on_rules_the_seeds_do_not_use(firms: list[Facts], as_of: date) -> None:
     _check(firms, as_of, REFORMED)
-
-
-TWO_PROJECTS = """
-enterprise:
-  name: 临港两项目
-  credit_code: 91310115MA1K4LG0X7
-  business_district: 临港新片区
-  tax_district: lingang
-  severe_credit_record: false
-  ai_enterprise: true
-projects:
-  - {id: P1, name: 芯片研发, kind: rd_innovation, field: ai_chip, year: 2025, costs: {new_investment: {2025: 1亿}}}
-  - {id: P2, name: 产线投资, kind: fixed_investment, year: 2025, costs: {new_investment: {2025: 2.5亿}}}
-  - {id: P3, name: 配套, kind: fixed_investment, year: 2024, city_support: 900万}
-  - {id: P4, name: 测试, kind: testing, year: 2024, costs: {testing_fee: {2024: 300万, 2025: 300万}}}
-"""
 
 
 def test_non_duplication_per_enterprise_and_total_caps_in_the_batch() -> None:
@@ -123,7 +79,7 @@ def test_non_duplication_per_enterprise_and_total_caps_in_the_batch() -> None:
     - P4's testing fees, 10%–30% of 300万 in 2024 and again in 2025, are capped at 50万 in all:
       [30万, 50万] in 2024 and nothing in 2025;
     - P3's yearly match, 20%–50% of 900万 in its year, is capped at 300万: [180万, 300万]."""
-    firm = parse_facts(TWO_PROJECTS, "two-projects.yaml")
+    firm = unseeded_firm()
     day = date(2025, 6, 30)
     _check([firm], day, REFORMED)
     rows = {(r.measure, r.subject.id if r.subject else None): r for r in evaluate(firm, REFORMED, day).results}
