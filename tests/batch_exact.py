@@ -22,10 +22,12 @@ Row = tuple[Any, ...]
 
 # Rules the seed policies do not use (an officer's reform or interpretation may): non-duplication
 # per enterprise, compared by upper bound and by midpoint; a per_year component with a total cap,
-# over a by-year series and over a single amount.
+# over a by-year series and over a single amount; bases that are exact fractions (divided by a
+# constant, or with more places than the fen); milestones over a single amount.
 UNSEEDED = """title: rules the seeds do not use
 text: |
   对获得市级支持的项目, 每年按市级支持金额的50%给予配套, 累计不超过300万元。
+  按市级支持金额的三分之一给予10%至30%的配套, 并按其一半的七分之一配套。
 set:
   lingang-2024: {non_duplication.0.per: enterprise}
   minhang-2018:
@@ -43,6 +45,18 @@ add:
       quote: '每年按市级支持金额的50%给予配套, 累计不超过300万元'
       benefits:
         match: {kind: per_year, base: project.city_support, rate: [20%, 50%], cap: 300万}
+    - id: lingang-2024.city-match-share
+      title: 市级支持分成配套
+      title_en: a share of city support, matched
+      category: application
+      applies_to: project
+      quote: '按市级支持金额的三分之一给予10%至30%的配套'
+      conditions:
+        - {text: 市级支持的两倍超过1000元, when: project.city_support / (1 / 2) > 1000}
+      benefits:
+        third: {kind: ratio, base: project.city_support / 3, rate: [10%, 30%]}
+        seventh: {kind: match, base: project.city_support * 0.5 / 7, ratio: 100%}
+        once: {kind: milestones, series: project.city_support, tiers: [{threshold: 100万, amount: 10万}]}
 """
 
 
@@ -64,6 +78,7 @@ projects:
   - {id: P2, name: 产线投资, kind: fixed_investment, year: 2025, costs: {new_investment: {2025: 2.5亿}}}
   - {id: P3, name: 配套, kind: fixed_investment, year: 2024, city_support: 900万}
   - {id: P4, name: 测试, kind: testing, year: 2024, costs: {testing_fee: {2024: 300万, 2025: 300万}}}
+  - {id: P5, name: 分成配套, kind: other, year: 2025, city_support: 3000000.25}
 """
 
 

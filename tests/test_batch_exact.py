@@ -94,6 +94,25 @@ def test_non_duplication_per_enterprise_and_total_caps_in_the_batch() -> None:
     assert (match.lo, match.hi) == (Decimal("1800000.00"), Decimal("3000000.00"))
 
 
+def test_bases_are_exact_fractions_in_the_interpreter_and_the_batch() -> None:
+    """P5's city support of 3,000,000.25, shared (a reform's measure, tests/batch_exact.py):
+    - a third of it at 10%–30%: 100,000.00833… and exactly 300,000.025, so [100,000.01, 300,000.03]
+      (a 28-digit decimal third, 1,000,000.083…3, gave 300,000.0249… and 300,000.02);
+    - half of it over 7, matched 1:1: 214,285.7321… → 214,285.73 (the base is not rounded first);
+    - a milestone over a single amount pays nothing (no first year of passing).
+    The batch, which keeps the fraction as an integer over a constant denominator, agrees."""
+    firm = unseeded_firm()
+    day = date(2025, 6, 30)
+    _check([firm], day, REFORMED)
+    rows = {(r.measure, r.subject.id if r.subject else None): r for r in evaluate(firm, REFORMED, day).results}
+    share = rows["lingang-2024.city-match-share", "P5"].amount
+    assert share is not None
+    assert (share.lo, share.hi) == (
+        Decimal("100000.01") + Decimal("214285.73"),
+        Decimal("300000.03") + Decimal("214285.73"),
+    )
+
+
 # 2023-01-01: no seed measure in force (Minhang's ended 2021-09-30, Lingang's begin 2024-10-14)
 @pytest.mark.parametrize("as_of", [date(2021, 6, 30), date(2023, 1, 1), date(2025, 6, 30)])
 def test_batch_equals_interpreter_on_examples(as_of: date) -> None:

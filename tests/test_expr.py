@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -67,6 +68,25 @@ def test_by_year_facts_are_their_total_as_numbers() -> None:
         parse_expr("project.costs.new_investment > 150"), scope(costs={"new_investment": {2024: 100, 2025: 100}})
     )
     assert value is True
+
+
+def test_quotients_are_exact_and_division_by_zero_is_unknown() -> None:
+    third = evaluate(parse_expr("project.city_support / 3"), scope(city_support="0.85"))
+    assert third == Fraction(85, 300)  # not a 28-digit decimal
+    assert evaluate(parse_expr("project.city_support / 4 * 2"), scope(city_support="0.10")) == Decimal("0.05")
+    assert evaluate(parse_expr("project.city_support / 3 * 3 == 0.85"), scope(city_support="0.85")) is True
+    ok, why = holds(
+        parse_expr("project.city_support / project.application_scenarios > 1"),
+        scope(city_support="100", application_scenarios=0),
+    )
+    assert not ok
+    assert "未提供" in why
+
+
+def test_checker_refuses_a_written_division_by_zero() -> None:
+    checker = Checker(frozenset({"enterprise", "project"}))
+    checker.check(parse_expr("project.city_support / 0"), "number")
+    assert checker.errors == ["'project.city_support / 0' divides by zero"]
 
 
 def test_checker_names_unknown_facts_and_values() -> None:

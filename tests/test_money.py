@@ -1,12 +1,22 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from huiqi.money import Interval, MoneyError, format_wan, parse_amount, parse_rate, round_fen, split_shares
+from huiqi.money import (
+    Interval,
+    MoneyError,
+    exact_decimal,
+    format_wan,
+    parse_amount,
+    parse_rate,
+    round_fen,
+    split_shares,
+)
 
 
 @pytest.mark.parametrize(
@@ -53,6 +63,20 @@ def test_rates(text: str, rate: str) -> None:
 def test_rounding_is_half_up_to_the_fen() -> None:
     assert round_fen(Decimal("2.675")) == Decimal("2.68")  # a float would give 2.67
     assert round_fen(Decimal("-2.675")) == Decimal("-2.68")
+
+
+def test_fractions_round_half_up_exactly() -> None:
+    assert round_fen(Fraction(85, 1000)) == Decimal("0.09")  # 0.85 / 3 × 30%: a tie, away from zero
+    assert round_fen(Fraction(-85, 1000)) == Decimal("-0.09")
+    assert round_fen(Fraction(1, 300)) == Decimal("0.00")
+    assert exact_decimal(Fraction(1, 8)) == Decimal("0.125")
+    assert exact_decimal(Fraction(1, 3)) == Fraction(1, 3)
+
+
+@given(st.decimals(min_value=-(10**12), max_value=10**12, places=6, allow_nan=False, allow_infinity=False))
+def test_a_fraction_rounds_as_its_decimal_does(value: Decimal) -> None:
+    assert round_fen(Fraction(value)) == round_fen(value)
+    assert exact_decimal(Fraction(value)) == value
 
 
 @given(

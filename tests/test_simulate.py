@@ -319,14 +319,14 @@ def test_bad_input_or_dates_exit_2_and_write_nothing(tmp_path: Path) -> None:
 
 
 def test_a_reform_the_batch_cannot_compile_is_reported_at_its_line(tmp_path: Path) -> None:
-    """Division in an expression has no compile rule: exit 2 at the reform's line."""
+    """Division by a fact has no compile rule (a denominator per row): exit 2 at the reform's line."""
     examples = [load_facts(path) for path in sorted((ROOT / "examples").glob("*.yaml"))]
     table = tmp_path / "examples.parquet"
     pq.write_table(flat.rows_table([row for facts in examples for row in flat.facts_rows(facts)]), table)
     reform_file = tmp_path / "cap.yaml"
     reform_file.write_text(
-        "title: half the testing fees\nset:\n  lingang-2024.testing:\n"
-        "    benefits.fees.base: project.costs.testing_fee / 2\n",
+        "title: testing fees per scenario\nset:\n  lingang-2024.testing:\n"
+        "    benefits.fees.base: project.costs.testing_fee / project.application_scenarios\n",
         encoding="utf-8",
     )
     out = tmp_path / "out"

@@ -4,6 +4,8 @@ The rounding rule (documented in docs/rule-language.md, "Money"):
   * every amount is rounded to the fen (0.01 yuan) with ROUND_HALF_UP (四舍五入);
   * an input amount is rounded once, when parsed;
   * a computed component (base × rate) is rounded once, right after the multiplication;
+  * arithmetic inside an expression is exact: a quotient that is not a finite decimal
+    (x / 3) is kept as a fraction until that one rounding;
   * sums, caps and comparisons then work on whole fen and are exact;
   * a split into tranches rounds every tranche but the last, which takes the remainder,
     so tranches always add up to the total.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 
 FEN = Decimal("0.01")
 # Far above any budget, and small enough that every amount and product stays exact in
@@ -40,9 +43,49 @@ class MoneyError(ValueError):
     """An amount that cannot be read exactly."""
 
 
-def round_fen(value: Decimal) -> Decimal:
-    """The one rounding rule: half-up to the fen."""
+Exact = Decimal | Fraction
+"""An exact number: a decimal, or a fraction where a quotient is not a finite decimal (x / 3)."""
+
+
+def round_fen(value: Exact) -> Decimal:
+    """The one rounding rule: half-up to the fen (a tie goes away from zero, as 四舍五入)."""
+    if isinstance(value, Fraction):
+        fen = abs(value) * 100
+        whole = fen.numerator // fen.denominator
+        if 2 * (fen.numerator - whole * fen.denominator) >= fen.denominator:
+            whole += 1
+        return Decimal(-whole if value < 0 else whole).scaleb(-2)
     return value.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def exact_decimal(value: Fraction) -> Exact:
+    """A fraction as a decimal when it is one (its denominator divides a power of ten)."""
+    rest = value.denominator
+    for prime in (2, 5):
+        while rest % prime == 0:
+            rest //= prime
+    if rest != 1:
+        return value
+    digits = 0
+    while (value * 10**digits).denominator != 1:
+        digits += 1
+    return Decimal(int(value * 10**digits)).scaleb(-digits)
+
+
+def exact_product(a: Exact, b: Exact) -> Exact:
+    """a × b with nothing rounded (Decimal's own product is exact for amounts below 10^16)."""
+    if isinstance(a, Decimal) and isinstance(b, Decimal):
+        return a * b
+    return exact_decimal(Fraction(a) * Fraction(b))
+
+
+def format_exact(value: Exact) -> str:
+    """A computed base as the reader should see it: '617,283.945'; a fraction '411,522.6333…'."""
+    if isinstance(value, Fraction):
+        return f"{Decimal(round(value * 10_000)).scaleb(-4):,.4f}…"
+    if value == value.quantize(FEN):
+        return f"{value:,.2f}"
+    return f"{value:,f}"
 
 
 def parse_amount(raw: object) -> Decimal:
@@ -165,9 +208,10 @@ class Interval:
     def __add__(self, other: Interval) -> Interval:
         return Interval(self.lo + other.lo, self.hi + other.hi)
 
-    def scale(self, rate: Interval) -> Interval:
-        """base × rate for a non-negative base, rounded to the fen."""
-        return Interval(round_fen(self.lo * rate.lo), round_fen(self.hi * rate.hi))
+    @classmethod
+    def of_product(cls, base: Exact, rate: Interval) -> Interval:
+        """base × rate for a non-negative base, rounded to the fen (once: the base is exact)."""
+        return cls(round_fen(exact_product(base, rate.lo)), round_fen(exact_product(base, rate.hi)))
 
     def cap(self, limit: Decimal) -> Interval:
         return Interval(min(self.lo, limit), min(self.hi, limit))

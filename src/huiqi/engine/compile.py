@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
+from math import gcd, lcm
 from typing import Any
 
 import ibis
@@ -29,7 +31,8 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from huiqi.batch import schema as flat
-from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, to_text
+from huiqi.engine import values as scalar
+from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, refs, to_text
 from huiqi.rules.model import (
     AmountChoice,
     AmountRange,
@@ -154,14 +157,21 @@ def _lit(value: int) -> ir.IntegerValue:
     return ibis.literal(value, type=I64)
 
 
-def times_rate(fen: ir.IntegerValue, rate: Decimal, measure: str) -> ir.IntegerValue:
-    """round_fen(amount × rate), exact: fen × numerator / denominator, half up."""
+def times_rate(base: Num, rate: Decimal, measure: str) -> ir.IntegerValue:
+    """round_fen(base × rate), exact: the base's numerator × rate's numerator × 100 over the
+    denominators, half up; the one rounding of the interpreter's base × rate."""
     numerator, denominator = _scale_of(rate)
     if denominator > 10**6:
         raise NotCompilable("rate", measure, f"{rate} has more than 6 decimal places")
-    if denominator == 1:
-        return fen * numerator
-    return div_half_up(fen * numerator, denominator)
+    return _to_fen(base.expr, numerator * 100, base.scale * denominator)
+
+
+def _to_fen(n: ir.IntegerValue, numerator: int, denominator: int) -> ir.IntegerValue:
+    """round_fen(n × numerator / denominator) for n >= 0, with the constant fraction reduced."""
+    common = gcd(numerator, denominator)
+    numerator, denominator = numerator // common, denominator // common
+    scaled = n if numerator == 1 else n * numerator
+    return scaled if denominator == 1 else div_half_up(scaled, denominator)
 
 
 # ---- values --------------------------------------------------------------------------------
@@ -169,7 +179,8 @@ def times_rate(fen: ir.IntegerValue, rate: Decimal, measure: str) -> ir.IntegerV
 
 @dataclass(frozen=True)
 class Num:
-    """An exact number: expr / scale (scale a power of ten); money is fen (scale 100)."""
+    """An exact number: expr / scale, scale a positive integer (a power of ten, or more after a
+    division by a constant: x / 3 of an amount is fen / 300); money is fen (scale 100)."""
 
     expr: ir.IntegerValue
     scale: int
@@ -287,8 +298,12 @@ def _number(value: Value, scope: Scope) -> Num | None:
 
 
 def _common(a: Num, b: Num) -> tuple[ir.IntegerValue, ir.IntegerValue, int]:
-    scale = max(a.scale, b.scale)
-    return a.expr * (scale // a.scale), b.expr * (scale // b.scale), scale
+    scale = lcm(a.scale, b.scale)
+    return _times(a.expr, scale // a.scale), _times(b.expr, scale // b.scale), scale
+
+
+def _times(n: ir.IntegerValue, factor: int) -> ir.IntegerValue:
+    return n if factor == 1 else n * factor
 
 
 _ORDER: dict[str, Callable[[Any, Any], ir.BooleanValue]] = {
@@ -305,10 +320,8 @@ def _compare(expr: Compare, scope: Scope) -> Value:
     left, right = compile_expr(expr.left, scope), compile_expr(expr.right, scope)
     op = expr.op
     if isinstance(left, Literal) and isinstance(right, Literal | Members):
-        from huiqi.engine.values import _compare as scalar_compare
-
         rhs: Any = frozenset(right.items) if isinstance(right, Members) else right.value
-        result = scalar_compare(op, left.value, rhs)
+        result = scalar._compare(op, left.value, rhs)
         return Literal(result)
     if op in ("in", "not in"):
         if isinstance(left, Text) and isinstance(right, Members):
@@ -359,13 +372,38 @@ def _boolop(expr: BoolOp, scope: Scope) -> Value:
 
 
 def _arith(expr: Arith, scope: Scope) -> Value:
+    if expr.op == "/":
+        return _divide(expr, scope)
     a, b = _number(compile_expr(expr.left, scope), scope), _number(compile_expr(expr.right, scope), scope)
-    if a is None or b is None or expr.op == "/":
-        raise NotCompilable(f"arithmetic {to_text(expr)}", scope.measure, "division or non-numbers")
+    if a is None or b is None:
+        raise NotCompilable(f"arithmetic {to_text(expr)}", scope.measure, "non-numbers")
     if expr.op == "*":
         return Num(a.expr * b.expr, a.scale * b.scale)
     x, y, scale = _common(a, b)
     return Num(x + y if expr.op == "+" else x - y, scale)
+
+
+def _divide(expr: Arith, scope: Scope) -> Value:
+    """x / c for a constant c: exact as x × q / p (c = p/q), the fraction kept in the scale.
+
+    A divisor read from the facts would need a row-dependent denominator; it is refused (it is the
+    one arithmetic the compiler does not have) rather than computed in floating point.
+    """
+    a = _number(compile_expr(expr.left, scope), scope)
+    if a is None:
+        raise NotCompilable(f"arithmetic {to_text(expr)}", scope.measure, "non-numbers")
+    if refs(expr.right):
+        raise NotCompilable(f"arithmetic {to_text(expr)}", scope.measure, "division by a fact, not a constant")
+    divisor = scalar.evaluate(expr.right, scalar.Scope({}))  # a constant: no facts to read
+    if not isinstance(divisor, Decimal | Fraction):
+        raise NotCompilable(f"arithmetic {to_text(expr)}", scope.measure, "non-numbers")
+    if divisor == 0:  # unknown, as in the interpreter
+        return Num(ibis.null(I64), 1)
+    by = Fraction(divisor)
+    numerator = a.expr if by > 0 else -a.expr
+    p, q = abs(by.numerator), by.denominator
+    common = gcd(q, a.scale * p)
+    return Num(_times(numerator, q // common), a.scale * p // common)
 
 
 def _call(expr: Call, scope: Scope) -> Value:
@@ -373,8 +411,8 @@ def _call(expr: Call, scope: Scope) -> Value:
     if any(n is None for n in numbers):
         raise NotCompilable(f"call {to_text(expr)}", scope.measure, "non-numbers")
     known = [n for n in numbers if n is not None]
-    scale = max(n.scale for n in known)
-    exprs = [n.expr * (scale // n.scale) for n in known]
+    scale = lcm(*(n.scale for n in known))
+    exprs = [_times(n.expr, scale // n.scale) for n in known]
     picked = ibis.least(*exprs) if expr.func == "min" else ibis.greatest(*exprs)
     any_null = ibis.or_(*[e.isnull() for e in exprs])  # unknown if any argument is, as in the interpreter
     return Num(ibis.ifelse(any_null, ibis.null(I64), picked), scale)
@@ -404,16 +442,12 @@ def holds(expr: Expr, scope: Scope) -> ir.BooleanValue:
     return _truth(compile_expr(expr, scope), scope, expr).fill_null(False)
 
 
-def money(expr: Expr, scope: Scope) -> ir.IntegerValue | None:
-    """A base as fen (rounded half up if the expression has more places), or None if unknown."""
+def base_value(expr: Expr, scope: Scope) -> Num:
+    """A base, exact (not rounded: only base × rate is, as in the interpreter); null if unknown."""
     value = _number(compile_expr(expr, scope), scope)
     if value is None:
         raise NotCompilable(f"base {to_text(expr)}", scope.measure, "not a number")
-    if value.scale == 100:
-        return value.expr
-    if value.scale < 100:
-        return value.expr * (100 // value.scale)
-    return div_half_up(value.expr, value.scale // 100)
+    return value
 
 
 # ---- the matrix of amounts: component × year, [lo, hi] -------------------------------------------
@@ -555,7 +589,7 @@ def _choose(branches: Any, both: bool) -> Any:
     return ibis.cases(*[(c, v) for c, v in cases], else_=default)
 
 
-def rate_amount(choice: RateChoice, base: ir.IntegerValue, ctx: Ctx) -> tuple[ir.IntegerValue, ir.IntegerValue]:
+def rate_amount(choice: RateChoice, base: Num, ctx: Ctx) -> tuple[ir.IntegerValue, ir.IntegerValue]:
     """round_fen(base × rate) for the case's rate, [lo, hi]."""
 
     def pick(case: Any) -> tuple[ir.IntegerValue, ir.IntegerValue]:
@@ -583,34 +617,31 @@ def base_column(name: str) -> str:
     return f"_base_{name}"
 
 
-def component_base(component: Ratio | Match, ctx: Ctx) -> ir.IntegerValue | None:
-    """The base amount: the column the plan computed for it (once per row), else the expression."""
+def component_base(component: Ratio | Match, ctx: Ctx) -> Num:
+    """The base: the column the plan computed for it (once per row), else the expression."""
+    value = base_value(component.base, ctx.scope)
     column = base_column(ctx.name)
     if column in ctx.scope.row.columns:
-        return ctx.scope.row[column]
-    return money(component.base, ctx.scope)
+        return Num(ctx.scope.row[column], value.scale)
+    return value
 
 
 def c_ratio(component: Ratio, ctx: Ctx) -> None:
     base = component_base(component, ctx)
-    if base is None:
-        return
     lo, hi = rate_amount(component.rate, base, ctx)
     if component.cap is not None:
         lo, hi = _cap(lo, hi, amount_fen(component.cap, ctx.scope))
-    known = base.notnull()
+    known = base.expr.notnull()
     ctx.place(ibis.ifelse(known, lo, 0), ibis.ifelse(known, hi, 0))
 
 
 def c_match(component: Match, ctx: Ctx) -> None:
     base = component_base(component, ctx)
-    if base is None:
-        return
     amount = times_rate(base, component.ratio, ctx.measure.id)
     lo = hi = amount
     if component.cap is not None:
         lo, hi = _cap(lo, hi, amount_fen(component.cap, ctx.scope))
-    known = base.notnull()
+    known = base.expr.notnull()
     ctx.place(ibis.ifelse(known, lo, 0), ibis.ifelse(known, hi, 0))
 
 
@@ -652,7 +683,7 @@ def c_per_year(component: PerYear, ctx: Ctx) -> None:
         in_period = {y: (first_year + (component.max_years - 1)) >= y for y in series}
     amounts: dict[int, tuple[ir.IntegerValue, ir.IntegerValue]] = {}
     for year in sorted(series):
-        base = series[year].expr.fill_null(0)
+        base = Num(series[year].expr.fill_null(0), series[year].scale)
         lo, hi = rate_amount(component.rate, base, ctx)
         if component.cap_per_year is not None:
             lo, hi = _cap(lo, hi, _lit(int(component.cap_per_year * 100)))
@@ -667,17 +698,15 @@ def c_per_year(component: PerYear, ctx: Ctx) -> None:
 def _per_year_single(component: PerYear, ctx: Ctx) -> None:
     """A base that is one amount, not a by-year series: the interpreter takes it as the amount of
     the subject's year (the as-of year for the enterprise)."""
-    fen = money(component.base, ctx.scope)
-    if fen is None:
-        return
+    base = base_value(component.base, ctx.scope)
     first, last = _term_years(ctx)
-    lo, hi = rate_amount(component.rate, fen.fill_null(0), ctx)
+    lo, hi = rate_amount(component.rate, Num(base.expr.fill_null(0), base.scale), ctx)
     if component.cap_per_year is not None:
         lo, hi = _cap(lo, hi, _lit(int(component.cap_per_year * 100)))
     if component.cap is not None:  # one year: the total cap is one more cap on it
         lo, hi = _cap(lo, hi, amount_fen(component.cap, ctx.scope))
     year = ctx.subject_year
-    keep = (fen > 0).fill_null(False)
+    keep = (base.expr > 0).fill_null(False)
     if isinstance(year, int):
         keep = keep & ibis.literal(first <= year <= last)
     else:
@@ -705,7 +734,7 @@ def _total_cap(
 def c_milestones(component: Milestones, ctx: Ctx) -> None:
     value = compile_expr(component.series, ctx.scope)
     if not isinstance(value, Series):
-        raise NotCompilable("milestones over a single amount", ctx.measure.id, ctx.name)
+        return  # the interpreter: a single amount has no first year of passing, so no base
     window_first = ctx.in_force.start.year
     window_last = min(ctx.as_of.year, ctx.in_force.end.year if ctx.in_force.end else ctx.as_of.year)
     firsts: list[tuple[ir.IntegerValue, int]] = []

@@ -26,9 +26,9 @@ from huiqi.engine.compile import (
     Scope,
     amount_fen,
     base_column,
+    base_value,
     compile_component,
     holds,
-    money,
     unbound_tables,
 )
 from huiqi.engine.prune import prune
@@ -169,9 +169,7 @@ class CompiledLibrary:
         bases: dict[str, ir.Value] = {}
         for name, component in measure.benefits.items():
             if isinstance(component, Ratio | Match):
-                base = money(component.base, scope)
-                if base is not None:
-                    bases[base_column(name)] = base
+                bases[base_column(name)] = base_value(component.base, scope).expr
         if bases:
             rows = rows.mutate(**bases)
             scope = Scope(rows, measure.id, layout, measure.applies_to)

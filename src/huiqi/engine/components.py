@@ -14,7 +14,7 @@ from typing import Any
 from huiqi.engine.result import Reason, Step
 from huiqi.engine.values import Scope, as_number, evaluate, facts_read, holds, show
 from huiqi.facts.models import Facts, Lease
-from huiqi.money import ZERO, Interval, format_rate, format_yuan, round_fen
+from huiqi.money import ZERO, Exact, Interval, exact_product, format_exact, format_rate, format_yuan, round_fen
 from huiqi.rules.expr import Expr, to_text
 from huiqi.rules.model import (
     AmountCase,
@@ -123,7 +123,7 @@ def _no_base(expr: Expr) -> Reason:
     return Reason("no_base", f"计算基数未提供: {to_text(expr)}", f"the base is not provided: {to_text(expr)}")
 
 
-def _base(expr: Expr, ctx: Context, out: ComponentOutcome) -> Decimal | None:
+def _base(expr: Expr, ctx: Context, out: ComponentOutcome) -> Exact | None:
     base = as_number(evaluate(expr, ctx.scope))
     if base is None:
         out.missing.append(_no_base(expr))
@@ -136,13 +136,13 @@ def ratio(component: Ratio, ctx: Context) -> ComponentOutcome:
     if base is None:
         return out
     rate = rate_of(component.rate, ctx.scope, out.note)
-    amount = Interval(base, base).scale(rate)
+    amount = Interval.of_product(base, rate)
     out.note(
         lambda: Step(
             "formula",
             f"{component.title or ctx.name}: {to_text(component.base)} × 比例",
             f"{component.title_en or ctx.name}: {to_text(component.base)} × rate",
-            f"{format_yuan(base)} × {describe_rate(rate)} = {amount.describe()}",
+            f"{format_exact(base)} × {describe_rate(rate)} = {amount.describe()}",
             amount,
         )
     )
@@ -157,13 +157,13 @@ def match(component: Match, ctx: Context) -> ComponentOutcome:
     base = _base(component.base, ctx, out)
     if base is None:
         return out
-    amount = Interval.exact(round_fen(base * component.ratio))
+    amount = Interval.exact(round_fen(exact_product(base, component.ratio)))
     out.note(
         lambda: Step(
             "formula",
             f"{component.title or ctx.name}: 按 {to_text(component.base)} 的 {format_rate(component.ratio)} 配套",
             f"{component.title_en or ctx.name}: matching {format_rate(component.ratio)} of {to_text(component.base)}",
-            f"{format_yuan(base)} × {format_rate(component.ratio)} = {amount.describe()}",
+            f"{format_exact(base)} × {format_rate(component.ratio)} = {amount.describe()}",
             amount,
         )
     )
@@ -239,9 +239,12 @@ def bonus(component: Bonus, ctx: Context) -> ComponentOutcome:
 
 def per_year(component: PerYear, ctx: Context) -> ComponentOutcome:
     out = ComponentOutcome(ctx.explain)
-    series = evaluate(component.base, ctx.scope)
-    if not isinstance(series, Mapping):
-        number = as_number(series)
+    value = evaluate(component.base, ctx.scope)
+    series: Mapping[int, Exact]
+    if isinstance(value, Mapping):
+        series = value
+    else:
+        number = as_number(value)
         if number is None:
             out.missing.append(_no_base(component.base))
             return out
@@ -275,13 +278,13 @@ def per_year(component: PerYear, ctx: Context) -> ComponentOutcome:
     running = ZERO
     for year in years:
         base = series[year]
-        amount = Interval(base, base).scale(rate)
+        amount = Interval.of_product(base, rate)
         out.note(
             lambda: Step(
                 "formula",
                 f"{component.title or ctx.name} {year}年: {to_text(component.base)} × 比例",
                 f"{component.title_en or ctx.name} {year}: {to_text(component.base)} × rate",
-                f"{format_yuan(base)} × {describe_rate(rate)} = {amount.describe()}",
+                f"{format_exact(base)} × {describe_rate(rate)} = {amount.describe()}",
                 amount,
             )
         )

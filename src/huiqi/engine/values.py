@@ -11,14 +11,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from pydantic import BaseModel
 
 from huiqi.memo import per_node
+from huiqi.money import Exact, exact_decimal, format_exact
 from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, refs, to_text
 
-Value = Decimal | str | bool | date | frozenset[str] | Mapping[int, Decimal] | None
+Value = Decimal | Fraction | str | bool | date | frozenset[str] | Mapping[int, Decimal] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +33,11 @@ class Scope:
         return compiled(ref)(self)
 
 
-def as_number(value: Value) -> Decimal | None:
+def as_number(value: Value) -> Exact | None:
     """A by-year fact used as a number is its total over the years."""
     if isinstance(value, Mapping):
         return sum(value.values(), Decimal(0))
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal | Fraction):
         return value
     return None
 
@@ -67,11 +69,28 @@ _ORDER: dict[str, Callable[[Any, Any], Any]] = {
     ">": operator.gt,
     ">=": operator.ge,
 }
-_ARITH: dict[str, Callable[[Decimal, Decimal], Decimal]] = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
+
+
+def _exactly(apply: Callable[[Any, Any], Any]) -> Callable[[Exact, Exact], Exact | None]:
+    """An operation with nothing rounded: on decimals while both are (+, -, × of amounts below
+    10^16 are exact in Decimal's 28 digits), else on fractions; a fraction that is a finite
+    decimal goes back to one."""
+
+    def run(a: Exact, b: Exact) -> Exact | None:
+        if isinstance(a, Decimal) and isinstance(b, Decimal) and apply is not operator.truediv:
+            return apply(a, b)  # type: ignore[no-any-return]
+        if apply is operator.truediv and b == 0:
+            return None  # x / 0 is unknown: a condition reading it fails as not provided
+        return exact_decimal(apply(Fraction(a), Fraction(b)))
+
+    return run
+
+
+_ARITH: dict[str, Callable[[Exact, Exact], Exact | None]] = {
+    "+": _exactly(operator.add),
+    "-": _exactly(operator.sub),
+    "*": _exactly(operator.mul),
+    "/": _exactly(operator.truediv),
 }
 
 
@@ -178,6 +197,8 @@ def show(value: Value) -> str:
         return "[" + ", ".join(sorted(value)) + "]"
     if isinstance(value, Decimal):
         return f"{value:,f}" if value == value.to_integral_value() else f"{value:,}"
+    if isinstance(value, Fraction):
+        return format_exact(value)
     return str(value)
 
 

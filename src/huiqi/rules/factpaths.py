@@ -145,9 +145,11 @@ class Checker:
                 for operand in operands:
                     self.check(operand, "bool")
                 return "bool"
-            case Arith(left=left, right=right):
+            case Arith(op=op, left=left, right=right):
                 self.check(left, "number")
                 self.check(right, "number")
+                if op == "/" and isinstance(right, Const) and right.value == 0:
+                    self.errors.append(f"{to_text(expr)!r} divides by zero")
                 return "number"
             case Call(args=args):
                 for arg in args:
