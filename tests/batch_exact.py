@@ -23,7 +23,8 @@ Row = tuple[Any, ...]
 # Rules the seed policies do not use (an officer's reform or interpretation may): non-duplication
 # per enterprise, compared by upper bound and by midpoint; a per_year component with a total cap,
 # over a by-year series and over a single amount; bases that are exact fractions (divided by a
-# constant, or with more places than the fen); milestones over a single amount.
+# constant or by a fact, or with more places than the fen); a condition dividing by a fact;
+# milestones over a single amount.
 UNSEEDED = """title: rules the seeds do not use
 text: |
   对获得市级支持的项目, 每年按市级支持金额的50%给予配套, 累计不超过300万元。
@@ -57,6 +58,12 @@ add:
         third: {kind: ratio, base: project.city_support / 3, rate: [10%, 30%]}
         seventh: {kind: match, base: project.city_support * 0.5 / 7, ratio: 100%}
         once: {kind: milestones, series: project.city_support, tiers: [{threshold: 100万, amount: 10万}]}
+        scenario:
+          kind: ratio
+          when: project.city_support / project.costs.investment <= 0.5
+          base: project.city_support / project.application_scenarios
+          rate: 10%
+          cap: 50万
 """
 
 
@@ -78,7 +85,13 @@ projects:
   - {id: P2, name: 产线投资, kind: fixed_investment, year: 2025, costs: {new_investment: {2025: 2.5亿}}}
   - {id: P3, name: 配套, kind: fixed_investment, year: 2024, city_support: 900万}
   - {id: P4, name: 测试, kind: testing, year: 2024, costs: {testing_fee: {2024: 300万, 2025: 300万}}}
-  - {id: P5, name: 分成配套, kind: other, year: 2025, city_support: 3000000.25}
+  - id: P5
+    name: 分成配套
+    kind: other
+    year: 2025
+    city_support: 3000000.25
+    application_scenarios: 3
+    costs: {investment: {2025: 1000万}}
 """
 
 

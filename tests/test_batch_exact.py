@@ -99,18 +99,19 @@ def test_bases_are_exact_fractions_in_the_interpreter_and_the_batch() -> None:
     - a third of it at 10%–30%: 100,000.00833… and exactly 300,000.025, so [100,000.01, 300,000.03]
       (a 28-digit decimal third, 1,000,000.083…3, gave 300,000.0249… and 300,000.02);
     - half of it over 7, matched 1:1: 214,285.7321… → 214,285.73 (the base is not rounded first);
-    - a milestone over a single amount pays nothing (no first year of passing).
-    The batch, which keeps the fraction as an integer over a constant denominator, agrees."""
+    - a milestone over a single amount pays nothing (no first year of passing);
+    - over its 3 application scenarios, at 10%, as it is at most half of the 1000万 investment
+      (0.30…): 100,000.00833… → 100,000.01.
+    The batch, which keeps the fraction as an integer over a denominator (a constant, or the
+    row's scenarios), agrees."""
     firm = unseeded_firm()
     day = date(2025, 6, 30)
     _check([firm], day, REFORMED)
     rows = {(r.measure, r.subject.id if r.subject else None): r for r in evaluate(firm, REFORMED, day).results}
     share = rows["lingang-2024.city-match-share", "P5"].amount
     assert share is not None
-    assert (share.lo, share.hi) == (
-        Decimal("100000.01") + Decimal("214285.73"),
-        Decimal("300000.03") + Decimal("214285.73"),
-    )
+    rest = Decimal("214285.73") + Decimal("100000.01")
+    assert (share.lo, share.hi) == (Decimal("100000.01") + rest, Decimal("300000.03") + rest)
 
 
 # 2023-01-01: no seed measure in force (Minhang's ended 2021-09-30, Lingang's begin 2024-10-14)

@@ -319,14 +319,14 @@ def test_bad_input_or_dates_exit_2_and_write_nothing(tmp_path: Path) -> None:
 
 
 def test_a_reform_the_batch_cannot_compile_is_reported_at_its_line(tmp_path: Path) -> None:
-    """Division by a fact has no compile rule (a denominator per row): exit 2 at the reform's line."""
+    """A rate with more than 6 decimal places has no compile rule (its numerator times an amount in
+    fen could overflow): exit 2 at the reform's line, nothing written."""
     examples = [load_facts(path) for path in sorted((ROOT / "examples").glob("*.yaml"))]
     table = tmp_path / "examples.parquet"
     pq.write_table(flat.rows_table([row for facts in examples for row in flat.facts_rows(facts)]), table)
     reform_file = tmp_path / "cap.yaml"
     reform_file.write_text(
-        "title: testing fees per scenario\nset:\n  lingang-2024.testing:\n"
-        "    benefits.fees.base: project.costs.testing_fee / project.application_scenarios\n",
+        "title: an over-precise rate\nset:\n  lingang-2024.testing:\n    benefits.fees.rate: 12.3456789%\n",
         encoding="utf-8",
     )
     out = tmp_path / "out"

@@ -8,8 +8,10 @@ when the library is compiled, never a wrong figure.
 Money is integer fen (int64) in SQL; every rounding is ROUND_HALF_UP to the fen, computed with
 integer arithmetic (`div_half_up`) at the same points as the interpreter (after base × rate, on
 each rent piece). Sums, caps, minima and maxima then work on whole fen and are exact on every
-backend. Per-year amounts are columns, one per year of the table's year window, so caps per year
-and latest-first cuts are closed-form column arithmetic. Enterprise-wide caps use a window over
+backend. Numbers inside an expression are exact fractions (`Num`): an integer over a constant
+denominator, and over a row's denominator after dividing by a fact. Per-year amounts are
+columns, one per year of the table's year window, so caps per year and latest-first cuts are
+closed-form column arithmetic. Enterprise-wide caps use a window over
 the enterprise's subjects in facts (file) order, as the interpreter does.
 
 The plan is built over unbound tables named `huiqi_<record>s` (see huiqi.batch.load, which makes
@@ -163,6 +165,10 @@ def times_rate(base: Num, rate: Decimal, measure: str) -> ir.IntegerValue:
     numerator, denominator = _scale_of(rate)
     if denominator > 10**6:
         raise NotCompilable("rate", measure, f"{rate} has more than 6 decimal places")
+    if base.den is not None:
+        common = gcd(numerator * 100, base.scale * denominator)
+        top, bottom = numerator * 100 // common, base.scale * denominator // common
+        return div_half_up(_big(base.expr) * top, base.den * bottom)
     return _to_fen(base.expr, numerator * 100, base.scale * denominator)
 
 
@@ -179,11 +185,17 @@ def _to_fen(n: ir.IntegerValue, numerator: int, denominator: int) -> ir.IntegerV
 
 @dataclass(frozen=True)
 class Num:
-    """An exact number: expr / scale, scale a positive integer (a power of ten, or more after a
-    division by a constant: x / 3 of an amount is fen / 300); money is fen (scale 100)."""
+    """An exact number: expr / (scale × den); money is fen (scale 100).
+
+    scale is a positive integer: a power of ten, or more after a division by a constant (x / 3 of
+    an amount is fen over 300). den is a row's positive denominator, after a division by a fact;
+    then expr and den are DECIMAL(38,0), whose products do not overflow, and both are null when
+    the value is unknown (a divisor unknown or zero).
+    """
 
     expr: ir.IntegerValue
     scale: int
+    den: ir.IntegerValue | None = None
 
 
 @dataclass(frozen=True)
@@ -297,9 +309,38 @@ def _number(value: Value, scope: Scope) -> Num | None:
     return None
 
 
-def _common(a: Num, b: Num) -> tuple[ir.IntegerValue, ir.IntegerValue, int]:
+Num2 = tuple[ir.IntegerValue, ir.IntegerValue, int, ir.IntegerValue | None]
+
+
+def _common(a: Num, b: Num) -> Num2:
+    """a and b over one denominator: (a's numerator, b's numerator, scale, den)."""
     scale = lcm(a.scale, b.scale)
-    return _times(a.expr, scale // a.scale), _times(b.expr, scale // b.scale), scale
+    x, y = _times(a.expr, scale // a.scale), _times(b.expr, scale // b.scale)
+    if a.den is None and b.den is None:
+        return x, y, scale, None
+    if b.den is not None:
+        x = _big(x) * b.den
+    if a.den is not None:
+        y = _big(y) * a.den
+    return _big(x), _big(y), scale, _product(a.den, b.den)
+
+
+def _big(n: ir.IntegerValue) -> ir.IntegerValue:
+    return n.cast(BIG)
+
+
+def _product(*dens: ir.IntegerValue | None) -> ir.IntegerValue | None:
+    present = [d for d in dens if d is not None]
+    if not present:
+        return None
+    return _total_product(present)
+
+
+def _total_product(values: list[ir.IntegerValue]) -> ir.IntegerValue:
+    result = values[0]
+    for value in values[1:]:
+        result = result * value
+    return result
 
 
 def _times(n: ir.IntegerValue, factor: int) -> ir.IntegerValue:
@@ -338,7 +379,7 @@ def _compare(expr: Compare, scope: Scope) -> Value:
         return Truth(ibis.null(dt.boolean))
     a, b = _number(left, scope), _number(right, scope)
     if a is not None and b is not None:
-        x, y, _ = _common(a, b)
+        x, y, _, _ = _common(a, b)  # the denominators are positive: the order is the numerators'
         return Truth(_ORDER[op](x, y))
     if isinstance(left, Text) and isinstance(right, Literal) and isinstance(right.value, str):
         return Truth(_ORDER[op](left.expr, right.value))
@@ -378,22 +419,25 @@ def _arith(expr: Arith, scope: Scope) -> Value:
     if a is None or b is None:
         raise NotCompilable(f"arithmetic {to_text(expr)}", scope.measure, "non-numbers")
     if expr.op == "*":
-        return Num(a.expr * b.expr, a.scale * b.scale)
-    x, y, scale = _common(a, b)
-    return Num(x + y if expr.op == "+" else x - y, scale)
+        den = _product(a.den, b.den)
+        if den is None:
+            return Num(a.expr * b.expr, a.scale * b.scale)
+        return Num(_big(a.expr) * _big(b.expr), a.scale * b.scale, den)
+    x, y, scale, den = _common(a, b)
+    return Num(x + y if expr.op == "+" else x - y, scale, den)
 
 
 def _divide(expr: Arith, scope: Scope) -> Value:
     """x / c for a constant c: exact as x × q / p (c = p/q), the fraction kept in the scale.
-
-    A divisor read from the facts would need a row-dependent denominator; it is refused (it is the
-    one arithmetic the compiler does not have) rather than computed in floating point.
-    """
+    x / y for a fact y: y's numerator becomes the row's denominator (its sign moved up)."""
     a = _number(compile_expr(expr.left, scope), scope)
     if a is None:
         raise NotCompilable(f"arithmetic {to_text(expr)}", scope.measure, "non-numbers")
     if refs(expr.right):
-        raise NotCompilable(f"arithmetic {to_text(expr)}", scope.measure, "division by a fact, not a constant")
+        b = _number(compile_expr(expr.right, scope), scope)
+        if b is None:
+            raise NotCompilable(f"arithmetic {to_text(expr)}", scope.measure, "non-numbers")
+        return _divide_by_row(a, b)
     divisor = scalar.evaluate(expr.right, scalar.Scope({}))  # a constant: no facts to read
     if not isinstance(divisor, Decimal | Fraction):
         raise NotCompilable(f"arithmetic {to_text(expr)}", scope.measure, "non-numbers")
@@ -403,7 +447,18 @@ def _divide(expr: Arith, scope: Scope) -> Value:
     numerator = a.expr if by > 0 else -a.expr
     p, q = abs(by.numerator), by.denominator
     common = gcd(q, a.scale * p)
-    return Num(_times(numerator, q // common), a.scale * p // common)
+    return Num(_times(numerator, q // common), a.scale * p // common, a.den)
+
+
+def _divide_by_row(a: Num, b: Num) -> Num:
+    """a / b = a.expr · b.scale · b.den / (a.scale · a.den · |b.expr|), negated when b < 0; unknown
+    when b is unknown or zero, as in the interpreter."""
+    top = _big(a.expr) * b.scale
+    if b.den is not None:
+        top = top * b.den
+    top = ibis.cases((b.expr > 0, top), (b.expr < 0, -top), else_=ibis.null(BIG))
+    den = ibis.ifelse(b.expr == 0, ibis.null(BIG), _big(b.expr.abs()))
+    return Num(top, a.scale, _product(a.den, den))
 
 
 def _call(expr: Call, scope: Scope) -> Value:
@@ -411,11 +466,24 @@ def _call(expr: Call, scope: Scope) -> Value:
     if any(n is None for n in numbers):
         raise NotCompilable(f"call {to_text(expr)}", scope.measure, "non-numbers")
     known = [n for n in numbers if n is not None]
+    if any(n.den is not None for n in known):
+        return _pick_over_rows(expr.func, known)
     scale = lcm(*(n.scale for n in known))
     exprs = [_times(n.expr, scale // n.scale) for n in known]
     picked = ibis.least(*exprs) if expr.func == "min" else ibis.greatest(*exprs)
     any_null = ibis.or_(*[e.isnull() for e in exprs])  # unknown if any argument is, as in the interpreter
     return Num(ibis.ifelse(any_null, ibis.null(I64), picked), scale)
+
+
+def _pick_over_rows(func: str, numbers: list[Num]) -> Num:
+    """min / max when a denominator varies by row: pairwise over a common denominator."""
+    any_null = ibis.or_(*[n.expr.isnull() for n in numbers])
+    picked = numbers[0]
+    for number in numbers[1:]:
+        x, y, scale, den = _common(picked, number)
+        pick = ibis.least(x, y) if func == "min" else ibis.greatest(x, y)
+        picked = Num(pick, scale, den)
+    return Num(ibis.ifelse(any_null, ibis.null(BIG), picked.expr), picked.scale, picked.den)
 
 
 EXPR_RULES: dict[type[Any], Callable[[Any, Scope], Value]] = {
@@ -621,7 +689,7 @@ def component_base(component: Ratio | Match, ctx: Ctx) -> Num:
     """The base: the column the plan computed for it (once per row), else the expression."""
     value = base_value(component.base, ctx.scope)
     column = base_column(ctx.name)
-    if column in ctx.scope.row.columns:
+    if column in ctx.scope.row.columns and value.den is None:
         return Num(ctx.scope.row[column], value.scale)
     return value
 
@@ -700,7 +768,7 @@ def _per_year_single(component: PerYear, ctx: Ctx) -> None:
     the subject's year (the as-of year for the enterprise)."""
     base = base_value(component.base, ctx.scope)
     first, last = _term_years(ctx)
-    lo, hi = rate_amount(component.rate, Num(base.expr.fill_null(0), base.scale), ctx)
+    lo, hi = rate_amount(component.rate, Num(base.expr.fill_null(0), base.scale, base.den), ctx)
     if component.cap_per_year is not None:
         lo, hi = _cap(lo, hi, _lit(int(component.cap_per_year * 100)))
     if component.cap is not None:  # one year: the total cap is one more cap on it

@@ -169,7 +169,9 @@ class CompiledLibrary:
         bases: dict[str, ir.Value] = {}
         for name, component in measure.benefits.items():
             if isinstance(component, Ratio | Match):
-                bases[base_column(name)] = base_value(component.base, scope).expr
+                base = base_value(component.base, scope)
+                if base.den is None:  # a base over a row's denominator is not kept: two columns
+                    bases[base_column(name)] = base.expr
         if bases:
             rows = rows.mutate(**bases)
             scope = Scope(rows, measure.id, layout, measure.applies_to)
