@@ -23,7 +23,8 @@ Row = tuple[Any, ...]
 # Rules the seed policies do not use (an officer's reform or interpretation may): non-duplication
 # per enterprise, compared by upper bound and by midpoint; a per_year component with a total cap,
 # over a by-year series and over a single amount; bases that are exact fractions (divided by a
-# constant or by a fact, or with more places than the fen); a condition dividing by a fact;
+# constant or by a fact, or with more places than the fen; a product of two amounts, past
+# BIGINT in fen); a condition dividing by a fact;
 # milestones over a single amount.
 UNSEEDED = """title: rules the seeds do not use
 text: |
@@ -64,6 +65,7 @@ add:
           base: project.city_support / project.application_scenarios
           rate: 10%
           cap: 50万
+        product: {kind: ratio, base: project.city_support * project.costs.investment / 10000000000, rate: 1%}
 """
 
 
@@ -91,7 +93,7 @@ projects:
     year: 2025
     city_support: 3000000.25
     application_scenarios: 3
-    costs: {investment: {2025: 1000万}}
+    costs: {investment: {2025: 10亿}}
 """
 
 

@@ -100,8 +100,11 @@ def test_bases_are_exact_fractions_in_the_interpreter_and_the_batch() -> None:
       (a 28-digit decimal third, 1,000,000.083…3, gave 300,000.0249… and 300,000.02);
     - half of it over 7, matched 1:1: 214,285.7321… → 214,285.73 (the base is not rounded first);
     - a milestone over a single amount pays nothing (no first year of passing);
-    - over its 3 application scenarios, at 10%, as it is at most half of the 1000万 investment
-      (0.30…): 100,000.00833… → 100,000.01.
+    - over its 3 application scenarios, at 10%, as it is at most half of the 10亿 investment
+      (0.003…): 100,000.00833… → 100,000.01;
+    - times the investment over 10^10, at 1%: 3,000.00025 → 3,000.00 (in fen the product is
+      300,000,025 × 10^11, past BIGINT's 9.2 × 10^18: DuckDB stopped with an overflow; it is
+      DECIMAL(38,0) now).
     The batch, which keeps the fraction as an integer over a denominator (a constant, or the
     row's scenarios), agrees."""
     firm = unseeded_firm()
@@ -110,7 +113,7 @@ def test_bases_are_exact_fractions_in_the_interpreter_and_the_batch() -> None:
     rows = {(r.measure, r.subject.id if r.subject else None): r for r in evaluate(firm, REFORMED, day).results}
     share = rows["lingang-2024.city-match-share", "P5"].amount
     assert share is not None
-    rest = Decimal("214285.73") + Decimal("100000.01")
+    rest = Decimal("214285.73") + Decimal("100000.01") + Decimal("3000.00")
     assert (share.lo, share.hi) == (Decimal("100000.01") + rest, Decimal("300000.03") + rest)
 
 

@@ -83,6 +83,13 @@ def test_quotients_are_exact_and_division_by_zero_is_unknown() -> None:
     assert "未提供" in why
 
 
+def test_products_of_amounts_are_not_rounded_to_28_digits() -> None:
+    big = "9876543210123456.78"  # 18 digits: the square has 36, more than Decimal's default 28
+    product = evaluate(parse_expr("project.city_support * project.city_support"), scope(city_support=big))
+    assert isinstance(product, Decimal)
+    assert product == Fraction(Decimal(big)) ** 2
+
+
 def test_checker_refuses_a_written_division_by_zero() -> None:
     checker = Checker(frozenset({"enterprise", "project"}))
     checker.check(parse_expr("project.city_support / 0"), "number")

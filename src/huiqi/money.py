@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from fractions import Fraction
 
 FEN = Decimal("0.01")
@@ -46,6 +46,10 @@ class MoneyError(ValueError):
 Exact = Decimal | Fraction
 """An exact number: a decimal, or a fraction where a quotient is not a finite decimal (x / 3)."""
 
+EXACT = Context(prec=200)
+"""For sums and products inside an expression: the default context's 28 digits would round the
+product of two amounts (up to 18 digits each); 200 digits never round what a rule can write."""
+
 
 def round_fen(value: Exact) -> Decimal:
     """The one rounding rule: half-up to the fen (a tie goes away from zero, as 四舍五入)."""
@@ -73,9 +77,9 @@ def exact_decimal(value: Fraction) -> Exact:
 
 
 def exact_product(a: Exact, b: Exact) -> Exact:
-    """a × b with nothing rounded (Decimal's own product is exact for amounts below 10^16)."""
+    """a × b with nothing rounded."""
     if isinstance(a, Decimal) and isinstance(b, Decimal):
-        return a * b
+        return EXACT.multiply(a, b)
     return exact_decimal(Fraction(a) * Fraction(b))
 
 

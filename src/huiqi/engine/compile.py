@@ -420,9 +420,9 @@ def _arith(expr: Arith, scope: Scope) -> Value:
         raise NotCompilable(f"arithmetic {to_text(expr)}", scope.measure, "non-numbers")
     if expr.op == "*":
         den = _product(a.den, b.den)
-        if den is None:
-            return Num(a.expr * b.expr, a.scale * b.scale)
-        return Num(_big(a.expr) * _big(b.expr), a.scale * b.scale, den)
+        if den is None and not (refs(expr.left) and refs(expr.right)):
+            return Num(a.expr * b.expr, a.scale * b.scale)  # by a constant: within BIGINT
+        return Num(_big(a.expr) * _big(b.expr), a.scale * b.scale, den)  # fen × fen can pass 2^63
     x, y, scale, den = _common(a, b)
     return Num(x + y if expr.op == "+" else x - y, scale, den)
 

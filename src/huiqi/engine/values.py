@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from huiqi.memo import per_node
-from huiqi.money import Exact, exact_decimal, format_exact
+from huiqi.money import EXACT, Exact, exact_decimal, format_exact
 from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, refs, to_text
 
 Value = Decimal | Fraction | str | bool | date | frozenset[str] | Mapping[int, Decimal] | None
@@ -71,26 +71,28 @@ _ORDER: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def _exactly(apply: Callable[[Any, Any], Any]) -> Callable[[Exact, Exact], Exact | None]:
-    """An operation with nothing rounded: on decimals while both are (+, -, × of amounts below
-    10^16 are exact in Decimal's 28 digits), else on fractions; a fraction that is a finite
+def _exactly(
+    on_decimals: Callable[[Decimal, Decimal], Decimal] | None, on_fractions: Callable[[Any, Any], Any]
+) -> Callable[[Exact, Exact], Exact | None]:
+    """An operation with nothing rounded: on decimals in 200 digits while both are decimals (and
+    the operation keeps them so: not a quotient), else on fractions; a fraction that is a finite
     decimal goes back to one."""
 
     def run(a: Exact, b: Exact) -> Exact | None:
-        if isinstance(a, Decimal) and isinstance(b, Decimal) and apply is not operator.truediv:
-            return apply(a, b)  # type: ignore[no-any-return]
-        if apply is operator.truediv and b == 0:
+        if on_decimals is not None and isinstance(a, Decimal) and isinstance(b, Decimal):
+            return on_decimals(a, b)
+        if on_decimals is None and b == 0:
             return None  # x / 0 is unknown: a condition reading it fails as not provided
-        return exact_decimal(apply(Fraction(a), Fraction(b)))
+        return exact_decimal(on_fractions(Fraction(a), Fraction(b)))
 
     return run
 
 
 _ARITH: dict[str, Callable[[Exact, Exact], Exact | None]] = {
-    "+": _exactly(operator.add),
-    "-": _exactly(operator.sub),
-    "*": _exactly(operator.mul),
-    "/": _exactly(operator.truediv),
+    "+": _exactly(EXACT.add, operator.add),
+    "-": _exactly(EXACT.subtract, operator.sub),
+    "*": _exactly(EXACT.multiply, operator.mul),
+    "/": _exactly(None, operator.truediv),
 }
 
 
