@@ -88,6 +88,8 @@ def test_products_of_amounts_are_not_rounded_to_28_digits() -> None:
     product = evaluate(parse_expr("project.city_support * project.city_support"), scope(city_support=big))
     assert isinstance(product, Decimal)
     assert product == Fraction(Decimal(big)) ** 2
+    eighth = evaluate(parse_expr("project.city_support * project.city_support / 8"), scope(city_support=big))
+    assert eighth == Fraction(Decimal(big)) ** 2 / 8  # a finite decimal of 39 digits, not rounded to 28
 
 
 def test_checker_refuses_a_written_division_by_zero() -> None:

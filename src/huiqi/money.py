@@ -20,8 +20,8 @@ from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from fractions import Fraction
 
 FEN = Decimal("0.01")
-# Far above any budget, and small enough that every amount and product stays exact in
-# Decimal's 28 digits and fits a 64-bit integer of fen (9.2 × 10^16 yuan).
+# Far above any budget, and small enough that every amount stays exact in Decimal's 28 digits
+# and fits a 64-bit integer of fen (9.2 × 10^16 yuan). Products inside an expression use EXACT.
 MAX_AMOUNT = Decimal(10) ** 16
 ZERO = Decimal("0.00")
 
@@ -58,8 +58,8 @@ def round_fen(value: Exact) -> Decimal:
         whole = fen.numerator // fen.denominator
         if 2 * (fen.numerator - whole * fen.denominator) >= fen.denominator:
             whole += 1
-        return Decimal(-whole if value < 0 else whole).scaleb(-2)
-    return value.quantize(FEN, rounding=ROUND_HALF_UP)
+        return Decimal(-whole if value < 0 else whole).scaleb(-2, context=EXACT)
+    return value.quantize(FEN, rounding=ROUND_HALF_UP, context=EXACT)
 
 
 def exact_decimal(value: Fraction) -> Exact:
@@ -73,7 +73,7 @@ def exact_decimal(value: Fraction) -> Exact:
     digits = 0
     while (value * 10**digits).denominator != 1:
         digits += 1
-    return Decimal(int(value * 10**digits)).scaleb(-digits)
+    return Decimal(int(value * 10**digits)).scaleb(-digits, context=EXACT)  # scaleb rounds to the context
 
 
 def exact_product(a: Exact, b: Exact) -> Exact:
@@ -86,7 +86,7 @@ def exact_product(a: Exact, b: Exact) -> Exact:
 def format_exact(value: Exact) -> str:
     """A computed base as the reader should see it: '617,283.945'; a fraction '411,522.6333…'."""
     if isinstance(value, Fraction):
-        return f"{Decimal(round(value * 10_000)).scaleb(-4):,.4f}…"
+        return f"{Decimal(round(value * 10_000)).scaleb(-4, context=EXACT):,.4f}…"
     if value == value.quantize(FEN):
         return f"{value:,.2f}"
     return f"{value:,f}"
