@@ -20,11 +20,13 @@ them from the flattened input); any Ibis backend that has those tables runs it.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from functools import reduce
 from math import gcd, lcm
 from typing import Any
 
@@ -165,19 +167,18 @@ def times_rate(base: Num, rate: Decimal, measure: str) -> ir.IntegerValue:
     numerator, denominator = _scale_of(rate)
     if denominator > 10**6:
         raise NotCompilable("rate", measure, f"{rate} has more than 6 decimal places")
+    return _to_fen(base, numerator * 100, denominator)
+
+
+def _to_fen(base: Num, numerator: int, denominator: int) -> ir.IntegerValue:
+    """round_fen(base × numerator / denominator) for base >= 0, the constant fraction reduced."""
+    bottom = base.scale * denominator
+    common = gcd(numerator, bottom)
+    top, bottom = numerator // common, bottom // common
     if base.den is not None:
-        common = gcd(numerator * 100, base.scale * denominator)
-        top, bottom = numerator * 100 // common, base.scale * denominator // common
         return div_half_up(_big(base.expr) * top, base.den * bottom)
-    return _to_fen(base.expr, numerator * 100, base.scale * denominator)
-
-
-def _to_fen(n: ir.IntegerValue, numerator: int, denominator: int) -> ir.IntegerValue:
-    """round_fen(n × numerator / denominator) for n >= 0, with the constant fraction reduced."""
-    common = gcd(numerator, denominator)
-    numerator, denominator = numerator // common, denominator // common
-    scaled = n if numerator == 1 else n * numerator
-    return scaled if denominator == 1 else div_half_up(scaled, denominator)
+    scaled = base.expr if top == 1 else base.expr * top
+    return scaled if bottom == 1 else div_half_up(scaled, bottom)
 
 
 # ---- values --------------------------------------------------------------------------------
@@ -331,16 +332,7 @@ def _big(n: ir.IntegerValue) -> ir.IntegerValue:
 
 def _product(*dens: ir.IntegerValue | None) -> ir.IntegerValue | None:
     present = [d for d in dens if d is not None]
-    if not present:
-        return None
-    return _total_product(present)
-
-
-def _total_product(values: list[ir.IntegerValue]) -> ir.IntegerValue:
-    result = values[0]
-    for value in values[1:]:
-        result = result * value
-    return result
+    return reduce(operator.mul, present) if present else None
 
 
 def _times(n: ir.IntegerValue, factor: int) -> ir.IntegerValue:
