@@ -30,6 +30,7 @@ UNSEEDED = """title: rules the seeds do not use
 text: |
   对获得市级支持的项目, 每年按市级支持金额的50%给予配套, 累计不超过300万元。
   按市级支持金额的三分之一给予10%至30%的配套, 并按其一半的七分之一配套。
+  按市级支持金额超出投资额的部分给予10%至30%的配套, 投资额超出市级支持两倍的部分按10%配套。
 set:
   lingang-2024: {non_duplication.0.per: enterprise}
   minhang-2018:
@@ -66,6 +67,15 @@ add:
           rate: 10%
           cap: 50万
         product: {kind: ratio, base: project.city_support * project.costs.investment / 10000000000, rate: 1%}
+    - id: lingang-2024.city-match-net
+      title: 市级支持超出投资部分配套
+      title_en: city support above the investment, matched
+      category: application
+      applies_to: project
+      quote: '按市级支持金额超出投资额的部分给予10%至30%的配套, 投资额超出市级支持两倍的部分按10%配套'
+      benefits:
+        above: {kind: ratio, base: project.city_support - project.costs.investment, rate: [10%, 30%]}
+        below: {kind: match, base: project.costs.investment - project.city_support * 2, ratio: 10%}
 """
 
 

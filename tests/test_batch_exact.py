@@ -117,6 +117,25 @@ def test_bases_are_exact_fractions_in_the_interpreter_and_the_batch() -> None:
     assert (share.lo, share.hi) == (Decimal("100000.01") + rest, Decimal("300000.03") + rest)
 
 
+def test_a_negative_base_counts_as_zero_in_the_interpreter_and_the_batch() -> None:
+    """P5's city support (3,000,000.25) less its 10亿 investment is negative: that component
+    pays nothing, said in the explanation (the interpreter raised "interval bounds out of order"
+    on the rate range; the batch rounded the negative base toward zero). The investment less
+    twice the support, 993,999,999.50, is matched at 10%: 99,399,999.95. P3 has no investment:
+    not provided, as before. The batch agrees."""
+    firm = unseeded_firm()
+    day = date(2025, 6, 30)
+    _check([firm], day, REFORMED)
+    rows = {(r.measure, r.subject.id if r.subject else None): r for r in evaluate(firm, REFORMED, day).results}
+    net = rows["lingang-2024.city-match-net", "P5"]
+    assert net.status is Status.ELIGIBLE
+    assert net.amount is not None
+    assert (net.amount.lo, net.amount.hi) == (Decimal("99399999.95"), Decimal("99399999.95"))
+    notes = [s.en for s in net.trace if s.kind == "note"]
+    assert any(n.startswith("the base is negative (-996,999,999.75), counted as 0") for n in notes), notes
+    assert rows["lingang-2024.city-match-net", "P3"].status is not Status.ELIGIBLE
+
+
 # 2023-01-01: no seed measure in force (Minhang's ended 2021-09-30, Lingang's begin 2024-10-14)
 @pytest.mark.parametrize("as_of", [date(2021, 6, 30), date(2023, 1, 1), date(2025, 6, 30)])
 def test_batch_equals_interpreter_on_examples(as_of: date) -> None:

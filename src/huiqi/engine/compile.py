@@ -678,12 +678,15 @@ def base_column(name: str) -> str:
 
 
 def component_base(component: Ratio | Match, ctx: Ctx) -> Num:
-    """The base: the column the plan computed for it (once per row), else the expression."""
+    """The base: the column the plan computed for it (once per row), else the expression; a
+    negative base counts as zero, as in the interpreter (components._base). The denominator is
+    positive, so the numerator's sign is the value's; CASE, not GREATEST, which skips nulls on
+    DuckDB and PostgreSQL and would make an unknown base zero."""
     value = base_value(component.base, ctx.scope)
     column = base_column(ctx.name)
     if column in ctx.scope.row.columns and value.den is None:
-        return Num(ctx.scope.row[column], value.scale)
-    return value
+        value = Num(ctx.scope.row[column], value.scale)
+    return Num(ibis.ifelse(value.expr < 0, 0, value.expr), value.scale, value.den)
 
 
 def c_ratio(component: Ratio, ctx: Ctx) -> None:

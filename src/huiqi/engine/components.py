@@ -124,9 +124,22 @@ def _no_base(expr: Expr) -> Reason:
 
 
 def _base(expr: Expr, ctx: Context, out: ComponentOutcome) -> Exact | None:
+    """The component's base; a negative one (a rule that subtracts, e.g. investment less a
+    previous round's) counts as zero: a share of less than nothing is no support, not a charge,
+    as per_year leaves out the years whose base is not positive. The batch compiler clamps alike."""
     base = as_number(evaluate(expr, ctx.scope))
     if base is None:
         out.missing.append(_no_base(expr))
+    elif base < 0:
+        negative = base
+        out.note(
+            lambda: Step(
+                "note",
+                f"计算基数为负 ({format_exact(negative)}), 按 0 计: {to_text(expr)}",
+                f"the base is negative ({format_exact(negative)}), counted as 0: {to_text(expr)}",
+            )
+        )
+        return ZERO
     return base
 
 
