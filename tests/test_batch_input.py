@@ -303,6 +303,38 @@ def test_columns_of_codes_that_read_as_themselves_are_taken_as_given(tmp_path: P
     assert any(row["field"] == "AI芯片" for row in wrong)
 
 
+def test_a_column_of_codes_not_of_text_is_read_as_text(tmp_path: Path) -> None:
+    """pandas and pyarrow write a column with no value at all as Arrow's null type, which DuckDB
+    reads as INTEGER: such a column of codes is all unknown, as an empty CSV column is, and the
+    results are those of the same file with the column's cells empty text (it stopped with a
+    traceback, then compared INTEGER with codes). A column of codes holding numbers has its rows
+    named as bad. The folder of --out is made when it is missing, as simulate makes its own."""
+    rows = population(40, seed=5)
+    track = rows.column_names.index("track")
+    as_null = tmp_path / "null-track.parquet"
+    pq.write_table(rows.set_column(track, "track", pa.nulls(rows.num_rows)), as_null)
+    as_text = tmp_path / "text-track.parquet"
+    pq.write_table(rows.set_column(track, "track", pa.array([None] * rows.num_rows, pa.string())), as_text)
+    assert pq.read_schema(as_null).field("track").type == pa.null()
+
+    def run(source: Path, out: Path) -> list[dict[str, object]]:
+        result = CliRunner().invoke(app, ["batch", str(source), "--out", str(out), "--as-of", "2025-06-30"])
+        assert result.exit_code == 0, result.output
+        return sorted(pq.read_table(out).to_pylist(), key=str)
+
+    got = run(as_null, tmp_path / "missing" / "folder" / "null.parquet")
+    assert got
+    assert got == run(as_text, tmp_path / "text.parquet")
+
+    projects = [i for i, r in enumerate(rows.to_pylist()) if r["record"] == "project"]
+    numbers = pa.array([7 if i == projects[0] else None for i in range(rows.num_rows)], pa.int64())
+    as_numbers = tmp_path / "number-track.parquet"
+    pq.write_table(rows.set_column(track, "track", numbers), as_numbers)
+    rejected, counts = _rejected(as_numbers)
+    assert [(r["row"], r["reason"].split(":")[0]) for r in rejected] == [(projects[0] + 1, "track")]
+    assert counts["firms_left_out"] == 1
+
+
 def test_text_is_trimmed_of_the_white_space_python_strips() -> None:
     """The check trims a value only when it has white space at an end (huiqi.batch.load._text):
     the result is Python's strip() of string.whitespace either way, an empty value unknown."""

@@ -70,7 +70,7 @@ def demo_facts() -> list[Facts]:
 
 
 def test_match_on_the_ledger(demo_db: Path, library: Library, tmp_path: Path) -> None:
-    out = tmp_path / "push.xlsx"
+    out = tmp_path / "push" / "list.xlsx"  # its folder is made
     done = subprocess.run(
         [HUIQI, "match", "--db", str(demo_db), "--as-of", "2020-06-30", "--out", str(out)],
         capture_output=True,

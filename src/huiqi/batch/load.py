@@ -461,14 +461,17 @@ def vocabulary_query(raw: ir.Table) -> ir.Table:
         values = distinct.select(value=distinct[name].unnest())
         read = _coded(name, values.value)
         failing, _ = _not_a_code(name, read)
+        bad = failing.fill_null(False).cast(I64).sum()
         if values.value.type().is_string():
-            changed = values.value.notnull() & (read != values.value).fill_null(True)
-        else:  # read as text: never as given
-            changed = ibis.literal(True)
-        count = values.aggregate(
-            bad=failing.fill_null(False).cast(I64).sum(), changed=changed.fill_null(False).cast(I64).sum()
-        )
-        parts.append(count.select(column=ibis.literal(name), bad=count.bad, changed=count.changed))
+            differs = values.value.notnull() & (read != values.value).fill_null(True)
+            count = values.aggregate(bad=bad, changed=differs.fill_null(False).cast(I64).sum())
+            changed = count.changed
+        else:
+            # read as text (an all-empty Parquet column comes as INTEGER): never taken as given,
+            # even with no value at all
+            count = values.aggregate(bad=bad)
+            changed = ibis.literal(1, I64)
+        parts.append(count.select(column=ibis.literal(name), bad=count.bad, changed=changed))
     return parts[0] if len(parts) == 1 else ibis.union(*parts)
 
 

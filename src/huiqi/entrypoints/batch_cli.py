@@ -156,6 +156,8 @@ def batch(
             prepared.run_stages(step)
             describe("writing results")
             results = prepared.plan.results(all_rows=all_rows)
+            if target.kind != "postgres":  # the folder of --out, as simulate makes its own
+                Path(target.where).parent.mkdir(parents=True, exist_ok=True)
             runner.write(results, target)
             step("results")
             runner.write(prepared.plan.firm_totals(), firms_target)
@@ -176,6 +178,10 @@ def batch(
         runner.close()
         _fail([Diagnostic(exc.measure, None, str(exc))])
         return
+    except OSError as exc:  # the folder of --out cannot be made
+        runner.close()
+        _fail([Diagnostic(target.text, None, f"cannot write here: {exc.strerror or exc}")])
+        return
     except runner.errors as exc:
         runner.close()
         lines = [line for line in str(exc).strip().splitlines() if line.strip()]
@@ -185,7 +191,7 @@ def batch(
     show_totals(summary, day)
     err.print(
         f"{counts['rows']:,} rows, {counts['firms']:,} enterprises; "
-        f"{counts['bad_rows']:,} bad rows (→ {rejected_target.text}), "
+        f"{counts['bad_rows']:,} bad row{'' if counts['bad_rows'] == 1 else 's'} (→ {rejected_target.text}), "
         f"{counts['firms_left_out']:,} enterprises left out; "
         f"results → {target.text}, enterprise totals → {firms_target.text}; "
         f"{engine.value}, {time.perf_counter() - started:.1f} s"

@@ -322,6 +322,7 @@ def match(
     )
     if out_file is not None:
         try:
+            out_file.parent.mkdir(parents=True, exist_ok=True)
             write_rows(out_file, COLUMNS, [p.row() for p in pushes], MONEY_COLUMNS)
         except (OSError, TableError) as exc:
             _fail([Diagnostic(str(out_file), None, str(exc))])
