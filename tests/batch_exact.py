@@ -76,6 +76,11 @@ add:
       benefits:
         above: {kind: ratio, base: project.city_support - project.costs.investment, rate: [10%, 30%]}
         below: {kind: match, base: project.costs.investment - project.city_support * 2, ratio: 10%}
+        short: {kind: match, base: project.city_support - project.costs.investment, ratio: 50%}
+        shared:
+          kind: ratio
+          base: (project.city_support - project.costs.investment) / project.application_scenarios
+          rate: 10%
 """
 
 

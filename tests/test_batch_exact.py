@@ -118,11 +118,12 @@ def test_bases_are_exact_fractions_in_the_interpreter_and_the_batch() -> None:
 
 
 def test_a_negative_base_counts_as_zero_in_the_interpreter_and_the_batch() -> None:
-    """P5's city support (3,000,000.25) less its 10亿 investment is negative: that component
-    pays nothing, said in the explanation (the interpreter raised "interval bounds out of order"
-    on the rate range; the batch rounded the negative base toward zero). The investment less
-    twice the support, 993,999,999.50, is matched at 10%: 99,399,999.95. P3 has no investment:
-    not provided, as before. The batch agrees."""
+    """P5's city support (3,000,000.25) less its 10亿 investment is negative: the components over
+    it — a ratio at 10%–30%, a match at 50%, and a ratio of it over the 3 scenarios (a row
+    denominator in the batch) — pay nothing, each said in the explanation (the interpreter
+    raised "interval bounds out of order" on the rate range; the batch rounded a negative base
+    toward zero). The investment less twice the support, 993,999,999.50, is matched at 10%:
+    99,399,999.95. P3 has no investment: not provided, as before. The batch agrees."""
     firm = unseeded_firm()
     day = date(2025, 6, 30)
     _check([firm], day, REFORMED)
@@ -132,7 +133,10 @@ def test_a_negative_base_counts_as_zero_in_the_interpreter_and_the_batch() -> No
     assert net.amount is not None
     assert (net.amount.lo, net.amount.hi) == (Decimal("99399999.95"), Decimal("99399999.95"))
     notes = [s.en for s in net.trace if s.kind == "note"]
-    assert any(n.startswith("the base is negative (-996,999,999.75), counted as 0") for n in notes), notes
+    negative = [n for n in notes if n.startswith("the base is negative (")]
+    assert len(negative) == 3, notes
+    assert negative[0].startswith("the base is negative (-996,999,999.75), counted as 0"), negative
+    assert negative[2].startswith("the base is negative (-332,333,333.25), counted as 0"), negative
     assert rows["lingang-2024.city-match-net", "P3"].status is not Status.ELIGIBLE
 
 

@@ -335,6 +335,19 @@ def test_a_column_of_codes_not_of_text_is_read_as_text(tmp_path: Path) -> None:
     assert counts["firms_left_out"] == 1
 
 
+@pytest.mark.parametrize("command", ["batch", "match"])
+def test_an_out_whose_folder_cannot_be_made_is_refused_before_any_work(tmp_path: Path, command: str) -> None:
+    source = _write_csv(_rows(2), tmp_path / "facts.csv")
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    out = tmp_path / "a-file" / "sub" / ("out.parquet" if command == "batch" else "push.xlsx")
+    result = CliRunner().invoke(app, [command, str(source), "--out", str(out), "--as-of", "2025-06-30"])
+    assert result.exit_code == 2, result.output
+    assert "--out" in result.output
+    assert "is a file, not a folder" in result.output
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "facts.csv"]
+
+
 def test_text_is_trimmed_of_the_white_space_python_strips() -> None:
     """The check trims a value only when it has white space at an end (huiqi.batch.load._text):
     the result is Python's strip() of string.whitespace either way, an empty value unknown."""

@@ -5,6 +5,7 @@ Exit codes as elsewhere: 0 ok; 2 bad input (a message naming the file and column
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -47,6 +48,27 @@ def _as_of(text: str | None) -> date:
     except ValueError:
         _fail([Diagnostic("--as-of", None, f"{text!r} is not a date YYYY-MM-DD")])
         raise  # pragma: no cover
+
+
+def out_folder_problem(path: Path, option: str = "--out") -> Diagnostic | None:
+    """Why the folder of an output file cannot be made or written, found before any work is done
+    (the folder itself is made only when there is something to write: a bad input leaves none)."""
+    folder = path.absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        return Diagnostic(option, None, f"{path}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return Diagnostic(option, None, f"{path}: cannot write in {folder}")
+    return None
+
+
+def make_out_folder(path: Path, option: str = "--out") -> None:
+    """Make the folder of an output file if it is missing (out_folder_problem found no reason it cannot be)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError([Diagnostic(option, None, f"{path}: cannot make its folder: {exc.strerror or exc}")]) from exc
 
 
 @contextmanager
@@ -139,6 +161,8 @@ def batch(
         source = parse_location(input_table, "INPUT", output=False)
         target = parse_location(out, "--out", output=True)
         check_options(engine.value, spark_master=spark_master, database_url=database_url, source=source, target=target)
+        if target.kind != "postgres" and (problem := out_folder_problem(Path(target.where))) is not None:
+            raise InputError([problem])
         library = load_library(policies)
         runner = connect(
             engine.value, spark_master=spark_master, database_url=database_url, source=source, target=target
@@ -157,7 +181,7 @@ def batch(
             describe("writing results")
             results = prepared.plan.results(all_rows=all_rows)
             if target.kind != "postgres":  # the folder of --out, as simulate makes its own
-                Path(target.where).parent.mkdir(parents=True, exist_ok=True)
+                make_out_folder(Path(target.where))
             runner.write(results, target)
             step("results")
             runner.write(prepared.plan.firm_totals(), firms_target)
@@ -177,10 +201,6 @@ def batch(
     except NotCompilable as exc:
         runner.close()
         _fail([Diagnostic(exc.measure, None, str(exc))])
-        return
-    except OSError as exc:  # the folder of --out cannot be made
-        runner.close()
-        _fail([Diagnostic(target.text, None, f"cannot write here: {exc.strerror or exc}")])
         return
     except runner.errors as exc:
         runner.close()

@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from huiqi.diagnostics import Diagnostic, InputError
-from huiqi.entrypoints.batch_cli import _as_of, _fail, err, out, progress_bar
+from huiqi.entrypoints.batch_cli import _as_of, _fail, err, make_out_folder, out, out_folder_problem, progress_bar
 from huiqi.money import ZERO, format_yuan
 
 if TYPE_CHECKING:
@@ -283,6 +283,8 @@ def match(
         problems.append(Diagnostic("huiqi match", None, "give INPUT (a facts table), --db (a ledger), or both"))
     if out_file is not None and out_file.suffix.lower() not in ROW_FILES:
         problems.append(Diagnostic(str(out_file), None, f"--out must end in {', '.join(ROW_FILES)}"))
+    elif out_file is not None and (problem := out_folder_problem(out_file)) is not None:
+        problems.append(problem)
     if problems:
         _fail(problems)
     started = time.perf_counter()
@@ -322,8 +324,11 @@ def match(
     )
     if out_file is not None:
         try:
-            out_file.parent.mkdir(parents=True, exist_ok=True)
+            make_out_folder(out_file)
             write_rows(out_file, COLUMNS, [p.row() for p in pushes], MONEY_COLUMNS)
+        except InputError as exc:
+            _fail(exc.diagnostics)
+            return
         except (OSError, TableError) as exc:
             _fail([Diagnostic(str(out_file), None, str(exc))])
             return
