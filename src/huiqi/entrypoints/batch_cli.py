@@ -50,25 +50,25 @@ def _as_of(text: str | None) -> date:
         raise  # pragma: no cover
 
 
-def out_folder_problem(path: Path, option: str = "--out") -> Diagnostic | None:
+def out_folder_problem(path: Path) -> Diagnostic | None:
     """Why the folder of an output file cannot be made or written, found before any work is done
     (the folder itself is made only when there is something to write: a bad input leaves none)."""
     folder = path.absolute().parent
     while not folder.exists():
         folder = folder.parent
     if not folder.is_dir():
-        return Diagnostic(option, None, f"{path}: {folder} is a file, not a folder")
+        return Diagnostic("--out", None, f"{path}: {folder} is a file, not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
-        return Diagnostic(option, None, f"{path}: cannot write in {folder}")
+        return Diagnostic("--out", None, f"{path}: cannot write in {folder}")
     return None
 
 
-def make_out_folder(path: Path, option: str = "--out") -> None:
+def make_out_folder(path: Path) -> None:
     """Make the folder of an output file if it is missing (out_folder_problem found no reason it cannot be)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError([Diagnostic(option, None, f"{path}: cannot make its folder: {exc.strerror or exc}")]) from exc
+        raise InputError([Diagnostic("--out", None, f"{path}: cannot make its folder: {exc.strerror or exc}")]) from exc
 
 
 @contextmanager
@@ -161,7 +161,8 @@ def batch(
         source = parse_location(input_table, "INPUT", output=False)
         target = parse_location(out, "--out", output=True)
         check_options(engine.value, spark_master=spark_master, database_url=database_url, source=source, target=target)
-        if target.kind != "postgres" and (problem := out_folder_problem(Path(target.where))) is not None:
+        out_path = None if target.kind == "postgres" else Path(target.where)  # a file, or a DuckDB file's table
+        if out_path is not None and (problem := out_folder_problem(out_path)) is not None:
             raise InputError([problem])
         library = load_library(policies)
         runner = connect(
@@ -180,8 +181,8 @@ def batch(
             prepared.run_stages(step)
             describe("writing results")
             results = prepared.plan.results(all_rows=all_rows)
-            if target.kind != "postgres":  # the folder of --out, as simulate makes its own
-                make_out_folder(Path(target.where))
+            if out_path is not None:  # the folder of --out, as simulate makes its own
+                make_out_folder(out_path)
             runner.write(results, target)
             step("results")
             runner.write(prepared.plan.firm_totals(), firms_target)

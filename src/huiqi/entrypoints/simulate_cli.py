@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from huiqi.diagnostics import Diagnostic, InputError
-from huiqi.entrypoints.batch_cli import _as_of, _fail, err, make_out_folder, out, out_folder_problem, progress_bar
+from huiqi.entrypoints.batch_cli import _as_of, _fail, err, out, out_folder_problem, progress_bar
 from huiqi.money import ZERO, format_yuan
 
 if TYPE_CHECKING:
@@ -324,11 +324,8 @@ def match(
     )
     if out_file is not None:
         try:
-            make_out_folder(out_file)
+            out_file.parent.mkdir(parents=True, exist_ok=True)  # out_folder_problem found no reason it cannot be
             write_rows(out_file, COLUMNS, [p.row() for p in pushes], MONEY_COLUMNS)
-        except InputError as exc:
-            _fail(exc.diagnostics)
-            return
         except (OSError, TableError) as exc:
             _fail([Diagnostic(str(out_file), None, str(exc))])
             return
