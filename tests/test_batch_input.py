@@ -323,6 +323,9 @@ def test_a_column_of_codes_not_of_text_is_read_as_text(tmp_path: Path) -> None:
         return sorted(pq.read_table(out).to_pylist(), key=str)
 
     got = run(as_null, tmp_path / "missing" / "folder" / "null.parquet")
+    made = tmp_path / "made" / "by" / "synth.parquet"
+    assert CliRunner().invoke(app, ["synth", "3", "--out", str(made)]).exit_code == 0
+    assert pq.read_metadata(made).num_rows > 3
     assert got
     assert got == run(as_text, tmp_path / "text.parquet")
 
@@ -335,12 +338,13 @@ def test_a_column_of_codes_not_of_text_is_read_as_text(tmp_path: Path) -> None:
     assert counts["firms_left_out"] == 1
 
 
-@pytest.mark.parametrize("command", ["batch", "match"])
+@pytest.mark.parametrize("command", ["batch", "match", "synth"])
 def test_an_out_whose_folder_cannot_be_made_is_refused_before_any_work(tmp_path: Path, command: str) -> None:
     source = _write_csv(_rows(2), tmp_path / "facts.csv")
     (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
-    out = tmp_path / "a-file" / "sub" / ("out.parquet" if command == "batch" else "push.xlsx")
-    result = CliRunner().invoke(app, [command, str(source), "--out", str(out), "--as-of", "2025-06-30"])
+    out = tmp_path / "a-file" / "sub" / ("push.xlsx" if command == "match" else "out.parquet")
+    first = ["10"] if command == "synth" else [str(source), "--as-of", "2025-06-30"]
+    result = CliRunner().invoke(app, [command, *first, "--out", str(out)])
     assert result.exit_code == 2, result.output
     assert "--out" in result.output
     assert "is a file, not a folder" in result.output

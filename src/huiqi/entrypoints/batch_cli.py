@@ -102,10 +102,16 @@ def synth(
 
     from huiqi.batch.synth import population
 
+    if (problem := out_folder_problem(out_file)) is not None:
+        _fail([problem])
     started = time.perf_counter()
     with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True) as progress:
         progress.add_task(f"generating {firms:,} enterprises", total=None)
         table = population(firms, seed)
+        try:
+            make_out_folder(out_file)
+        except InputError as exc:
+            _fail(exc.diagnostics)
         # row groups of DuckDB's own size: a reader scans row groups in parallel, one per core
         pq.write_table(table, out_file, row_group_size=122_880)
     err.print(f"{table.num_rows:,} rows ({firms:,} enterprises) → {out_file} in {time.perf_counter() - started:.1f} s")
