@@ -24,12 +24,28 @@ class Diagnostic:
     message: str
     field: str = ""
     rule: str | None = None
+    zh: str | None = None
+    """The message in Chinese, where one is known (`message` is English)."""
+
+    def text(self, lang: str = "zh") -> str:
+        """The message in the reader's language (English where no Chinese is known)."""
+        return self.zh if lang == "zh" and self.zh else self.message
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         rule = f" [{self.rule}]" if self.rule else ""
         field = f" {self.field}:" if self.field else ""
         return f"{where}:{rule}{field} {self.message}"
+
+
+class Bilingual(ValueError):
+    """A bad value said in Chinese and in English. Validators raise it; the diagnostic built from
+    it keeps both, and each edge shows the reader's language."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(en)
+        self.zh = zh
+        self.en = en
 
 
 class InputError(Exception):
@@ -181,7 +197,11 @@ def from_validation_error(
         message = item["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
+        zh = None
+        cause = item.get("ctx", {}).get("error")
+        if isinstance(cause, Bilingual):
+            message, zh = cause.en, cause.zh
         if item["type"] == "extra_forbidden":
             message = "unknown key (not part of the schema; check the spelling)"
-        found.append(Diagnostic(doc.file, doc.line_of(path), message, field_name(path), rule))
+        found.append(Diagnostic(doc.file, doc.line_of(path), message, field_name(path), rule, zh))
     return found
