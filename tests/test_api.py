@@ -46,12 +46,17 @@ def step(client: TestClient, world: World, app: int, action: str, user: str, bod
     return response.json()
 
 
-def test_the_root_leads_to_the_api_documentation(client: TestClient) -> None:
-    """A browser opening the server's address lands on /docs, not on a 404."""
-    response = client.get("/", follow_redirects=False)
-    assert response.status_code == 307
-    assert response.headers["location"] == "/docs"
-    assert "swagger" in client.get("/").text.lower()
+def test_the_root_is_the_chinese_home_page_and_the_api_docs_are_offline(client: TestClient) -> None:
+    """A browser opening the server's address gets the home page in Chinese; /docs and /redoc
+    load their scripts from the app itself (a CDN is out of reach on an office intranet)."""
+    response = client.get("/")
+    assert response.status_code == 200
+    assert '<html lang="zh-CN">' in response.text
+    assert "政策目录" in response.text
+    for page, script in (("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")):
+        html = client.get(page).text
+        assert f"/static/vendor/" in html and script in html
+        assert "cdn" not in html.lower() and "https://" not in html
 
 
 def test_the_whole_cycle_over_http(client: TestClient, world: World) -> None:

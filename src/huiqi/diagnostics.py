@@ -9,6 +9,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
+from pathlib import Path as FilePath
 from typing import Any
 
 import yaml
@@ -187,6 +189,25 @@ def field_name(path: Iterable[str | int]) -> str:
     return out
 
 
+@cache
+def _chinese_templates() -> dict[str, str]:
+    """pydantic's error types in Chinese (data/validation_messages.yaml), read once."""
+    text = (FilePath(__file__).parent / "data" / "validation_messages.yaml").read_text(encoding="utf-8")
+    loaded = yaml.safe_load(text)
+    return {str(k): str(v) for k, v in loaded.items()}
+
+
+def chinese_message(error_type: str, ctx: Mapping[str, Any] | None) -> str | None:
+    """The Chinese words for one pydantic error, or None where none are written."""
+    template = _chinese_templates().get(error_type)
+    if template is None:
+        return None
+    try:
+        return template.format(**{k: v for k, v in (ctx or {}).items() if k != "error"})
+    except (KeyError, IndexError):
+        return template.split("{", 1)[0].rstrip("：: ")
+
+
 def from_validation_error(
     error: ValidationError, doc: SourceDoc, *, prefix: Path = (), rule: str | None = None
 ) -> list[Diagnostic]:
@@ -197,8 +218,8 @@ def from_validation_error(
         message = item["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
-        zh = None
         cause = item.get("ctx", {}).get("error")
+        zh = chinese_message(item["type"], item.get("ctx"))
         if isinstance(cause, Bilingual):
             message, zh = cause.en, cause.zh
         if item["type"] == "extra_forbidden":

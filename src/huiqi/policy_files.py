@@ -7,10 +7,12 @@ from pathlib import Path
 from huiqi.diagnostics import Diagnostic, InputError, parse_source
 from huiqi.facts.models import Facts
 from huiqi.facts.parse import parse_facts
+from huiqi.rules.catalogue import Terms, parse_terms
 from huiqi.rules.library import Library, PolicyDoc, policy_from_source
 from huiqi.rules.reform import Reform, parse_reform
 
 POLICY_FILE = "policy.yaml"
+TERMS_FILE = Path("vocabulary") / "catalogue.yaml"
 
 
 def bundled_root(name: str) -> Path:
@@ -78,3 +80,10 @@ def load_facts(path: Path, library: Library | None = None) -> Facts:
 def load_reform(path: Path, library: Library) -> Reform:
     """A reform file (huiqi simulate) applied to the library, validated whole."""
     return parse_reform(read_text(path), str(path), library)
+
+
+def load_terms(root: Path | None = None) -> Terms:
+    """The catalogue's labels: the library folder's own vocabulary, else the bundled one."""
+    own = (root or default_policies()) / TERMS_FILE
+    path = own if own.is_file() else default_policies() / TERMS_FILE
+    return parse_terms(parse_source(read_text(path), str(path)))

@@ -48,8 +48,11 @@ def result_dict(result: MeasureResult, lang: Lang = "zh") -> dict[str, Any]:
             {"on": t.on, "share": t.share, "year": t.year, "title": t.title, "amount": amount_dict(t.amount)}
             for t in result.tranches
         ],
+        "outcome": result.outcome,
         "reasons": [r.zh if lang == "zh" else r.en for r in result.reasons],
         "reason_codes": [r.code for r in result.reasons],
+        "missing_facts": list(result.missing_facts),
+        "needs": [{"fact": n.fact, "text": n.zh if lang == "zh" else n.en} for r in result.reasons for n in r.needs],
         "review": list(result.review),
         "superseded_by": result.superseded_by,
         "trace": [_step(s, lang) for s in result.trace],

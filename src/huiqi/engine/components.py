@@ -15,7 +15,7 @@ from huiqi.engine.result import Reason, Step
 from huiqi.engine.values import Scope, as_number, evaluate, facts_read, holds, show
 from huiqi.facts.models import Facts, Lease
 from huiqi.money import ZERO, Exact, Interval, exact_product, format_exact, format_rate, format_yuan, round_fen
-from huiqi.rules.expr import Expr, to_text
+from huiqi.rules.expr import Expr, refs, to_text
 from huiqi.rules.model import (
     AmountCase,
     AmountChoice,
@@ -120,7 +120,9 @@ def _cap_component(out: ComponentOutcome, year: int, amount: Interval, cap: Deci
 
 
 def _no_base(expr: Expr) -> Reason:
-    return Reason("no_base", f"计算基数未提供: {to_text(expr)}", f"the base is not provided: {to_text(expr)}")
+    missing = tuple(ref.dotted for ref in refs(expr))
+    text = to_text(expr)
+    return Reason("no_base", f"计算基数未提供: {text}", f"the base is not provided: {text}", missing=missing)
 
 
 def _base(expr: Expr, ctx: Context, out: ComponentOutcome) -> Exact | None:
@@ -386,7 +388,7 @@ def rent_schedule(component: RentSchedule, ctx: Context) -> ComponentOutcome:
     out = ComponentOutcome(ctx.explain)
     leases = sorted(ctx.facts.leases, key=lambda lease: lease.start_date)
     if not leases:
-        out.missing.append(Reason("no_base", "没有租赁信息", "no lease in the facts"))
+        out.missing.append(Reason("no_base", "没有租赁信息", "no lease in the facts", missing=("leases",)))
         return out
     settled = ctx.facts.enterprise.settled_date
 

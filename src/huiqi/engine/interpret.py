@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from huiqi.engine.caps import Matrix
 from huiqi.engine.components import Context, amount_of, evaluate_component, no_note
+from huiqi.engine.needs import needs, unknown_facts
 from huiqi.engine.result import (
     Assessment,
     InterpretationUse,
@@ -223,7 +224,17 @@ def _evaluate_subject(
         )
         if not ok:
             en = f"not met: {condition.text_en} ({why})" if condition.text_en else f"not met: {why}"
-            work.reasons.append(Reason("condition_failed", f"未满足: {condition.text} ({why})", en))
+            missing = unknown_facts(condition.when, scope) if explain else ()
+            undecided = explain and evaluate_expr(condition.when, scope) is None
+            work.reasons.append(
+                Reason(
+                    "condition_failed",
+                    f"未满足: {condition.text} ({why})",
+                    en,
+                    missing=missing if undecided else (),
+                    needs=() if undecided or not explain else tuple(needs(condition.when, scope)),
+                )
+            )
     year = subject_year if subject_year is not None else as_of.year
     in_force = _in_force(policy, measure)
     last_year = in_force.end.year if in_force.end is not None else year

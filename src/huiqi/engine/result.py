@@ -35,6 +35,15 @@ class Subject:
 
 
 @dataclass(frozen=True, slots=True)
+class Need:
+    """One change of the facts that would make (part of) a failed condition hold."""
+
+    fact: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reason:
     """Why a measure does not simply pay: a stable code, and the words in Chinese and English."""
 
@@ -42,6 +51,10 @@ class Reason:
     #            | cap_used_up | enterprise_cap_used_up | decision | superseded
     zh: str
     en: str
+    missing: tuple[str, ...] = ()
+    """Facts not given whose absence decided this (the measure cannot be decided yet)."""
+    needs: tuple[Need, ...] = ()
+    """For a failed condition: what would make it hold."""
 
     def __str__(self) -> str:
         return self.zh
@@ -95,6 +108,23 @@ class MeasureResult:
     interpretations: tuple[InterpretationUse, ...] = ()
     superseded_by: str | None = None
     in_force: tuple[date, date | None] | None = None
+
+    @property
+    def undecided(self) -> bool:
+        """Ineligible only for want of facts: "cannot decide yet", its own outcome for a reader."""
+        return self.status is Status.INELIGIBLE and bool(self.reasons) and all(r.missing for r in self.reasons)
+
+    @property
+    def outcome(self) -> str:
+        """The status, except "undecided" where only missing facts stand in the way."""
+        return "undecided" if self.undecided else self.status.value
+
+    @property
+    def missing_facts(self) -> tuple[str, ...]:
+        found: list[str] = []
+        for reason in self.reasons:
+            found += [fact for fact in reason.missing if fact not in found]
+        return tuple(found)
 
 
 @dataclass(frozen=True)

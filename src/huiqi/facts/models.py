@@ -132,6 +132,8 @@ class Project(StrictModel):
     def _spread_single_costs(cls, data: Any) -> Any:
         if isinstance(data, dict) and "costs" in data:
             year = data.get("year")
+            if isinstance(year, str) and year.strip().isdigit():  # "2025" from a form or a CSV cell
+                year = int(year)
             data = {**data, "costs": _costs_by_year(data["costs"], year if isinstance(year, int) else None)}
         return data
 

@@ -291,4 +291,20 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class Calculation(Base):
+    """A calculator result kept for its permalink: the facts, the day, the library's digest and
+    what the engine said then, in both languages (so the link shows exactly that result)."""
+
+    __tablename__ = "calculations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    facts: Mapped[dict[str, Any]]
+    as_of: Mapped[date] = mapped_column(Date)
+    library_digest: Mapped[str] = mapped_column(String(64))
+    choices: Mapped[dict[str, Any]]
+    result: Mapped[dict[str, Any]]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
 AUDITED = (User, Enterprise, Project, Application, ApplicationEvent, Review, Award, Tranche, Payment, Budget)

@@ -210,3 +210,25 @@ class Checker:
                 date.fromisoformat(value)
             except ValueError:
                 self.errors.append(f"{value!r} is not a date; write 'YYYY-MM-DD'")
+
+
+def _humanised(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def fact_label(path: tuple[str, ...]) -> tuple[str, str]:
+    """The Chinese and English names of a fact, from the facts models (e.g. 项目新增投资 / new investment)."""
+    root, *rest = path
+    model = SUBJECT_MODELS.get(root)
+    if model is None or not rest or rest[0] not in model.model_fields:
+        return ".".join(path), ".".join(path)
+    name = rest[0]
+    if model is Project and name == "costs" and len(rest) == 2:
+        try:
+            return CostKind(rest[1]).zh, _humanised(rest[1])
+        except ValueError:
+            return rest[1], _humanised(rest[1])
+    info = model.model_fields[name]
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    zh = str(extra.get("zh") or info.title or name)
+    return zh, _humanised(name)

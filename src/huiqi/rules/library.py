@@ -6,8 +6,11 @@ Pure: text in, Library out. Reading the files is huiqi.policy_files' job.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError
@@ -97,6 +100,12 @@ class Library:
     @property
     def policies(self) -> tuple[Policy, ...]:
         return tuple(d.policy for d in self.docs)
+
+    @cached_property
+    def digest(self) -> str:
+        """The SHA-256 of the rules (not of their files' layout): equal digests, equal results."""
+        rules = [doc.policy.model_dump(mode="json", warnings=False) for doc in self.docs]
+        return hashlib.sha256(json.dumps(rules, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
     def measures(self) -> Iterable[MeasureRef]:
         for policy in self.policies:

@@ -10,9 +10,9 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 
 from huiqi import __version__
+from huiqi.entrypoints import web
 from huiqi.entrypoints.api import (
     admin_routes,
     application_routes,
@@ -23,6 +23,8 @@ from huiqi.entrypoints.api import (
 )
 from huiqi.entrypoints.api.limits import BodyLimit
 from huiqi.ledger.uow import Ledger
+from huiqi.policy_files import load_terms
+from huiqi.rules.catalogue import Terms
 
 DESCRIPTION = """
 huiqi (惠企): industrial-subsidy policies as explainable rules, and the ledger of applications,
@@ -39,21 +41,19 @@ reviews, awards and payments.
 """
 
 
-def create_app(ledger: Ledger) -> FastAPI:
-    app = FastAPI(title="huiqi", version=__version__, description=DESCRIPTION)
+def create_app(ledger: Ledger, terms: Terms | None = None, *, secure_cookies: bool = False) -> FastAPI:
+    # /docs and /redoc are served by the web package from vendored files (FastAPI's own use a CDN).
+    app = FastAPI(title="huiqi", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None)
     app.state.ledger = ledger
     app.state.library = ledger.library
+    app.state.terms = terms or load_terms()
     app.state.auth_cache = {}
     app.state.log = logging.getLogger("huiqi.api")
     problems.install(app)
     app.add_middleware(BodyLimit)
     for module in (calculator_routes, catalogue_routes, application_routes, money_routes, admin_routes):
         app.include_router(module.router)
-
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        """Until the web pages exist, a browser opening the server lands on the API's documentation."""
-        return RedirectResponse("/docs")
+    web.install(app, secure_cookies=secure_cookies)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huiqi.diagnostics import InputError
@@ -64,6 +64,15 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+def _page(request: Request, status: int, detail: str) -> Response | None:
+    """Outside the API (/v1), a browser gets an error page in its language, not problem JSON."""
+    render = getattr(request.app.state, "error_page", None)
+    if render is None or request.url.path.startswith("/v1/") or request.url.path == "/openapi.json":
+        return None
+    response: Response = render(request, status, TITLES.get(status, "Error"), detail)
+    return response
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(LedgerError)
     async def _ledger(request: Request, error: LedgerError) -> JSONResponse:
@@ -84,8 +93,11 @@ def install(app: FastAPI) -> None:
         return problem(422, detail, code="invalid", instance=request.url.path, errors=errors)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, error: RequestValidationError) -> Response:
         items = error.errors()
+        page = _page(request, 400, "; ".join(f"{_field(tuple(i['loc']))}: {i['msg']}" for i in items))
+        if page is not None:
+            return page
         if any(item.get("type") == "json_invalid" for item in items):
             return problem(400, "the body is not valid JSON", code="malformed_json", instance=request.url.path)
         errors = [
@@ -96,13 +108,19 @@ def install(app: FastAPI) -> None:
         return problem(422, detail, code="invalid", instance=request.url.path, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
+        page = _page(request, error.status_code, "" if error.status_code == 404 else str(error.detail))
+        if page is not None:
+            return page
         return problem(
             error.status_code, str(error.detail), instance=request.url.path, headers=dict(error.headers or {})
         )
 
     @app.exception_handler(Exception)
-    async def _crash(request: Request, error: Exception) -> JSONResponse:
+    async def _crash(request: Request, error: Exception) -> Response:
         # Never a traceback to the client; the server log has it.
         request.app.state.log.exception("unhandled error on %s", request.url.path)
+        page = _page(request, 500, "")
+        if page is not None:
+            return page
         return problem(500, "internal error; it has been logged", code="internal", instance=request.url.path)

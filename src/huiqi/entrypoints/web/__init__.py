@@ -1,0 +1,70 @@
+"""The web application: server-rendered pages (Jinja2 + HTMX) on the same FastAPI app as the API.
+
+Each page's data is one function returning a dict, rendered as HTML or, at the same URL, as
+JSON; pages call the same service functions as /v1. Every script and stylesheet is served from
+static/ (vendored from npm, see scripts/vendor_assets.py): no page needs the internet.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from huiqi.entrypoints.web import calculator_pages, catalogue_pages
+from huiqi.entrypoints.web.guard import WebGuard
+from huiqi.entrypoints.web.i18n import Lang, environment
+from huiqi.entrypoints.web.render import error_page
+from huiqi.entrypoints.web.static_files import STATIC, asset_url, vendor_url
+
+ROUTERS = (catalogue_pages.router, calculator_pages.router)
+
+
+class CachedStatic(StaticFiles):
+    """Static files cached for a year: vendored ones sit in versioned folders, ours carry a digest."""
+
+    async def get_response(self, path: str, scope: dict) -> Response:  # type: ignore[override]
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["cache-control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+def _api_docs(kind: str, openapi_url: str) -> HTMLResponse:
+    body = (
+        environment("en")
+        .get_template("api_docs.html")
+        .render(kind=kind, openapi_url=openapi_url, vendor=vendor_url, asset=asset_url)
+    )
+    return HTMLResponse(body)
+
+
+async def _refuse_csrf(request: Request, lang: Lang) -> Response:
+    request.state.lang = lang
+    return error_page(
+        request,
+        403,
+        "Forbidden",
+        {
+            "zh": "表单已过期或不是从本站提交的(缺少CSRF令牌)。请返回、刷新页面后重试。",
+            "en": "The form has expired or was not sent from this site (no CSRF token). Go back, reload and try again.",
+        }[lang],
+    )
+
+
+def install(app: FastAPI, *, secure_cookies: bool = False) -> None:
+    """Add the pages, the static files, the API's offline docs and the guard to the app."""
+    app.state.error_page = error_page
+    app.mount("/static", CachedStatic(directory=STATIC), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger() -> HTMLResponse:
+        return _api_docs("swagger", app.openapi_url or "/openapi.json")
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return _api_docs("redoc", app.openapi_url or "/openapi.json")
+
+    app.add_middleware(WebGuard, refuse=_refuse_csrf, secure_cookies=secure_cookies)

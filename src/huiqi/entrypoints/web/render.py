@@ -1,0 +1,102 @@
+"""One page = one function returning a dict; this module serves that dict as HTML or as JSON.
+
+The same URL answers `Accept: application/json` with the dict itself (datasette's way), so
+everything a page shows can be read by a program, and the HTML is only a view of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from huiqi import __version__
+from huiqi.entrypoints.web.i18n import LANGS, Lang, environment, gettext_for
+from huiqi.entrypoints.web.static_files import asset_url, vendor_url
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction (pybabel) where it is translated later, by value."""
+    return message
+
+
+# The titles of error pages (api/problems.py's TITLES), translated by value in error_page.
+ERROR_TITLES = (
+    N_("Bad request"),
+    N_("Unauthenticated"),
+    N_("Forbidden"),
+    N_("Not found"),
+    N_("Method not allowed"),
+    N_("Conflict"),
+    N_("Precondition failed"),
+    N_("Request body too large"),
+    N_("Unsupported media type"),
+    N_("Invalid request"),
+    N_("Too many requests"),
+    N_("Internal error"),
+    N_("Error"),
+)
+
+
+def lang_of(request: Request) -> Lang:
+    lang: Lang = getattr(request.state, "lang", "zh")
+    return lang
+
+
+def wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def _switch_url(request: Request, lang: Lang) -> str:
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    query.append(("lang", lang))
+    from urllib.parse import urlencode
+
+    return f"{request.url.path}?{urlencode(query)}"
+
+
+def context(request: Request) -> dict[str, Any]:
+    """What every template may use besides its page's data."""
+    lang = lang_of(request)
+    return {
+        "request_path": request.url.path,
+        "csrf_token": getattr(request.state, "csrf", ""),
+        "user": getattr(request.state, "user", None),
+        "switch": {other: _switch_url(request, other) for other in LANGS if other != lang},
+        "asset": asset_url,
+        "vendor": vendor_url,
+        "version": __version__,
+    }
+
+
+def html(request: Request, template: str, data: Mapping[str, Any], status: int = 200, **extra: Any) -> HTMLResponse:
+    env = environment(lang_of(request))
+    body = env.get_template(template).render(**context(request), page=data, **extra)
+    return HTMLResponse(body, status_code=status)
+
+
+def respond(request: Request, template: str, data: Mapping[str, Any], status: int = 200, **extra: Any) -> Response:
+    """The page's data as JSON when asked for, else rendered with its template."""
+    if wants_json(request):
+        return JSONResponse(dict(data), status_code=status)
+    return html(request, template, data, status, **extra)
+
+
+def error_page(request: Request, status: int, title: str, detail: str = "") -> Response:
+    """An error as a page in the reader's language (or problem JSON to a program), never a traceback."""
+    _ = gettext_for(lang_of(request))
+    data = {"status": status, "title": _(title), "detail": detail}
+    if wants_json(request):
+        return JSONResponse(
+            {"type": "about:blank", "title": data["title"], "status": status, "detail": detail},
+            status_code=status,
+            media_type="application/problem+json",
+        )
+    return html(request, "error.html", data, status)
