@@ -68,3 +68,16 @@ class FakeClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, object]) -> dict[str, object]:
+    """pytest-playwright launches Debian's Chromium (Playwright's own download is out of reach)."""
+    from tests.browser import CHROMIUM_ARGS, require_chromium
+
+    return {**browser_type_launch_args, "executable_path": require_chromium(), "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, object]) -> dict[str, object]:
+    return {**browser_context_args, "locale": "zh-CN", "viewport": {"width": 1280, "height": 900}}

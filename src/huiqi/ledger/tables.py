@@ -307,4 +307,16 @@ class Calculation(Base):
     created_at: Mapped[datetime]
 
 
+class WebSession(Base):
+    """A signed-in browser: the hash of its cookie's random token, its user, and its expiry."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
 AUDITED = (User, Enterprise, Project, Application, ApplicationEvent, Review, Award, Tranche, Payment, Budget)

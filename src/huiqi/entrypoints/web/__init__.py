@@ -11,13 +11,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from huiqi.entrypoints.web import calculator_pages, catalogue_pages
+from huiqi.entrypoints.web import auth_pages, calculator_pages, catalogue_pages
 from huiqi.entrypoints.web.guard import WebGuard
 from huiqi.entrypoints.web.i18n import Lang, environment
 from huiqi.entrypoints.web.render import error_page
 from huiqi.entrypoints.web.static_files import STATIC, asset_url, vendor_url
 
-ROUTERS = (catalogue_pages.router, calculator_pages.router)
+ROUTERS = (catalogue_pages.router, calculator_pages.router, auth_pages.router)
 
 
 class CachedStatic(StaticFiles):
@@ -55,6 +55,8 @@ async def _refuse_csrf(request: Request, lang: Lang) -> Response:
 def install(app: FastAPI, *, secure_cookies: bool = False) -> None:
     """Add the pages, the static files, the API's offline docs and the guard to the app."""
     app.state.error_page = error_page
+    app.state.current_user = auth_pages.current_user
+    app.state.secure_cookies = secure_cookies
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router)

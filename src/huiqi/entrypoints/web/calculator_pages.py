@@ -204,8 +204,9 @@ async def calculate(request: Request) -> Response:
     assessment = evaluate(facts, library, as_of)
     result = {lang: assessment_dict(assessment, lang) for lang in ("zh", "en")}
     stored_facts = facts.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
+    actor = request.app.state.current_user(request) or ANONYMOUS
     public_id = _ledger(request).run(
-        ANONYMOUS,
+        actor,
         lambda uow: save_calculation(uow, stored_facts, as_of, library.digest, {}, result),
     )
     return RedirectResponse(f"/calculator/r/{public_id}", status_code=303)

@@ -62,13 +62,25 @@ def _switch_url(request: Request, lang: Lang) -> str:
     return f"{request.url.path}?{urlencode(query)}"
 
 
+def _user(request: Request) -> Any:
+    """The signed-in user, if any (resolved by auth_pages.current_user, installed on the app)."""
+    resolve = getattr(request.app.state, "current_user", None)
+    if resolve is None:
+        return None
+    try:
+        return resolve(request)
+    except Exception:  # an error page must render even when the session store is unreachable
+        request.app.state.log.exception("could not read the session")
+        return None
+
+
 def context(request: Request) -> dict[str, Any]:
     """What every template may use besides its page's data."""
     lang = lang_of(request)
     return {
         "request_path": request.url.path,
         "csrf_token": getattr(request.state, "csrf", ""),
-        "user": getattr(request.state, "user", None),
+        "user": _user(request),
         "switch": {other: _switch_url(request, other) for other in LANGS if other != lang},
         "asset": asset_url,
         "vendor": vendor_url,

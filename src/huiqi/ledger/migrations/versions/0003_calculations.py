@@ -1,4 +1,4 @@
-"""calculator results kept for their permalinks
+"""calculator results kept for their permalinks; web sessions
 
 Revision ID: 0003
 Revises: 0001
@@ -34,7 +34,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_calculations")),
         sa.UniqueConstraint("public_id", name=op.f("uq_calculations_public_id")),
     )
+    op.create_table(
+        "web_sessions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_web_sessions_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_sessions")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_web_sessions_token_hash")),
+    )
+    op.create_index(op.f("ix_web_sessions_user_id"), "web_sessions", ["user_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_web_sessions_user_id"), table_name="web_sessions")
+    op.drop_table("web_sessions")
     op.drop_table("calculations")
