@@ -122,7 +122,7 @@ def list_users(uow: UnitOfWork) -> list[UserInfo]:
             user.password_changed_at,
             user.created_at,
         )
-        for user, code in uow.session.execute(query.order_by(t.User.name)).tuples()
+        for user, code in uow.session.execute(query.order_by(t.User.name))
     ]
 
 
