@@ -1,4 +1,4 @@
-# Sourced by ./run and ./test: make sure uv is there and the environment matches uv.lock.
+# Sourced by ./run, ./test and ./huiqi: make sure uv is there and the environment matches uv.lock.
 # uv comes from PyPI when it is missing: into the user's Python if pip may install there,
 # else into a private virtual environment (.tools/) — the way on systems whose Python is
 # "externally managed" (PEP 668). Python itself is never downloaded: the machine's
@@ -22,3 +22,4 @@ fi
 export UV_PYTHON_DOWNLOADS=never
 unset VIRTUAL_ENV  # the project's own .venv is used, whatever else is active
 $UV sync --frozen --quiet
+touch .venv/.huiqi-synced  # ./huiqi syncs again only when uv.lock or pyproject.toml is newer than this

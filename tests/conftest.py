@@ -18,12 +18,15 @@ from tests import postgres
 
 def pytest_configure(config: pytest.Config) -> None:
     """A plan cache of the session's own (huiqi.batch.plan_cache): the CLI tests share it, and
-    nothing is written to the user's ~/.cache."""
+    nothing is written to the user's ~/.cache. The default ledger ($HUIQI_DATABASE_URL) is a file
+    that does not exist, so that no test acts on the checkout's var/huiqi.db by leaving out --db."""
     os.environ["HUIQI_CACHE_DIR"] = tempfile.mkdtemp(prefix="huiqi-test-cache-")
+    os.environ["HUIQI_DATABASE_URL"] = str(Path(os.environ["HUIQI_CACHE_DIR"]) / "no-ledger-here" / "huiqi.db")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(os.environ.pop("HUIQI_CACHE_DIR", ""), ignore_errors=True)
+    os.environ.pop("HUIQI_DATABASE_URL", None)
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,7 @@ def test_users_and_the_audit_chain(tmp_path: Path) -> None:
 
 def test_import_is_all_or_nothing_with_row_numbers(tmp_path: Path) -> None:
     db = str(tmp_path / "ledger.db")
+    run("db", "upgrade", "--db", db)  # import acts on an existing ledger only
     bad = tmp_path / "企业.csv"
     bad.write_text(ENTERPRISES + "91310112MA1GC3H0XA,坏企业,闵行区,火星,否,1\n", encoding="utf-8")
     dry = run("import", "enterprises", str(bad), "--dry-run", "--db", db, check_code=2)

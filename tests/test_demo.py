@@ -13,11 +13,13 @@ from huiqi.ledger import tables as t
 from huiqi.ledger.actors import SYSTEM
 from huiqi.ledger.applications import list_applications
 from huiqi.ledger.audit_log import verify_chain
+from huiqi.ledger.database import make_engine
 from huiqi.ledger.payments import list_budgets
 from huiqi.ledger.uow import Ledger, UnitOfWork
-from huiqi.ledger.users import authenticate
+from huiqi.ledger.users import authenticate, sign_in
 from huiqi.ledger.workflow import Role, State
 from huiqi.money import ZERO
+from huiqi.rules.library import Library
 from tests.test_cli import run
 
 
@@ -77,11 +79,23 @@ def row_counts(uow: UnitOfWork) -> tuple[int | None, ...]:
     return tuple(uow.session.scalar(select(func.count()).select_from(table)) for table in tables)
 
 
-def test_cli_loads_the_demo_and_keeps_the_tokens_private(tmp_path: Path) -> None:
+def test_cli_loads_the_demo_and_keeps_the_tokens_private(tmp_path: Path, library: Library) -> None:
     database = tmp_path / "demo.db"
-    run("demo-data", "--db", str(database))
+    printed = run("demo-data", "--db", str(database)).stdout
     tokens = Path(f"{database}.tokens.txt")
     assert stat.S_IMODE(tokens.stat().st_mode) == 0o600
-    users = [line.split("\t") for line in tokens.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
-    assert {role for _, role, _ in users} == {r.value for r in Role}
-    assert all(token.startswith("hq_") for _, _, token in users)
+    lines = tokens.read_text(encoding="utf-8").splitlines()
+    assert lines[1] == "# user\trole\ttoken\tpassword"  # the token stays third, as before passwords
+    users = [line.split("\t") for line in lines if not line.startswith("#")]
+    assert {role for _, role, _, _ in users} == {r.value for r in Role}
+    assert all(token.startswith("hq_") for _, _, token, _ in users)
+    assert len({password for *_, password in users}) == len(users)  # each user its own random password
+    for _, _, token, password in users:  # printed, as ./run shows them
+        assert password in printed
+        assert token in printed
+    # every demo user signs in with the password printed for it
+    ledger = Ledger(make_engine(f"sqlite:///{database}"), library)
+    for name, role, _, password in users:
+        actor = ledger.run(SYSTEM, lambda uow, n=name, p=password: sign_in(uow, n, p))
+        assert (actor.name, actor.role.value) == (name, role)
+    ledger.engine.dispose()

@@ -198,9 +198,9 @@ def _app() -> Any:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "give INPUT"),
-        (["--db", "{tmp}/missing.db"], "no such database file"),
-        (["--db", "{tmp}/empty.db"], "cannot read the ledger"),
+        ([], "no ledger database at"),  # the default ledger (the session's $HUIQI_DATABASE_URL: none there)
+        (["--db", "{tmp}/missing.db"], "no ledger database at"),
+        (["--db", "{tmp}/empty.db"], "no huiqi ledger (no tables) in"),
         (["{tmp}/bad.csv"], "not a column of the facts table"),
         (["{tmp}/bad.csv", "--out", "{tmp}/push.txt"], "--out must end in"),
         (["{tmp}/missing.parquet"], "no such file"),

@@ -12,9 +12,10 @@ is in the audit chain. The demo runs on its own clock, which walks through the h
 Minhang applications in 2019–2021 (while minhang-2018 is in force), Lingang ones in 2025.
 That way submissions fall in force, and tranches become payable when their triggers say.
 
-The demo users' API tokens are returned once. For an SQLite database they are also written
-to `<database file>.tokens.txt` (mode 0600) beside it, so they can be found again; for other
-databases they are only printed.
+Every demo user gets an API token and a random password, returned once. For an SQLite database
+they are also written to `<database file>.tokens.txt` (mode 0600) beside it, one user a line:
+name, role, token, password (tab-separated), so they can be found again; for other databases
+they are only printed.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from huiqi.facts.credit_code import complete
-from huiqi.ledger import applications, catalogue, payments, tables, users
+from huiqi.ledger import applications, catalogue, passwords, payments, tables, users
 from huiqi.ledger.actors import SYSTEM, Actor
 from huiqi.ledger.uow import Ledger, UnitOfWork
 from huiqi.ledger.workflow import Action, Role, State
@@ -779,6 +780,7 @@ class DemoLoader:
         self.actors: dict[str, Actor] = {}
         self.roles: dict[str, Role] = {}
         self.tokens: dict[str, str] = {}
+        self.passwords: dict[str, str] = {}
         self.subjects: dict[tuple[str, str], int] = {}  # (enterprise slug, ref) -> project id
         self.applications: dict[int, int] = {}  # story number -> application id
         self.payment_orders: dict[tuple[str, int], int] = {}  # (issuer, year) -> payment orders issued
@@ -804,8 +806,10 @@ class DemoLoader:
             step.run()
 
     def _add_user(self, uow: UnitOfWork, name: str, role: Role, enterprise: str | None = None) -> None:
-        user, token = users.add_user(uow, name, role.value, enterprise)
+        password = passwords.generate()
+        user, token = users.add_user(uow, name, role.value, enterprise, password=password)
         self.actors[name], self.roles[name], self.tokens[name] = users.actor_of(user), role, token
+        self.passwords[name] = password
 
     def open_officer_accounts(self) -> None:
         def work(uow: UnitOfWork) -> None:
@@ -900,21 +904,36 @@ def _holds_enterprises(uow: UnitOfWork) -> bool:
     return bool(catalogue.list_enterprises(uow, district=None, q=None, after=None, limit=1))
 
 
-def load_demo(ledger: Ledger, url: str) -> dict[str, str]:
-    """Load the demo into an empty ledger; {user name: API token}, or {} (and nothing done) if it holds enterprises.
+@dataclass(frozen=True, slots=True)
+class DemoUser:
+    name: str
+    role: Role
+    token: str
+    password: str
+
+
+def load_demo_users(ledger: Ledger, url: str) -> list[DemoUser]:
+    """Load the demo into an empty ledger; its users with their tokens and passwords, or [] (and nothing
+    done) if it holds enterprises.
 
     `ledger` gives the engine and the policy library; the demo runs on its own clock. For an SQLite
-    `url` the tokens are also written to `<database file>.tokens.txt`, readable by the owner only.
+    `url` the users are also written to `<database file>.tokens.txt`, readable by the owner only.
     """
     if ledger.read(SYSTEM, _holds_enterprises):
-        return {}
+        return []
     clock = DemoClock(before=START - timedelta(days=1))
     loader = DemoLoader(Ledger(ledger.engine, ledger.library, clock=clock), clock, demo_enterprises())
     loader.run(loader.plan(STORIES))
+    made = [DemoUser(name, loader.roles[name], token, loader.passwords[name]) for name, token in loader.tokens.items()]
     path = tokens_path(url)
     if path is not None:
-        write_tokens(path, loader.roles, loader.tokens)
-    return dict(loader.tokens)
+        write_tokens(path, made)
+    return made
+
+
+def load_demo(ledger: Ledger, url: str) -> dict[str, str]:
+    """As load_demo_users: {user name: API token}, or {} if the ledger already holds enterprises."""
+    return {user.name: user.token for user in load_demo_users(ledger, url)}
 
 
 def tokens_path(url: str) -> Path | None:
@@ -926,9 +945,13 @@ def tokens_path(url: str) -> Path | None:
     return database.with_name(database.name + ".tokens.txt")
 
 
-def write_tokens(path: Path, roles: Mapping[str, Role], tokens: Mapping[str, str]) -> None:
-    lines = ["# huiqi demo users and their API tokens (keep this file private)", "# user\trole\ttoken"]
-    lines += [f"{name}\t{roles[name].value}\t{token}" for name, token in tokens.items()]
+def write_tokens(path: Path, made: Iterable[DemoUser]) -> None:
+    """The users, one a line: name, role, token, password (the token stays third, as before passwords)."""
+    lines = [
+        "# huiqi demo users, their API tokens and passwords (keep this file private)",
+        "# user\trole\ttoken\tpassword",
+    ]
+    lines += [f"{u.name}\t{u.role.value}\t{u.token}\t{u.password}" for u in made]
     # Created owner-only, and narrowed again in case the file was already there with a wider mode.
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:

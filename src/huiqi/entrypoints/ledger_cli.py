@@ -1,4 +1,7 @@
-"""CLI commands of the ledger service: serve, db, demo-data, users, audit, import, export."""
+"""CLI commands of the ledger service: serve, db, demo-data, audit, import, export (users: users_cli.py).
+
+Which database each acts on, and whether it may create one: ledger_open.py.
+"""
 
 from __future__ import annotations
 
@@ -7,113 +10,55 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from huiqi.diagnostics import InputError
+from huiqi.entrypoints.ledger_open import DbOption, err, fail, ledger_error, open_ledger, out, resolve
+from huiqi.entrypoints.users_cli import users_app
+from huiqi.ledger.location import URL_ENV
 
 # SQLAlchemy, FastAPI and openpyxl take seconds to import; every other command (calc, batch)
 # would pay for them at start-up. So the ledger is imported inside the commands that use it.
 if TYPE_CHECKING:
-    from huiqi.ledger.errors import LedgerError
+    from huiqi.demo import DemoUser
     from huiqi.ledger.uow import Ledger
 
-URL_ENV = "HUIQI_DATABASE_URL"  # = huiqi.ledger.database.URL_ENV (a test checks they agree)
-KINDS = ("enterprises", "projects", "applications")  # = huiqi.ledger.importing.KINDS (likewise)
+KINDS = ("enterprises", "projects", "applications")  # = huiqi.ledger.importing.KINDS (a test checks they agree)
 
-out = Console(emoji=False, highlight=False)
-err = Console(stderr=True, emoji=False, highlight=False)
-
-DbOption = Annotated[
-    str | None, typer.Option("--db", help=f"Database URL or SQLite file (default: ${URL_ENV}, else ./huiqi.db).")
-]
 db_app = typer.Typer(help="The ledger's database.", no_args_is_help=True)
-users_app = typer.Typer(help="Users and their API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
-
-
-def _fail(messages: list[str]) -> typer.Exit:
-    for message in messages:
-        err.print(f"[red]error[/red] {message}", soft_wrap=True)
-    return typer.Exit(2)
-
-
-def _url(db: str | None, *, migrate: bool = True) -> str:
-    """The database URL, migrated to head; a URL that cannot be used is exit 2 with the reason."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from huiqi.ledger.database import database_url, upgrade
-
-    try:
-        url = database_url(db)
-        if migrate:
-            upgrade(url)
-        return url
-    except InputError as error:
-        raise _fail([str(d) for d in error.diagnostics]) from None
-    except SQLAlchemyError as error:
-        raise _fail([f"--db {db or url}: {type(error).__name__}: {str(error).splitlines()[0]}"]) from None
-
-
-def _ledger(db: str | None, *, migrate: bool = True) -> Ledger:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from huiqi.ledger.database import make_engine
-    from huiqi.ledger.uow import Ledger
-    from huiqi.policy_files import load_library
-
-    url = _url(db, migrate=migrate)
-    try:
-        return Ledger(make_engine(url), load_library())
-    except SQLAlchemyError as error:
-        raise _fail([f"--db {url}: {str(error).splitlines()[0]}"]) from None
-
-
-def _ledger_error(error: LedgerError) -> typer.Exit:
-    lines = [error.detail, *(f"{e.field}: {e.message}" for e in error.errors), *error.reasons]
-    return _fail(lines)
 
 
 @db_app.command("upgrade")
 def db_upgrade(db: DbOption = None) -> None:
-    """Apply the migrations (safe to repeat)."""
-    url = _url(db)
-    out.print(f"database at head: {url}")
+    """Create the ledger's tables or migrate them to this huiqi's revision (safe to repeat)."""
+    from huiqi.ledger.database import shown
 
-
-@users_app.command("add")
-def users_add(
-    name: Annotated[str, typer.Argument(help="A unique user name.")],
-    role: Annotated[str, typer.Option("--role", help="enterprise | reviewer | approver | finance | admin")],
-    enterprise: Annotated[str | None, typer.Option("--enterprise", help="Credit code (for enterprise users).")] = None,
-    db: DbOption = None,
-) -> None:
-    """Add a user and print its API token (shown once; only its hash is stored)."""
-    from huiqi.ledger.actors import SYSTEM
-    from huiqi.ledger.errors import LedgerError
-    from huiqi.ledger.users import add_user
-
-    ledger = _ledger(db)
-    try:
-        token = ledger.run(SYSTEM, lambda uow: add_user(uow, name, role, enterprise)[1])
-    except LedgerError as error:
-        raise _ledger_error(error) from None
-    out.print(f"user {name} ({role}) added. API token (keep it; it is not shown again):")
-    out.print(token)
+    url = resolve(db, "create")
+    out.print(f"database at head: {shown(url)}")
 
 
 @audit_app.command("verify")
 def audit_verify(db: DbOption = None) -> None:
-    """Check the audit chain: exit 0 if intact, 1 with the first broken event otherwise."""
+    """Check the audit chain and the ledger's rows against it: exit 0 if intact, 1 naming what is not."""
     from huiqi.ledger.actors import SYSTEM
     from huiqi.ledger.audit_log import verify_chain
 
-    ledger = _ledger(db, migrate=False)
+    ledger = open_ledger(db, "read")
     verdict = ledger.read(SYSTEM, lambda uow: verify_chain(uow.session))
+    ledger.engine.dispose()
     if verdict.ok:
-        out.print(f"audit chain intact: {verdict.checked} events")
+        out.print(f"audit chain intact: {verdict.checked} events; {verdict.rows} ledger rows match it")
         return
-    err.print(f"[red]audit chain broken[/red] after {verdict.checked} good events: {verdict.problem}")
+    chain_broken = verdict.problem and not (verdict.findings and verdict.problem == str(verdict.findings[0]))
+    if chain_broken:
+        err.print(f"[red]audit chain broken[/red] after {verdict.checked} good events: {escape(verdict.problem)}")
+    else:
+        err.print(f"audit chain intact: {verdict.checked} events")
+    if verdict.findings:
+        err.print(f"[red]{len(verdict.findings)} of {verdict.rows} ledger rows differ from the audit chain:[/red]")
+        for finding in verdict.findings:
+            err.print(f"  {escape(str(finding))}", soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -121,32 +66,65 @@ def import_file(
     kind: Annotated[str, typer.Argument(help="enterprises | projects | applications")],
     file: Annotated[Path, typer.Argument(help=".xlsx or .csv with a header row")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row, write nothing.")] = False,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="Update enterprises (by credit code) and projects (by enterprise and id) already there; "
+            "each change is printed as field: before → after.",
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Import rows all or nothing; every bad row is reported as FILE:ROW: field: message."""
     from huiqi.ledger.actors import SYSTEM
-    from huiqi.ledger.importing import import_rows
+    from huiqi.ledger.errors import LedgerError
+    from huiqi.ledger.importing import UPDATABLE, import_rows
     from huiqi.tabular import TableError, read_table
 
     if kind not in KINDS:
-        raise _fail([f"{kind}: import one of {', '.join(KINDS)}"])
+        raise fail([f"{kind}: import one of {', '.join(KINDS)}"])
+    if update and kind not in UPDATABLE:
+        raise fail([f"--update: updates {' and '.join(UPDATABLE)}; applications change through their workflow"])
     try:
         rows = read_table(file.read_bytes(), file.name)
     except (TableError, OSError) as error:
-        raise _fail([str(error)]) from None
-    ledger = _ledger(db)
-    with ledger.unit(SYSTEM) as uow:
-        report = import_rows(uow, kind, rows, dry_run=dry_run)
-        if report.written:
-            uow.commit()
+        raise fail([str(error)]) from None
+    ledger = open_ledger(db, "write")
+    try:
+        with ledger.unit(SYSTEM) as uow:
+            report = import_rows(uow, kind, rows, dry_run=dry_run, update=update)
+            if report.written:
+                uow.commit()
+    except LedgerError as error:
+        raise ledger_error(error) from None
+    finally:
+        ledger.engine.dispose()
     for problem in report.errors:
-        err.print(f"{file}:{problem.row}: {problem.field}: {problem.message}", soft_wrap=True)
+        err.print(f"{file}:{problem.row}: {problem.field}: {problem.message}", soft_wrap=True, markup=False)
     if report.errors:
         bad = len({e.row for e in report.errors})
         err.print(f"{bad} of {report.rows} rows are bad; nothing was written")
         raise typer.Exit(2)
-    verb = "would import" if dry_run else "imported"
-    out.print(f"{verb} {report.created} {kind} from {file}")
+    shown_record = ""
+    for change in report.changes:
+        if change.record != shown_record:
+            out.print(f"{file}:{change.row}: {change.record}", markup=False)
+            shown_record = change.record
+        out.print(f"    {change.field}: {_value(change.before)} → {_value(change.after)}", markup=False)
+    verb = ("would import", "would update") if dry_run else ("imported", "updated")
+    done = f"{verb[0]} {report.created} {kind}"
+    if update:
+        done += f", {verb[1]} {report.updated}, {report.unchanged} unchanged,"
+    out.print(f"{done} from {file}", markup=False)
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value) or "(empty)"
+    return str(value)
 
 
 def export_file(
@@ -161,14 +139,26 @@ def export_file(
     from huiqi.tabular import workbook_bytes
 
     if what not in ("awards", "payments"):
-        raise _fail([f"{what}: export awards or payments"])
-    ledger = _ledger(db, migrate=False)
+        raise fail([f"{what}: export awards or payments"])
+    ledger = open_ledger(db, "read")
     if what == "awards":
         rows = ledger.read(SYSTEM, lambda uow: [award_view(a) for a in list_awards(uow, limit=10**9)])
     else:
         rows = ledger.read(SYSTEM, lambda uow: [payment_view(p) for p in list_payments(uow, limit=10**9)])
-    output.write_bytes(workbook_bytes(what, rows))
-    out.print(f"wrote {len(rows)} {what} to {output}")
+    ledger.engine.dispose()
+    try:
+        output.write_bytes(workbook_bytes(what, rows))
+    except OSError as error:
+        raise fail([f"{output}: {error.strerror or error}"]) from None
+    out.print(f"wrote {len(rows)} {what} to {output}", markup=False)
+
+
+def banner(host: str, port: int, url: str) -> str:
+    """What `serve` prints as it starts: where it listens and which database it serves (password masked)."""
+    from huiqi.ledger.database import shown
+
+    base = f"http://{host}:{port}"
+    return f"huiqi serving on {base}  (API docs: {base}/docs, database {shown(url)})"
 
 
 def serve(
@@ -178,28 +168,24 @@ def serve(
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo data first if the database is empty.")] = False,
     db: DbOption = None,
 ) -> None:
-    """Serve the HTTP API (docs at /docs), applying migrations first."""
+    """Serve the HTTP API (docs at /docs), creating the database or applying migrations first."""
     import uvicorn
 
-    from huiqi.ledger.database import make_engine
-    from huiqi.ledger.uow import Ledger
-    from huiqi.policy_files import load_library
-
-    url = _url(db)
+    url = resolve(db, "create")
     if demo:
-        from huiqi.demo import load_demo, tokens_path
+        from huiqi.demo import load_demo_users, tokens_path
 
-        ledger = Ledger(make_engine(url), load_library())
-        tokens = load_demo(ledger, url)
-        if tokens:
-            _print_tokens(tokens)
+        ledger = _ledger_at(url)
+        users = load_demo_users(ledger, url)
+        ledger.engine.dispose()
+        if users:
+            _print_users(users, tokens_path(url))
         else:
             kept = tokens_path(url)
-            where = f"; the demo users' tokens are in {kept}" if kept and kept.exists() else ""
-            out.print(f"the database already holds data: demo data not loaded again{where}")
-        ledger.engine.dispose()
-    os.environ[URL_ENV] = url
-    out.print(f"huiqi serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs, database {url})")
+            where = f"; the demo users' tokens and passwords are in {kept}" if kept and kept.exists() else ""
+            out.print(f"the database already holds data: demo data not loaded again{where}", markup=False)
+    os.environ[URL_ENV] = url  # for the workers (huiqi.entrypoints.api.server); never printed
+    out.print(banner(host, port, url), markup=False)
     uvicorn.run(
         "huiqi.entrypoints.api.server:app_from_env",
         factory=True,
@@ -210,24 +196,34 @@ def serve(
     )
 
 
+def _ledger_at(url: str) -> Ledger:
+    from huiqi.ledger.database import make_engine
+    from huiqi.ledger.uow import Ledger
+    from huiqi.policy_files import load_library
+
+    return Ledger(make_engine(url), load_library())
+
+
 def demo_data(db: DbOption = None) -> None:
     """Load a realistic demo set built from the seed policies' figures (into an empty database)."""
-    from huiqi.demo import load_demo
+    from huiqi.demo import load_demo_users, tokens_path
 
-    url = _url(db)
-    ledger = _ledger(url, migrate=False)
-    tokens = load_demo(ledger, url)
-    if not tokens:
-        raise _fail(["the database already holds enterprises; demo data goes into an empty database"])
-    _print_tokens(tokens)
+    url = resolve(db, "create")
+    ledger = _ledger_at(url)
+    users = load_demo_users(ledger, url)
+    ledger.engine.dispose()
+    if not users:
+        raise fail(["the database already holds enterprises; demo data goes into an empty database"])
+    _print_users(users, tokens_path(url))
 
 
-def _print_tokens(tokens: dict[str, str]) -> None:
-    table = Table(title="demo users and their API tokens")
-    table.add_column("user")
-    table.add_column("token")
-    for name, token in tokens.items():
-        table.add_row(name, token)
+def _print_users(users: list[DemoUser], kept: Path | None) -> None:
+    title = "demo users, their passwords and API tokens" + (f" (also in {kept})" if kept else "")
+    table = Table(title=escape(title))
+    for column in ("user", "role", "password", "token"):
+        table.add_column(column, no_wrap=True)
+    for user in users:
+        table.add_row(user.name, user.role.value, user.password, user.token)
     out.print(table)
 
 

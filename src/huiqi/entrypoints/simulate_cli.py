@@ -169,39 +169,32 @@ def simulate(
 # ---- huiqi match ---------------------------------------------------------------------------------
 
 
-def _ledger_url(db: str) -> str:
-    """The ledger's URL; a SQLite file that does not exist is an error (never created by a read)."""
-    from sqlalchemy.engine import make_url
+def _read_ledger(db: str | None, library: Any, *, with_facts: bool) -> tuple[list[Any], list[Any]]:
+    """(the ledger's enterprises as facts if wanted, its applications and awards); read only.
 
-    from huiqi.ledger.database import database_url
-
-    url = database_url(db)
-    parsed = make_url(url)
-    on_disk = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
-    if on_disk and not Path(str(parsed.database)).expanduser().is_file():
-        raise InputError([Diagnostic(db, None, "no such database file (create one with `huiqi db upgrade`)")])
-    return url
-
-
-def _read_ledger(db: str, library: Any, *, with_facts: bool) -> tuple[list[Any], list[Any]]:
-    """(the ledger's enterprises as facts if wanted, its applications and awards); read only."""
+    The ledger is the one every ledger command uses (--db, $HUIQI_DATABASE_URL, the default); one
+    that does not exist is an error, never created by a read (huiqi.entrypoints.ledger_open)."""
     from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
+    from huiqi.entrypoints.ledger_open import resolve
     from huiqi.ledger.actors import SYSTEM
-    from huiqi.ledger.database import make_engine
+    from huiqi.ledger.database import make_engine, shown
     from huiqi.ledger.population import filed, population
     from huiqi.ledger.uow import Ledger
 
-    url = _ledger_url(db)
+    url = resolve(db, "read")
+    where = shown(url)
     ledger = Ledger(make_engine(url), library)
     try:
         return (ledger.read(SYSTEM, population) if with_facts else []), ledger.read(SYSTEM, filed)
     except SQLAlchemyError as exc:
         first = str(exc).splitlines()[0]
-        raise InputError([Diagnostic(db, None, f"cannot read the ledger (is it a huiqi database?): {first}")]) from exc
+        raise InputError(
+            [Diagnostic(where, None, f"cannot read the ledger (is it a huiqi database?): {first}")]
+        ) from exc
     except ValidationError as exc:
-        raise InputError([Diagnostic(db, None, f"the ledger holds facts the models refuse: {exc}")]) from exc
+        raise InputError([Diagnostic(where, None, f"the ledger holds facts the models refuse: {exc}")]) from exc
     finally:
         ledger.engine.dispose()
 
@@ -250,11 +243,15 @@ def render_pushes(pushes: list[Push], day: date, shown: int = 20) -> None:
 def match(
     input_file: Annotated[
         Path | None,
-        typer.Argument(metavar="[INPUT]", help="Flattened facts table; without it, the ledger's enterprises (--db)."),
+        typer.Argument(metavar="[INPUT]", help="Flattened facts table; without it, the ledger's enterprises."),
     ] = None,
     db: Annotated[
         str | None,
-        typer.Option("--db", help="Ledger database URL or SQLite file: its applications and awards count as applied."),
+        typer.Option(
+            "--db",
+            help="The ledger (URL or SQLite file): its applications and awards count as applied. Without INPUT, "
+            "the ledger every command uses ($HUIQI_DATABASE_URL, else var/huiqi.db in the checkout).",
+        ),
     ] = None,
     as_of: AsOfOption = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="The push list: .xlsx, .csv or .parquet.")] = None,
@@ -279,8 +276,6 @@ def match(
 
     day = _as_of(as_of)
     problems = []
-    if input_file is None and db is None:
-        problems.append(Diagnostic("huiqi match", None, "give INPUT (a facts table), --db (a ledger), or both"))
     if out_file is not None and out_file.suffix.lower() not in ROW_FILES:
         problems.append(Diagnostic(str(out_file), None, f"--out must end in {', '.join(ROW_FILES)}"))
     elif out_file is not None and (problem := out_folder_problem(out_file)) is not None:
@@ -290,9 +285,10 @@ def match(
     started = time.perf_counter()
     try:
         library = load_library(policies)
-        facts, filed = _read_ledger(db, library, with_facts=input_file is None) if db is not None else ([], [])
-        if db is not None and input_file is None and not facts:
-            raise InputError([Diagnostic(db, None, "the ledger has no enterprises")])
+        with_ledger = db is not None or input_file is None
+        facts, filed = _read_ledger(db, library, with_facts=input_file is None) if with_ledger else ([], [])
+        if with_ledger and input_file is None and not facts:
+            raise InputError([Diagnostic(db or "the ledger", None, "the ledger has no enterprises")])
         con = duckdb()
         with progress_bar() as (describe, step, planned):
             if input_file is not None:

@@ -9,38 +9,98 @@ locks (SELECT … FOR UPDATE) on what they check, so checks and writes cannot in
 
 from __future__ import annotations
 
-import os
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from huiqi.diagnostics import Diagnostic, InputError
+from huiqi.ledger.location import URL_ENV as URL_ENV  # re-exported: the ledger's one name for the setting
+from huiqi.ledger.location import configured
+from huiqi.redact import redact
 
-DEFAULT_URL = "sqlite:///huiqi.db"
-URL_ENV = "HUIQI_DATABASE_URL"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def database_url(explicit: str | None = None) -> str:
-    """The --db option, else $HUIQI_DATABASE_URL, else huiqi.db in the working folder.
+    """The --db option, else $HUIQI_DATABASE_URL, else the default (huiqi.ledger.location).
 
-    A plain path (huiqi.db, /var/lib/huiqi/ledger.db) means an SQLite file.
+    A plain path (huiqi.db, /var/lib/huiqi/ledger.db) means an SQLite file; a relative one, in
+    the current folder. SQLite files come back as absolute URLs, so every process and every
+    message names the same file.
     """
-    raw = explicit or os.environ.get(URL_ENV) or DEFAULT_URL
+    raw = configured(explicit)
     if "://" not in raw:
         raw = f"sqlite:///{raw}"
     if raw.startswith(("postgresql://", "postgres://")):
         raw = "postgresql+psycopg://" + raw.split("://", 1)[1]
     try:
-        make_url(raw)
+        url = make_url(raw)
     except ArgumentError as exc:
-        raise InputError([Diagnostic("--db", None, f"not a database URL: {exc}")]) from exc
+        raise InputError([Diagnostic("--db", None, f"not a database URL: {redact(str(exc))}")]) from exc
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        absolute = Path(str(url.database)).expanduser().absolute()
+        return url.set(database=str(absolute)).render_as_string(hide_password=False)
     return raw
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL; None for other databases and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(str(parsed.database)).expanduser()
+
+
+def shown(url: str | URL) -> str:
+    """The database as told to people: an SQLite file's path, else the URL with its password masked."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    if parsed.get_backend_name() == "sqlite":
+        return str(parsed.database) if parsed.database not in (None, "") else "(in-memory SQLite)"
+    return parsed.render_as_string(hide_password=True)
+
+
+class LedgerState(Enum):
+    MISSING = "missing"  # an SQLite file that does not exist
+    EMPTY = "empty"  # a database with no tables at all
+    FOREIGN = "foreign"  # tables, but not a huiqi ledger's (no migration history)
+    BEHIND = "behind"  # a ledger at an older revision: `huiqi db upgrade` brings it to this huiqi's
+    CURRENT = "current"
+    UNKNOWN = "unknown"  # a revision this huiqi does not know (made by a newer one)
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
+def ledger_state(url: str) -> tuple[LedgerState, str | None]:
+    """What the database holds, and its revision; looked at without creating or changing anything."""
+    path = sqlite_file(url)
+    if path is not None and not path.is_file():
+        return LedgerState.MISSING, None
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            revision = MigrationContext.configure(connection).get_current_revision()
+            tables = inspect(connection).get_table_names() if revision is None else []
+    finally:
+        engine.dispose()
+    if revision is None:
+        return (LedgerState.FOREIGN if tables else LedgerState.EMPTY), None
+    scripts = ScriptDirectory.from_config(alembic_config(url))
+    if revision == scripts.get_current_head():
+        return LedgerState.CURRENT, revision
+    known = {script.revision for script in scripts.walk_revisions()}
+    return (LedgerState.BEHIND if revision in known else LedgerState.UNKNOWN), revision
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -78,13 +138,25 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Apply the migrations up to `revision` (idempotent)."""
+def upgrade(url: str, revision: str = "head") -> tuple[str | None, str | None]:
+    """Apply the migrations up to `revision` (idempotent); (the revision before, the revision after).
+
+    When an existing ledger was migrated, its rows are sealed in the audit chain in the same
+    transaction (huiqi.ledger.audit_log.seal): a migration may add columns to audited rows, and
+    the chain then covers them too.
+    """
+    from huiqi.ledger.audit_log import seal  # the audit needs the tables; the tables need nothing of this
+
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
+            before = MigrationContext.configure(connection).get_current_revision()
             config = alembic_config(url)
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+            after = MigrationContext.configure(connection).get_current_revision()
+            if before is not None and after != before and revision == "head":
+                seal(connection)
     finally:
         engine.dispose()
+    return before, after

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 
 class LedgerError(Exception):
@@ -20,8 +21,12 @@ class LedgerError(Exception):
 @dataclass(frozen=True, slots=True)
 class FieldError:
     field: str
-    message: str
+    message: str  # English
     row: int | None = None
+    zh: str | None = None  # the message in Chinese, where the service gives one
+
+    def text(self, lang: str = "en") -> str:
+        return self.zh if lang == "zh" and self.zh else self.message
 
 
 class Invalid(LedgerError):
@@ -39,7 +44,22 @@ class Forbidden(LedgerError):
 
 
 class Unauthenticated(LedgerError):
+    """No valid token, or a wrong user name or password (the same message for both), or a disabled user."""
+
     status, code = 401, "unauthenticated"
+
+    def __init__(self, detail: str, *, code: str = "unauthenticated"):
+        super().__init__(detail)
+        self.code = code
+
+
+class Locked(Unauthenticated):
+    """Too many wrong passwords in a row: no sign-in, even with the right password, until `until`."""
+
+    def __init__(self, until: datetime):
+        moment = until.isoformat(timespec="seconds")
+        super().__init__(f"too many wrong passwords: this account is locked until {moment}", code="locked")
+        self.until = until
 
 
 class Conflict(LedgerError):

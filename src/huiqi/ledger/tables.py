@@ -75,9 +75,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:  # SQLite drops the zone; we only store UTC
+        if value is None:
+            return None
+        if value.tzinfo is None:  # SQLite drops the zone; we only store UTC
             return value.replace(tzinfo=UTC)
-        return value
+        # PostgreSQL answers in the session's time zone (Asia/Shanghai on a server set up in China):
+        # the same instant, in UTC, so that it prints and hashes (audit chain) the same everywhere.
+        return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -86,6 +90,12 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
+    """A person or system with a role; signs in with an API token, and with a password if one is set.
+
+    `password_hash` is an argon2id hash (PHC string); `failed_sign_ins` counts consecutive wrong
+    passwords and `locked_until` holds the end of a lockout (huiqi.ledger.passwords).
+    """
+
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
@@ -94,6 +104,10 @@ class User(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    password_hash: Mapped[str | None] = mapped_column(Text, default=None)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    password_changed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Enterprise(Base):
@@ -278,6 +292,9 @@ class AuditEvent(Base):
     entity_id: Mapped[str] = mapped_column(String(60))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # sha256 of the row's full content after the change (token and password hashes included), over
+    # the columns named in `after`; None for a delete and for events recorded before revision 0002
+    row_digest: Mapped[str | None] = mapped_column(String(64), default=None)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

@@ -1,9 +1,10 @@
 """The unit of work: one transaction, its actor and clock, and the audit events of its changes.
 
 Every insert, update and delete of an audited row is captured after each flush (with the
-row's values before and after) and appended to the hash chain at commit, in the same
-transaction — so a change and its audit event are stored together or not at all. The
-chain head row is locked last, just before the commit, so writers queue only briefly.
+row's values before and after, and the digest of its full content after) and appended to the
+hash chain at commit, in the same transaction — so a change and its audit event are stored
+together or not at all. The chain head row is locked last, just before the commit, so writers
+queue only briefly.
 """
 
 from __future__ import annotations
@@ -14,19 +15,18 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event, inspect, select
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from huiqi.ledger.actors import SYSTEM, Actor
-from huiqi.ledger.audit import Entry, chain_hash, plain
-from huiqi.ledger.tables import AUDITED, AuditEvent, AuditHead
+from huiqi.ledger.audit_log import Pending, append_events, deleted, inserted, updated
+from huiqi.ledger.tables import AUDITED
 from huiqi.rules.library import Library
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
-REDACTED = {"token_hash"}
 
 
 def utc_now() -> datetime:
@@ -41,7 +41,7 @@ class UnitOfWork:
         self.clock = clock
         self.now = clock()
         self.action = "change"
-        self.pending: list[tuple[str, str, str, dict[str, Any] | None, dict[str, Any] | None]] = []
+        self.pending: list[Pending] = []
         session.info["uow"] = self
 
     @property
@@ -55,48 +55,8 @@ class UnitOfWork:
         self.session.commit()
 
     def _append_audit(self) -> None:
-        head = self.session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
-        seq, prev = head.seq, head.hash
-        at = self.now.astimezone(UTC).isoformat()
-        for action, entity, entity_id, before, after in self.pending:
-            seq += 1
-            entry = Entry(seq, at, self.actor.name, action, entity, entity_id, before, after)
-            digest = chain_hash(prev, entry)
-            self.session.add(
-                AuditEvent(
-                    seq=seq,
-                    at=self.now,
-                    actor=entry.actor,
-                    action=action,
-                    entity=entity,
-                    entity_id=entity_id,
-                    before=before,
-                    after=after,
-                    prev_hash=prev,
-                    hash=digest,
-                )
-            )
-            prev = digest
-        head.seq, head.hash = seq, prev
+        append_events(self.session, self.actor.name, self.now, self.pending)
         self.pending.clear()
-        self.session.flush()
-
-
-def _row(obj: Any, old: bool) -> dict[str, Any]:
-    state = inspect(obj)
-    values: dict[str, Any] = {}
-    for attr in state.mapper.column_attrs:
-        key = attr.key
-        if key in REDACTED:
-            values[key] = "(redacted)"
-            continue
-        value = getattr(obj, key)
-        if old:
-            history = state.attrs[key].history
-            if history.deleted:
-                value = history.deleted[0]
-        values[key] = plain(value)
-    return values
 
 
 def _capture(session: Session, _context: Any) -> None:
@@ -105,17 +65,15 @@ def _capture(session: Session, _context: Any) -> None:
         return
     for obj in session.new:
         if isinstance(obj, AUDITED):
-            after = _row(obj, old=False)
-            uow.pending.append((uow.action, obj.__tablename__, str(after.get("id")), None, after))
+            uow.pending.append(inserted(uow.action, obj))
     for obj in session.dirty:
         if isinstance(obj, AUDITED) and session.is_modified(obj, include_collections=False):
-            before, after = _row(obj, old=True), _row(obj, old=False)
-            if before != after:
-                uow.pending.append((uow.action, obj.__tablename__, str(after.get("id")), before, after))
+            change = updated(uow.action, obj)
+            if change is not None:
+                uow.pending.append(change)
     for obj in session.deleted:
         if isinstance(obj, AUDITED):
-            before = _row(obj, old=True)
-            uow.pending.append((uow.action, obj.__tablename__, str(before.get("id")), before, None))
+            uow.pending.append(deleted(uow.action, obj))
 
 
 class Ledger:

@@ -44,8 +44,14 @@ def import_file(
     kind: Literal["enterprises", "projects", "applications"],
     file: Annotated[UploadFile, File(description=".xlsx or .csv, header in row 1")],
     dry_run: Annotated[bool, Query(description="Check every row, write nothing")] = False,
+    update: Annotated[
+        bool,
+        Query(description="Update enterprises (by credit code) and projects (by enterprise and id) already there"),
+    ] = False,
 ) -> JSONResponse:
-    """Import rows all or nothing: 200 when written (or a clean dry run), 422 with every bad row otherwise."""
+    """Import rows all or nothing: 200 when written (or a clean dry run), 422 with every bad row otherwise.
+
+    With `update`, `changes` lists each changed field of each updated record (before, after)."""
     if kind != "applications":
         actor.require(Role.ADMIN)
     try:
@@ -54,7 +60,7 @@ def import_file(
         raise Invalid(str(error), errors=[FieldError("file", str(error))]) from None
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
-        report = import_rows(uow, kind, rows, dry_run=dry_run)
+        report = import_rows(uow, kind, rows, dry_run=dry_run, update=update)
         if report.written:
             uow.commit()
         return report.as_dict()
@@ -78,4 +84,10 @@ def import_file(
 def audit_verify(request: Request, actor: CurrentActor) -> dict[str, Any]:
     actor.require(Role.ADMIN)
     verdict = ledger_of(request).read(actor, lambda uow: verify_chain(uow.session))
-    return {"ok": verdict.ok, "checked": verdict.checked, "problem": verdict.problem or None}
+    return {
+        "ok": verdict.ok,
+        "checked": verdict.checked,
+        "problem": verdict.problem or None,
+        "rows": verdict.rows,
+        "changed_rows": [{"table": f.table, "id": f.row_id, "problem": f.message} for f in verdict.findings],
+    }
