@@ -29,7 +29,7 @@ PACKAGES: list[tuple[str, str, list[str], Path]] = [
     ("htmx.org", "2.0.11", ["dist/htmx.min.js", "LICENSE"], STATIC),
     ("echarts", "6.1.0", ["dist/echarts.min.js", "LICENSE", "NOTICE"], STATIC),
     ("swagger-ui-dist", "5.35.0", ["swagger-ui-bundle.js", "swagger-ui.css", "LICENSE", "NOTICE"], STATIC),
-    ("redoc", "3.0.1", ["bundles/redoc.standalone.js", "LICENSE"], STATIC),
+    ("redoc", "2.5.4", ["bundles/redoc.standalone.js", "LICENSE"], STATIC),  # 3.x: an ES module linking to AI hosts
     ("axe-core", "4.14.1", ["axe.min.js", "LICENSE"], TEST_ASSETS),
 ]
 

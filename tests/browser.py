@@ -92,7 +92,9 @@ class Requests:
     def __init__(self, page: Any, base: str):
         self.host = urlsplit(base).netloc
         self.urls: list[str] = []
+        self.failed: list[str] = []
         page.on("request", lambda request: self.urls.append(request.url))
+        page.on("requestfailed", lambda request: self.failed.append(request.url))
 
     def foreign(self) -> list[str]:
         return [u for u in self.urls if urlsplit(u).scheme in ("http", "https", "ws", "wss") and urlsplit(u).netloc != self.host]

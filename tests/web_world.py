@@ -10,7 +10,7 @@ from huiqi.entrypoints.api.app import create_app
 from huiqi.ledger.actors import SYSTEM
 from huiqi.ledger.database import make_engine, upgrade
 from huiqi.ledger.uow import Ledger
-from huiqi.ledger.users import add_user
+from huiqi.ledger.users import add_user, set_password
 from huiqi.rules.library import Library
 
 PASSWORD = "correct-horse-9"
@@ -24,8 +24,6 @@ def web_app(folder: Path, library: Library) -> tuple[FastAPI, Ledger]:
 
 
 def add_officer(ledger: Ledger, name: str = "li.hua", role: str = "reviewer", password: str = PASSWORD) -> None:
-    from huiqi.ledger.users import set_password
-
     def work(uow):  # type: ignore[no-untyped-def]
         add_user(uow, name, role)
         set_password(uow, name, password)

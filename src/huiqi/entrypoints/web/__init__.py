@@ -8,7 +8,7 @@ static/ (vendored from npm, see scripts/vendor_assets.py): no page needs the int
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from huiqi.entrypoints.web import auth_pages, calculator_pages, catalogue_pages
@@ -64,6 +64,10 @@ def install(app: FastAPI, *, secure_cookies: bool = False) -> None:
     @app.get("/docs", include_in_schema=False)
     def swagger() -> HTMLResponse:
         return _api_docs("swagger", app.openapi_url or "/openapi.json")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> RedirectResponse:
+        return RedirectResponse(asset_url("img/favicon.svg"), status_code=301)
 
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> HTMLResponse:

@@ -96,6 +96,8 @@ async def signin(request: Request) -> Response:
     except LedgerError as error:
         if error.code == "locked":
             message = _("Too many wrong passwords: this account is locked for a while. Try again later.")
+        elif error.code == "disabled":
+            message = _("This account is disabled. Ask an administrator.")
         else:
             message = _("Wrong user name or password.")
         return respond(request, "signin.html", {**signin_data(request, name, message), "next": target}, 401)

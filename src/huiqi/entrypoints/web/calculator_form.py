@@ -162,12 +162,15 @@ def answers_from_facts(data: Mapping[str, Any]) -> Answers:
         rows = []
         for item in list(data.get(plural) or [])[:MAX_SUBJECTS]:
             row: dict[str, Any] = {}
+            year = str(item.get("year", ""))
             for name, value in dict(item).items():
                 if name == "id":
                     continue
                 if name == "costs" and isinstance(value, dict):
                     for cost, amount in value.items():
-                        row[f"costs.{cost}"] = _dump(amount)
+                        # one amount for the subject's own year is how the form asks for it
+                        single = isinstance(amount, dict) and list(map(str, amount)) == [year]
+                        row[f"costs.{cost}"] = _dump(amount[next(iter(amount))] if single else amount)
                 else:
                     row[name] = _dump(value)
             rows.append(row)
@@ -317,8 +320,10 @@ def layout(
         inputs = []
         for question in group.questions:
             base = f"{prefix}.{question.name}"
-            if question.yearly:
-                for year in _years(question, group.kind, own, as_of):
+            given = own.get(question.name)
+            if question.yearly or isinstance(given, dict):  # by year, also where a file gave several years
+                years = sorted({*_years(question, group.kind, own, as_of), *map(int, (given or {}))})
+                for year in years:
                     name = f"{base}[{year}]"
                     inputs.append(Input(name, input_id(name), question, year))
                     names.append(name)
