@@ -42,8 +42,7 @@ def chromium() -> str | None:
     for candidate in (os.environ.get("HUIQI_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"):
         if candidate and Path(candidate).exists():
             return candidate
-    found = shutil.which("chromium")
-    return found
+    return shutil.which("chromium")
 
 
 def require_chromium() -> str:
@@ -97,7 +96,11 @@ class Requests:
         page.on("requestfailed", lambda request: self.failed.append(request.url))
 
     def foreign(self) -> list[str]:
-        return [u for u in self.urls if urlsplit(u).scheme in ("http", "https", "ws", "wss") and urlsplit(u).netloc != self.host]
+        return [
+            u
+            for u in self.urls
+            if urlsplit(u).scheme in ("http", "https", "ws", "wss") and urlsplit(u).netloc != self.host
+        ]
 
 
 def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict[str, Any]]:

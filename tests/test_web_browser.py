@@ -97,7 +97,9 @@ def test_the_catalogue_searches_and_a_policy_shows_its_marked_clauses(page: Page
     expect(page.locator("article#rd h3")).to_have_text("研发补贴")
     expect(page.locator("article#rd .plain")).to_contain_text("按项目新增投资的10%–30%给予支持；最高1亿元")
     page.locator("article#fixed-investment details.interp summary").click()
-    expect(page.locator("article#fixed-investment")).to_contain_text("lingang-2024.fixed-investment:chokepoint-cap=ten-yi")
+    expect(page.locator("article#fixed-investment")).to_contain_text(
+        "lingang-2024.fixed-investment:chokepoint-cap=ten-yi"
+    )
     shot(page, "catalogue-policy")
     assert requests.foreign() == []
 
@@ -141,7 +143,8 @@ def test_the_calculator_from_answers_to_a_permalink(page: Page, base: str, tmp_p
         page.click("text=下载 Excel")
     assert download.value.suggested_filename.endswith(".xlsx")
     facts = page.request.get(permalink + "/facts.yaml")
-    assert "上海智芯科技有限公司" in facts.text() and "new_investment" in facts.text()
+    assert "上海智芯科技有限公司" in facts.text()
+    assert "new_investment" in facts.text()
 
     # The missing fact links back to its question, with the answers loaded.
     undecided.locator("a", has_text="领域").click()
@@ -232,8 +235,7 @@ def test_the_language_switch(page: Page, base: str) -> None:
     expect(page.locator("h1")).to_have_text("我的企业能享受哪些扶持？")
 
 
-def test_sign_in_sign_out_wrong_password_and_lockout(page: Page, site: tuple[str, Ledger]) -> None:
-    base, ledger = site
+def test_sign_in_sign_out_wrong_password_and_lockout(page: Page, base: str) -> None:
     page.goto(base + "/signin")
     page.fill("#name", "li.hua")
     page.fill("#password", "not-the-password")
@@ -244,7 +246,8 @@ def test_sign_in_sign_out_wrong_password_and_lockout(page: Page, site: tuple[str
     page.click("button[type=submit].primary")
     expect(page.locator("nav")).to_contain_text("li.hua")
     cookies = {c["name"]: c for c in page.context.cookies()}
-    assert cookies["huiqi_session"]["httpOnly"] and cookies["huiqi_session"]["sameSite"] == "Lax"
+    assert cookies["huiqi_session"]["httpOnly"]
+    assert cookies["huiqi_session"]["sameSite"] == "Lax"
     page.goto(base + "/account")
     expect(page.locator("dl.facts")).to_contain_text("评审")
     shot(page, "signin-account")
@@ -282,7 +285,15 @@ def test_a_post_without_its_csrf_token_is_refused(page: Page, base: str) -> None
     assert with_token == 200
 
 
-PUBLIC_PAGES = ["/", "/policies", "/policies?q=租金", "/policies/lingang-2024", "/policies/minhang-2018", "/calculator", "/signin"]
+PUBLIC_PAGES = [
+    "/",
+    "/policies",
+    "/policies?q=租金",
+    "/policies/lingang-2024",
+    "/policies/minhang-2018",
+    "/calculator",
+    "/signin",
+]
 
 
 def test_every_public_page_is_offline_and_accessible(page: Page, base: str) -> None:

@@ -224,14 +224,14 @@ def _evaluate_subject(
         )
         if not ok:
             en = f"not met: {condition.text_en} ({why})" if condition.text_en else f"not met: {why}"
-            missing = unknown_facts(condition.when, scope) if explain else ()
+            absent = unknown_facts(condition.when, scope) if explain else ()
             undecided = explain and evaluate_expr(condition.when, scope) is None
             work.reasons.append(
                 Reason(
                     "condition_failed",
                     f"未满足: {condition.text} ({why})",
                     en,
-                    missing=missing if undecided else (),
+                    missing=absent if undecided else (),
                     needs=() if undecided or not explain else tuple(needs(condition.when, scope)),
                 )
             )

@@ -231,8 +231,10 @@ def lease_questions(library: Library, day: date) -> bool:
 
 def subject_kinds_in_force(library: Library, day: date) -> list[str]:
     """The kinds of subject some in-force measure applies to (leases count when rent is paid on them)."""
-    kinds = {ref.measure.applies_to for ref in library.measures() if in_force_on(ref.policy, ref.measure, day)}
-    found = [kind for kind in SUBJECT_KINDS if kind in kinds]
+    kinds: set[str] = {
+        ref.measure.applies_to for ref in library.measures() if in_force_on(ref.policy, ref.measure, day)
+    }
+    found: list[str] = [kind for kind in SUBJECT_KINDS if kind in kinds]
     if "lease" not in found and lease_questions(library, day):
         found.append("lease")
     return found

@@ -70,7 +70,9 @@ def _rate_choice(choice: RateChoice) -> Words:
     for case in choice.cases:
         special = _rate(case.rate)
         label = case.title or "特定情形"
-        words = Words(f"{words.zh}（{label}：{special.zh}）", f"{words.en} ({case.title or 'special case'}: {special.en})")
+        words = Words(
+            f"{words.zh}（{label}：{special.zh}）", f"{words.en} ({case.title or 'special case'}: {special.en})"
+        )
     return words
 
 
@@ -91,7 +93,9 @@ def base_words(expr: Expr) -> Words:
         zh, en = fact_label(expr.path)
         return Words(zh, en)
     labels = [fact_label(ref.path) for ref in refs(expr)]
-    return Words("、".join(z for z, _ in labels) + "计算所得", "a figure computed from " + ", ".join(e for _, e in labels))
+    return Words(
+        "、".join(z for z, _ in labels) + "计算所得", "a figure computed from " + ", ".join(e for _, e in labels)
+    )
 
 
 def _with_cap(words: Words, cap: AmountChoice | None) -> Words:
@@ -120,9 +124,7 @@ def _fixed(component: Fixed) -> Words:
 
 def _amount_range(component: AmountRange) -> Words:
     if component.min == 0:
-        return Words(
-            f"最高{yuan_zh(component.max)}（评审确定）", f"up to {yuan_en(component.max)} (decided at review)"
-        )
+        return Words(f"最高{yuan_zh(component.max)}（评审确定）", f"up to {yuan_en(component.max)} (decided at review)")
     return Words(
         f"给予{yuan_zh(component.min)}至{yuan_zh(component.max)}（评审确定）",
         f"{yuan_en(component.min)} to {yuan_en(component.max)} (decided at review)",

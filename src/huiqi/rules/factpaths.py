@@ -224,10 +224,8 @@ def fact_label(path: tuple[str, ...]) -> tuple[str, str]:
         return ".".join(path), ".".join(path)
     name = rest[0]
     if model is Project and name == "costs" and len(rest) == 2:
-        try:
-            return CostKind(rest[1]).zh, _humanised(rest[1])
-        except ValueError:
-            return rest[1], _humanised(rest[1])
+        labels = {str(kind.value): kind.zh for kind in CostKind}
+        return labels.get(rest[1], rest[1]), _humanised(rest[1])
     info = model.model_fields[name]
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
     zh = str(extra.get("zh") or info.title or name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from huiqi.entrypoints.web import auth_pages, calculator_pages, catalogue_pages
 from huiqi.entrypoints.web.guard import WebGuard
@@ -23,7 +24,7 @@ ROUTERS = (catalogue_pages.router, calculator_pages.router, auth_pages.router)
 class CachedStatic(StaticFiles):
     """Static files cached for a year: vendored ones sit in versioned folders, ours carry a digest."""
 
-    async def get_response(self, path: str, scope: dict) -> Response:  # type: ignore[override]
+    async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
         if response.status_code == 200:
             response.headers["cache-control"] = "public, max-age=31536000, immutable"

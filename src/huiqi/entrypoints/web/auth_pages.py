@@ -47,8 +47,9 @@ def current_user(request: Request) -> Actor | None:
     live = _ledger(request).read(ANONYMOUS, lambda uow: session_actor(uow, token)) if token else None
     if live is not None and live.stale and token:
         _ledger(request).run(live.actor, lambda uow: touch(uow, token))
-    request.state.user = live.actor if live else None
-    return request.state.user
+    user = live.actor if live else None
+    request.state.user = user
+    return user
 
 
 def _safe_next(target: str | None) -> str:

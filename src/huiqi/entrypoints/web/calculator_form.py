@@ -74,7 +74,7 @@ class Answers:
 def read_form(form: Iterable[tuple[str, str]]) -> Answers:
     """Answers from the posted form; `n.projects` etc. say how many blocks each kind has."""
     answers = Answers()
-    counts = {kind: 0 for kind in SUBJECT_KINDS}
+    counts = dict.fromkeys(SUBJECT_KINDS, 0)
     pairs = list(form)
     for key, value in pairs:
         if key.startswith("n.") and key[2:] in KINDS and value.isdigit():
@@ -222,7 +222,7 @@ def _adapter(kind: str, name: str) -> TypeAdapter[Any]:
         return TypeAdapter(Money)
     info = model.model_fields[name]
     if not info.metadata:
-        return TypeAdapter(info.annotation)
+        return TypeAdapter(info.annotation or Any)
     return TypeAdapter(Annotated[(info.annotation, *info.metadata)])  # type: ignore[arg-type]
 
 

@@ -79,7 +79,9 @@ def input_dict(
             mentioned = mentioned_values(library, question.measures, question.path)
             offered = [(code, zh) for code, zh in offered if code in mentioned]
         chosen = set(value) if isinstance(value, list) else {value}
-        options = [{"value": code, "zh": zh, "en": code.replace("_", " "), "on": code in chosen} for code, zh in offered]
+        options = [
+            {"value": code, "zh": zh, "en": code.replace("_", " "), "on": code in chosen} for code, zh in offered
+        ]
     error = errors.get(item.name)
     return {
         "name": item.name,
@@ -212,7 +214,17 @@ def result_data(stored: Mapping[str, Any], library: Library, lang: Lang, base_ur
 
 HEADERS = {
     "zh": ["措施", "政策", "对象", "结果", "金额下限(元)", "金额上限(元)", "原因", "缺少的信息", "条款原文"],
-    "en": ["Measure", "Policy", "Subject", "Outcome", "Amount min (yuan)", "Amount max (yuan)", "Reasons", "Missing", "Clause"],
+    "en": [
+        "Measure",
+        "Policy",
+        "Subject",
+        "Outcome",
+        "Amount min (yuan)",
+        "Amount max (yuan)",
+        "Reasons",
+        "Missing",
+        "Clause",
+    ],
 }
 
 
