@@ -16,8 +16,9 @@ from huiqi.entrypoints.api.deps import CurrentActor, library_of
 from huiqi.facts.models import Facts
 from huiqi.ledger.errors import NotFound
 from huiqi.report import assessment_dict
+from huiqi.rules import catalogue
+from huiqi.rules.catalogue import Terms
 from huiqi.rules.library import Library
-from huiqi.rules.model import Policy
 
 router = APIRouter(prefix="/v1", tags=["calculator"])
 
@@ -70,48 +71,29 @@ async def assess(
     return Response(body(), media_type="application/json")
 
 
-def policy_summary(policy: Policy) -> dict[str, Any]:
-    return {
-        "id": policy.id,
-        "title": policy.title,
-        "title_en": policy.title_en,
-        "issuer": policy.issuer,
-        "document_number": policy.document_number,
-        "jurisdiction": policy.jurisdiction,
-        "level": policy.level,
-        "in_force": {
-            "start": policy.in_force.start.isoformat(),
-            "end": policy.in_force.end.isoformat() if policy.in_force.end else None,
-        },
-        "measures": [
-            {
-                "id": m.id,
-                "title": m.title,
-                "title_en": m.title_en,
-                "category": m.category,
-                "applies_to": m.applies_to,
-                "quote": m.quote,
-                "interpretations": [
-                    {"id": i.id, "question": i.question, "decision": i.decision, "alternatives": list(i.alternatives)}
-                    for i in m.interpretations
-                ],
-            }
-            for m in policy.measures
-        ],
-        "non_duplication": [
-            {"id": g.id, "title": g.title, "measures": list(g.measures)} for g in policy.non_duplication
-        ],
-    }
+def _terms(request: Request) -> Terms:
+    terms: Terms = request.app.state.terms
+    return terms
 
 
 @router.get("/policies")
-def list_policies(request: Request, actor: CurrentActor) -> dict[str, Any]:
-    return {"items": [policy_summary(p) for p in library_of(request).policies], "next": None}
+def list_policies(
+    request: Request,
+    actor: CurrentActor,
+    q: Annotated[str, Query(max_length=100, description="Words that must all appear (title, clause, …)")] = "",
+    jurisdiction: Annotated[str, Query(max_length=40)] = "",
+    category: Annotated[str, Query(max_length=40, description="Kind of support, e.g. rd, rent")] = "",
+    applicant: Annotated[str, Query(max_length=40, description="enterprise | project | institution | …")] = "",
+    in_force: Annotated[bool, Query(description="Only measures in force today")] = False,
+) -> dict[str, Any]:
+    """The policy catalogue, searched as on the /policies page (the same service)."""
+    query = catalogue.Query(q=q, jurisdiction=jurisdiction, category=category, applicant=applicant, in_force=in_force)
+    return {"items": catalogue.search(library_of(request), _terms(request), date.today(), query), "next": None}
 
 
 @router.get("/policies/{policy_id}")
 def get_policy(request: Request, actor: CurrentActor, policy_id: str) -> dict[str, Any]:
     for policy in library_of(request).policies:
         if policy.id == policy_id:
-            return policy_summary(policy)
+            return catalogue.policy_summary(policy, _terms(request), date.today())
     raise NotFound(f"no policy {policy_id}")
