@@ -210,6 +210,24 @@ def test_the_calculator_gives_the_same_json_as_the_cli(client: TestClient, world
     assert response.json() == json.loads(json.dumps(expected))
 
 
+def test_the_calculator_takes_an_officers_reading(client: TestClient, world: World) -> None:
+    """?interpret= applies an alternative reading (it stopped with a 500: the library is not hashable)."""
+    from tests.ledger_world import ROOT
+
+    body = (ROOT / "examples" / "lingang-ai-chip.yaml").read_text(encoding="utf-8")
+    facts = json.dumps(__import__("yaml").safe_load(body), default=str).encode()
+    headers = {**world.headers("lingang-user"), **JSON}
+    plain = client.post("/v1/assess", content=facts, headers=headers)
+    choice = {"interpret": "lingang-2024.demo:bonus-stacking=sum"}
+    read = client.post("/v1/assess", content=facts, headers=headers, params=choice)
+    assert plain.status_code == 200
+    assert read.status_code == 200
+    demo = [r for r in read.json()["results"] if r["measure"] == "lingang-2024.demo"]
+    assert any(i["choice"] == "sum" for r in demo for i in r["interpretations"])
+    unknown = client.post("/v1/assess", content=facts, headers=headers, params={"interpret": "x:y=z"})
+    assert unknown.status_code == 422
+
+
 def test_pages_follow_the_cursor(client: TestClient, world: World) -> None:
     seen: list[int] = []
     cursor = None

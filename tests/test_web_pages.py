@@ -271,3 +271,33 @@ def test_sign_in_is_rate_limited_per_address(client: TestClient) -> None:
     assert statuses[:10] == [401] * 10
     assert statuses[10] == 429
     SIGN_IN_ATTEMPTS.reset()
+
+
+def test_another_reading_of_an_ambiguous_clause_is_a_new_result(client: TestClient) -> None:
+    demo = {
+        **{k: v for k, v in FORM_OK.items() if not k.startswith("projects")},
+        "projects[0].name": "示范应用",
+        "projects[0].kind": "application_demo",
+        "projects[0].year": "2025",
+        "projects[0].costs.ai_retrofit_investment": "1000万",
+        "projects[0].recognitions": ["major_special_project", "national_pilot_scenario", "shanghai_pilot_scenario"],
+    }
+    token = csrf(client)
+    first = client.post("/calculator", data={**demo, "csrf_token": token}, follow_redirects=False).headers["location"]
+    data = client.get(first, headers=JSON).json()
+    assert data["total"] == {"min": "4000000.00", "max": "6000000.00"}  # 10–30% of 1000万, and the higher bonus
+    keys = {c["key"] for c in data["choosable"]}
+    assert "lingang-2024.demo:bonus-stacking" in keys
+    again = client.post(
+        first + "/reinterpret",
+        data={"csrf_token": token, "choice.lingang-2024.demo:bonus-stacking": "sum"},
+        follow_redirects=False,
+    )
+    second = again.headers["location"]
+    assert second != first
+    changed = client.get(second, headers=JSON).json()
+    assert changed["total"] == {"min": "6000000.00", "max": "8000000.00"}  # both bonuses
+    assert changed["choices"] == {"lingang-2024.demo:bonus-stacking": "sum"}
+    assert client.get(first, headers=JSON).json()["total"] == data["total"]  # the first link is unchanged
+    bad = client.post(first + "/reinterpret", data={"csrf_token": token, "choice.nope:x": "y"})
+    assert bad.status_code == 422

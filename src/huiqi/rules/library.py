@@ -156,6 +156,23 @@ class Library:
         return Library.of(docs)
 
 
+_CHOSEN: dict[tuple[str, tuple[tuple[str, str], ...]], Library] = {}
+
+
+def chosen(library: Library, choices: Mapping[str, str]) -> Library:
+    """`library.with_choices(choices)`, made once per library and set of choices (validating the
+    alternatives takes milliseconds; a service asked again and again needs it once)."""
+    if not choices:
+        return library
+    key = (library.digest, tuple(sorted(choices.items())))
+    found = _CHOSEN.get(key)
+    if found is None:
+        if len(_CHOSEN) >= 64:
+            _CHOSEN.clear()
+        found = _CHOSEN[key] = library.with_choices(choices)
+    return found
+
+
 def _interpretations_of(policy: Policy, owner: str) -> tuple[Interpretation, ...] | None:
     if owner == policy.id:
         return policy.interpretations

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -18,14 +17,9 @@ from huiqi.ledger.errors import NotFound
 from huiqi.report import assessment_dict
 from huiqi.rules import catalogue
 from huiqi.rules.catalogue import Terms
-from huiqi.rules.library import Library
+from huiqi.rules.library import chosen
 
 router = APIRouter(prefix="/v1", tags=["calculator"])
-
-
-@lru_cache(maxsize=64)
-def _chosen(library: Library, choices: tuple[tuple[str, str], ...]) -> Library:
-    return library.with_choices(dict(choices))
 
 
 def _choices(items: list[str]) -> tuple[tuple[str, str], ...]:
@@ -51,7 +45,7 @@ async def assess(
     """Every measure the enterprise is entitled to, how much, when paid and why — the JSON of `huiqi calc --json`."""
     library = library_of(request)
     if interpret:
-        library = _chosen(library, _choices(interpret))
+        library = chosen(library, dict(_choices(interpret)))
     known = {ref.measure.id for ref in library.measures()}
     unknown = [
         Diagnostic("body", None, f"no measure {a.measure!r} in the policy library", f"prior_awards.{i}.measure")

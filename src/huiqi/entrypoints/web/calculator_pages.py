@@ -26,12 +26,14 @@ from huiqi.entrypoints.web import calculator_form as cf
 from huiqi.entrypoints.web import calculator_views as cr
 from huiqi.entrypoints.web.i18n import gettext_for
 from huiqi.entrypoints.web.render import error_page, html, is_htmx, lang_of, respond
+from huiqi.facts.models import Facts
 from huiqi.facts.parse import parse_facts
+from huiqi.facts.vocabulary import District
 from huiqi.ledger.calculations import calculation, save_calculation
 from huiqi.ledger.errors import NotFound
 from huiqi.ledger.uow import Ledger
 from huiqi.report import assessment_dict
-from huiqi.rules.library import Library
+from huiqi.rules.library import Library, chosen
 
 router = APIRouter(include_in_schema=False)
 FACTS_FILE_LIMIT = 512 * 1024  # a facts file for the form: a few KiB; larger groups use `huiqi calc`
@@ -121,17 +123,40 @@ def _form_page(request: Request, data: dict[str, Any], status: int = 200) -> Res
     return respond(request, "calculator.html", data, status)
 
 
+def for_policy(library: Library, policy_id: str, today: date) -> tuple[cf.Answers, str | None]:
+    """Answers started for one policy: where it applies, and a day it is in force."""
+    answers = cf.Answers()
+    for policy in library.policies:
+        if policy.id != policy_id:
+            continue
+        if policy.jurisdiction in {str(d.value) for d in District}:
+            answers.enterprise["business_district"] = policy.jurisdiction
+            answers.enterprise["tax_district"] = policy.jurisdiction
+        window = policy.in_force
+        day = today if window.start <= today and (window.end is None or today <= window.end) else None
+        if day is None:
+            day = window.start if today < window.start else (window.end or today)
+        answers.as_of = day.isoformat()
+        return answers, policy.title
+    return answers, None
+
+
 @router.get("/calculator")
 def calculator(request: Request) -> Response:
+    _ = gettext_for(lang_of(request))
     answers = cf.Answers()
     notice = None
     saved = request.query_params.get("from")
+    policy_id = request.query_params.get("policy")
+    if policy_id and not saved:
+        answers, title = for_policy(_library(request), policy_id, date.today())
+        if title:
+            notice = _("Started for %(policy)s: its place and a day it is in force are filled in.") % {"policy": title}
     if saved:
         try:
             stored = _ledger(request).read(ANONYMOUS, lambda uow: calculation(uow, saved))
             answers = cf.answers_from_facts(stored["facts"])
         except NotFound:
-            _ = gettext_for(lang_of(request))
             notice = _("That saved calculation was not found; the form is empty.")
     return _form_page(request, form_data(_library(request), answers, notice=notice))
 
@@ -227,6 +252,36 @@ def result(request: Request, public_id: str) -> Response:
         return error_page(request, 404, "Not found", "")
     data = cr.result_data(stored, _library(request), lang_of(request), str(request.base_url).rstrip("/"))
     return respond(request, "result.html", data)
+
+
+@router.post("/calculator/r/{public_id}/reinterpret")
+async def reinterpret(request: Request, public_id: str) -> Response:
+    """The same facts recomputed with other readings of ambiguous clauses (kept as a new result)."""
+    stored = _stored(request, public_id)
+    if stored is None:
+        return error_page(request, 404, "Not found", "")
+    form = await request.form()
+    choices = {
+        key.removeprefix("choice."): value
+        for key, value in form.multi_items()
+        if key.startswith("choice.") and isinstance(value, str) and value != "default"
+    }
+    library = _library(request)
+    try:
+        library_chosen = chosen(library, choices)
+        facts = Facts.model_validate(stored["facts"])
+    except InputError as error:
+        return error_page(
+            request, 422, "Invalid request", "; ".join(d.text(lang_of(request)) for d in error.diagnostics)
+        )
+    as_of = date.fromisoformat(stored["as_of"])
+    assessment = evaluate(facts, library_chosen, as_of)
+    result = {lang: assessment_dict(assessment, lang) for lang in ("zh", "en")}
+    actor = request.app.state.current_user(request) or ANONYMOUS
+    new_id = _ledger(request).run(
+        actor, lambda uow: save_calculation(uow, stored["facts"], as_of, library.digest, choices, result)
+    )
+    return RedirectResponse(f"/calculator/r/{new_id}", status_code=303)
 
 
 @router.get("/calculator/r/{public_id}/facts.yaml")

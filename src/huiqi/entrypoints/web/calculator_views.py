@@ -154,6 +154,31 @@ def _missing(result: Mapping[str, Any], facts: Mapping[str, Any], public_id: str
     return found
 
 
+def _choosable(assessment: Mapping[str, Any], library: Library, chosen: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The interpretations behind these results that have alternatives: each a choice to recompute with."""
+    texts: dict[str, tuple[str, str, dict[str, str]]] = {}
+    for policy in library.policies:
+        owners = [(policy.id, policy.interpretations), *((m.id, m.interpretations) for m in policy.measures)]
+        for owner, items in owners:
+            for item in items:
+                alternatives = {key: alt.text for key, alt in item.alternatives.items()}
+                texts[f"{owner}:{item.id}"] = (item.question, item.decision, alternatives)
+    found: dict[str, dict[str, Any]] = {}
+    for result in assessment["results"]:
+        if result["status"] == "not_in_force":
+            continue
+        for use in result.get("interpretations", []):
+            key = f"{use['owner']}:{use['id']}"
+            if key in found or key not in texts or not texts[key][2]:
+                continue
+            question, decision, alternatives = texts[key]
+            choice = chosen.get(key, "default")
+            options = [{"value": "default", "text": decision, "on": choice == "default"}]
+            options += [{"value": k, "text": v, "on": choice == k} for k, v in alternatives.items()]
+            found[key] = {"key": key, "question": question, "options": options, "changed": choice != "default"}
+    return list(found.values())
+
+
 def result_data(stored: Mapping[str, Any], library: Library, lang: Lang, base_url: str) -> dict[str, Any]:
     """A saved calculation as its page shows it: the results grouped by outcome, with the why."""
     assessment = stored["result"][lang]
@@ -201,6 +226,8 @@ def result_data(stored: Mapping[str, Any], library: Library, lang: Lang, base_ur
             if groups[key]
         ],
         "counts": {key: len(groups[key]) for key in OUTCOME_ORDER},
+        "choices": dict(stored.get("choices") or {}),
+        "choosable": _choosable(assessment, library, dict(stored.get("choices") or {})),
         "citation": citation,
         "permalink": link,
         "downloads": {
@@ -208,6 +235,7 @@ def result_data(stored: Mapping[str, Any], library: Library, lang: Lang, base_ur
             "xlsx": f"/calculator/r/{public_id}/result.xlsx",
             "facts": f"/calculator/r/{public_id}/facts.yaml",
             "edit": f"/calculator?from={public_id}",
+            "reinterpret": f"/calculator/r/{public_id}/reinterpret",
         },
     }
 
