@@ -13,9 +13,11 @@ from huiqi.ledger.uow import Ledger
 from huiqi.policy_files import load_library
 
 POLICIES_ENV = "HUIQI_POLICIES"
+SECURE_COOKIES_ENV = "HUIQI_SECURE_COOKIES"  # "1" behind a TLS-terminating proxy: cookies marked Secure
 
 
 def app_from_env() -> FastAPI:
     policies = os.environ.get(POLICIES_ENV)
     library = load_library(Path(policies) if policies else None)
-    return create_app(Ledger(make_engine(database_url()), library))
+    secure = os.environ.get(SECURE_COOKIES_ENV) == "1"
+    return create_app(Ledger(make_engine(database_url()), library), secure_cookies=secure)
