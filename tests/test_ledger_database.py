@@ -131,7 +131,8 @@ def test_a_ledger_behind_is_upgraded_by_writers_and_refused_by_readers(tmp_path:
 
 def test_redact() -> None:
     assert redact(f"postgresql://huiqi:{SECRET}@db/huiqi") == "postgresql://huiqi:***@db/huiqi"
-    assert redact(f"postgresql+psycopg://u:{SECRET}@h:5432/d and more") == "postgresql+psycopg://u:***@h:5432/d and more"
+    told = f"postgresql+psycopg://u:{SECRET}@h:5432/d and more"
+    assert redact(told) == "postgresql+psycopg://u:***@h:5432/d and more"
     assert redact("postgresql://huiqi@db/huiqi") == "postgresql://huiqi@db/huiqi"
     assert redact(f"host=db password={SECRET} dbname=x") == "host=db password=*** dbname=x"
     assert SECRET not in banner("127.0.0.1", 8000, f"postgresql+psycopg://huiqi:{SECRET}@db/huiqi")
