@@ -53,12 +53,12 @@ def test_update_enterprises_with_a_dry_run_first(tmp_path: Path) -> None:
     assert "    revenue.2019: 120000000.00 → 130000000.00" in dry
     assert "    revenue.2020: (none) → 150000000.00" in dry
     assert "91310115MA1K4LG0X7" not in dry  # unchanged: not listed
-    assert "would import 1 enterprises, would update 1, 1 unchanged," in dry
+    assert "would import 1 and update 1 enterprises (1 unchanged) from" in dry
     assert facts(db, "91310112MA1GC3H0XW") == before  # a dry run writes nothing
     assert facts(db, "91310112MA1GK7RL5P") == {}
 
     done = run("import", "enterprises", str(changed), "--update", "--db", db).stdout
-    assert "imported 1 enterprises, updated 1, 1 unchanged," in done
+    assert "imported 1 and updated 1 enterprises (1 unchanged) from" in done
     after = facts(db, "91310112MA1GC3H0XW")
     assert after["name"] == "闵行智能机器人股份有限公司"
     assert after["revenue"] == {"2019": "130000000.00", "2020": "150000000.00"}
@@ -69,7 +69,7 @@ def test_update_enterprises_with_a_dry_run_first(tmp_path: Path) -> None:
     assert "intact" in run("audit", "verify", "--db", db).stdout
 
     again = run("import", "enterprises", str(changed), "--update", "--db", db).stdout
-    assert "imported 0 enterprises, updated 0, 3 unchanged," in again
+    assert "imported 0 and updated 0 enterprises (3 unchanged) from" in again
 
 
 def test_update_keeps_what_the_sheet_does_not_name(ledger: Ledger) -> None:
@@ -119,7 +119,7 @@ def test_update_projects_by_enterprise_and_id(tmp_path: Path) -> None:
     dry = run("import", "projects", str(projects), "--update", "--dry-run", "--db", db).stdout
     assert f"{projects}:2: lease 91310112MA1GC3H0XW/L1" in dry
     assert "    annual_rent: 1460000.00 → 1500000.00" in dry
-    assert "would import 0 projects, would update 1, 0 unchanged," in dry
+    assert "would import 0 and update 1 projects (0 unchanged) from" in dry
     projects.write_text("enterprise,type,id\n91310112MA1GC3H0XW,platform,L1\n", encoding="utf-8")
     refused = run("import", "projects", str(projects), "--update", "--db", db, check_code=2)
     assert "type: 91310112MA1GC3H0XW's subject 'L1' is a lease; its type cannot change" in refused.stderr
