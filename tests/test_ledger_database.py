@@ -183,3 +183,20 @@ def test_serve_never_prints_the_password(postgres_server: str | None) -> None:
     assert "huiqi serving on" in printed, printed
     assert "huiqi:***@" in printed
     assert SECRET not in printed
+
+
+def test_the_migrations_make_the_tables_the_models_map(database_url: str) -> None:
+    """Migration 0002 and the mappings agree (users' password columns, audit_events.row_digest)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from huiqi.ledger.database import make_engine
+    from huiqi.ledger.tables import Base
+
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        differences = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata
+        )
+    engine.dispose()
+    assert differences == []
