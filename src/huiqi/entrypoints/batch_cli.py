@@ -21,6 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from huiqi.diagnostics import Diagnostic, InputError
+from huiqi.redact import redact
 
 err = Console(stderr=True, emoji=False)
 out = Console(emoji=False, width=None if sys.stdout.isatty() else 150)
@@ -35,8 +36,8 @@ class Engine(StrEnum):
 def _fail(diagnostics: list[Diagnostic]) -> None:
     from rich.markup import escape
 
-    for diagnostic in diagnostics:
-        err.print(f"[red]error[/red] {escape(str(diagnostic))}", highlight=False, soft_wrap=True)
+    for diagnostic in diagnostics:  # a database URL quoted in a message keeps its password to itself
+        err.print(f"[red]error[/red] {escape(redact(str(diagnostic)))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -212,7 +213,8 @@ def batch(
     except runner.errors as exc:
         runner.close()
         lines = [line for line in str(exc).strip().splitlines() if line.strip()]
-        err.print(f"[red]error[/red] --engine {engine.value}: the engine failed: {lines[0] if lines else exc!r}")
+        failed = redact(lines[0] if lines else repr(exc))
+        err.print(f"[red]error[/red] --engine {engine.value}: the engine failed: {failed}")
         raise typer.Exit(1) from None
     runner.close()
     show_totals(summary, day)

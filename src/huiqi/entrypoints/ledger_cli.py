@@ -112,10 +112,11 @@ def import_file(
             out.print(f"{file}:{change.row}: {change.record}", markup=False)
             shown_record = change.record
         out.print(f"    {change.field}: {_value(change.before)} → {_value(change.after)}", markup=False)
-    verb = ("would import", "would update") if dry_run else ("imported", "updated")
-    done = f"{verb[0]} {report.created} {kind}"
     if update:
-        done += f", {verb[1]} {report.updated}, {report.unchanged} unchanged,"
+        verbs = "would import {} and update {}" if dry_run else "imported {} and updated {}"
+        done = f"{verbs.format(report.created, report.updated)} {kind} ({report.unchanged} unchanged)"
+    else:
+        done = f"{'would import' if dry_run else 'imported'} {report.created} {kind}"
     out.print(f"{done} from {file}", markup=False)
 
 
