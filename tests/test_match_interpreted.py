@@ -103,11 +103,13 @@ def test_the_command_writes_the_same_list_either_way(demo_db: Path, tmp_path: Pa
         assert mine.equals(theirs)
         assert mine.schema == theirs.schema
     else:
-        cells = [
-            [(c.value, c.number_format) for c in row] for row in load_workbook(tmp_path / "interpreter.xlsx").active
-        ]
-        assert cells == [[(c.value, c.number_format) for c in row] for row in load_workbook(tmp_path / "duckdb.xlsx").active]
-        assert any(isinstance(v, int | float) and Decimal(str(v)) == Decimal("700000") for row in cells for v, _ in row)
+
+        def cells(name: str) -> list[list[tuple[Any, str]]]:
+            return [[(c.value, c.number_format) for c in row] for row in load_workbook(tmp_path / name).active]
+
+        mine = cells("interpreter.xlsx")
+        assert mine == cells("duckdb.xlsx")
+        assert any(isinstance(v, int | float) and Decimal(str(v)) == Decimal("700000") for row in mine for v, _ in row)
 
 
 def test_a_facts_table_cannot_ask_for_the_interpreter(demo_db: Path, tmp_path: Path) -> None:  # noqa: F811

@@ -21,8 +21,9 @@ from huiqi.diagnostics import Diagnostic, InputError
 from huiqi.engine.interpret import evaluate
 from huiqi.entrypoints import batch_cli, ledger_cli, render, simulate_cli
 from huiqi.facts.models import Facts
+from huiqi.gcpause import paused_gc
 from huiqi.policy_files import default_policies, load_facts, load_library
-from huiqi.report import assessment_dict
+from huiqi.report import assessment_dict, stable_json
 from huiqi.rules.library import Library
 
 app = typer.Typer(
@@ -89,17 +90,18 @@ def calc(
     ] = None,
 ) -> None:
     """Every measure the enterprise is entitled to, how much, when paid, and why."""
-    try:
-        library = _library(policies, _parse_choices(interpret or []))
-        facts = load_facts(facts_file, library)
-        day = _as_of(as_of, facts)
-        assessment = evaluate(facts, library, day)
-    except InputError as error:
-        fail(error.diagnostics)
-    if as_json:
-        sys.stdout.write(json.dumps(assessment_dict(assessment, lang.value), ensure_ascii=False, indent=2) + "\n")
-        return
-    render.assessment(out, assessment, lang.value, brief=brief)
+    with paused_gc():  # one long-lived graph, built once: collecting it as it grows costs more than the work
+        try:
+            library = _library(policies, _parse_choices(interpret or []))
+            facts = load_facts(facts_file, library)
+            day = _as_of(as_of, facts)
+            assessment = evaluate(facts, library, day)
+        except InputError as error:
+            fail(error.diagnostics)
+        if as_json:
+            sys.stdout.write(stable_json(assessment_dict(assessment, lang.value)))
+            return
+        render.assessment(out, assessment, lang.value, brief=brief)
 
 
 def _as_of(raw: str | None, facts: Facts) -> date:
