@@ -126,14 +126,17 @@ def import_file(
     """Import rows all or nothing; every bad row is reported as FILE:ROW: field: message."""
     from huiqi.ledger.actors import SYSTEM
     from huiqi.ledger.importing import import_rows
+    from huiqi.limits import UPLOADS, read_limited
     from huiqi.tabular import TableError, read_table
 
     if kind not in KINDS:
         raise _fail([f"{kind}: import one of {', '.join(KINDS)}"])
     try:
-        rows = read_table(file.read_bytes(), file.name)
+        rows = read_table(read_limited(file, UPLOADS), file.name)
     except (TableError, OSError) as error:
         raise _fail([str(error)]) from None
+    except InputError as error:  # larger than $HUIQI_MAX_UPLOAD_BYTES, or a bad setting of it
+        raise _fail([str(d) for d in error.diagnostics]) from None
     ledger = _ledger(db)
     with ledger.unit(SYSTEM) as uow:
         report = import_rows(uow, kind, rows, dry_run=dry_run)
@@ -183,6 +186,7 @@ def serve(
 
     from huiqi.ledger.database import make_engine
     from huiqi.ledger.uow import Ledger
+    from huiqi.limits import FACTS, UPLOADS
     from huiqi.policy_files import load_library
 
     url = _url(db)
@@ -198,6 +202,10 @@ def serve(
             where = f"; the demo users' tokens are in {kept}" if kept and kept.exists() else ""
             out.print(f"the database already holds data: demo data not loaded again{where}")
         ledger.engine.dispose()
+    try:  # a bad size setting is refused here, not in each worker as it starts
+        FACTS.current(), UPLOADS.current()
+    except InputError as error:
+        raise _fail([str(d) for d in error.diagnostics]) from None
     os.environ[URL_ENV] = url
     out.print(f"huiqi serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs, database {url})")
     uvicorn.run(
