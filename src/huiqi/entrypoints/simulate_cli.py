@@ -281,6 +281,20 @@ def match(
     ] = MatchEngine.auto,
 ) -> None:
     """The 免申即享 push list: every eligible (enterprise, subject, measure) not yet applied for."""
+    from huiqi.gcpause import paused_gc
+
+    with paused_gc():  # the ledger read whole and kept to the end: collecting it as it grows is wasted
+        _match(input_file, db, as_of, out_file, policies, engine)
+
+
+def _match(
+    input_file: Path | None,
+    db: str | None,
+    as_of: str | None,
+    out_file: Path | None,
+    policies: Path | None,
+    engine: MatchEngine,
+) -> None:
     from huiqi.batch.match import COLUMNS, MONEY_COLUMNS, ledger_claims, prior_award_claims, push_list
     from huiqi.policy_files import load_library
     from huiqi.tabular import ROW_FILES, TableError, write_rows
