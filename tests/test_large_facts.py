@@ -68,7 +68,7 @@ def test_calc_json_is_what_json_dumps_writes(library: Library) -> None:
         assert facts.as_of is not None
         for lang in ("zh", "en"):
             data = assessment_dict(evaluate(facts, library, facts.as_of), lang)
-            assert stable_json(data) == _dumps(data)
+            assert stable_json(data).decode() == _dumps(data)
 
 
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
@@ -87,4 +87,4 @@ JSON = st.recursive(
 @given(JSON)
 def test_stable_json_is_json_dumps_on_any_data(data: Any) -> None:
     """Control characters, quotes, non-ASCII, integer keys (years), nesting, empty containers."""
-    assert stable_json(data) == _dumps(data)
+    assert stable_json(data).decode() == _dumps(data)

@@ -86,8 +86,8 @@ def assessment_dict(assessment: Assessment, lang: Lang = "zh") -> dict[str, Any]
     }
 
 
-def stable_json(data: Any) -> str:
-    """`huiqi calc --json`'s text: indented by two, non-ASCII as itself, a newline at the end — what
+def stable_json(data: Any) -> bytes:
+    """`huiqi calc --json`'s UTF-8: indented by two, non-ASCII as itself, a newline at the end — what
     json.dumps(data, ensure_ascii=False, indent=2) writes, by orjson (twenty times faster on a
-    long assessment; tests/test_cli.py holds the two equal)."""
-    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE).decode()
+    long assessment; tests/test_large_facts.py holds the two equal)."""
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE)

@@ -156,18 +156,13 @@ def _apply_cap(
         taken = work.matrix.limit(keys, limit - prior - used.hi, limit - prior - used.lo)
         after = work.matrix.sum(keys)
         where = f"{year}年" if year is not None else ""
-        parts = [f"上限 {format_yuan(limit)}"]
-        if prior:
-            parts.append(f"已获 (prior awards) {format_yuan(prior)}")
-        if used.hi:
-            parts.append(f"此前对象自身金额合计 (earlier subjects' own figures) {used.describe()}")
         binding = taken.hi > 0 or taken.lo > 0
         work.note(
             lambda: Step(
                 "cap",
                 f"{where}{label}" + (" (封顶)" if binding else " (未触及)"),
                 f"{where} {_CAP_EN[cap.per]}" + (" (binding)" if binding else " (not reached)"),
-                "; ".join(parts) + f": {before.describe()} → {after.describe()}",
+                _cap_detail(limit, prior, used) + f": {before.describe()} → {after.describe()}",
                 after,
             )
         )
@@ -181,6 +176,16 @@ def _apply_cap(
             )
         if consumed is not None:
             consumed[year] = used + before
+
+
+def _cap_detail(limit: Decimal, prior: Decimal, used: Interval) -> str:
+    """The figures a cap was applied with (written only when explanations are wanted)."""
+    parts = [f"上限 {format_yuan(limit)}"]
+    if prior:
+        parts.append(f"已获 (prior awards) {format_yuan(prior)}")
+    if used.hi:
+        parts.append(f"此前对象自身金额合计 (earlier subjects' own figures) {used.describe()}")
+    return "; ".join(parts)
 
 
 def _cap_years(cap: Cap, matrix: Matrix) -> list[int | None]:

@@ -99,9 +99,20 @@ def calc(
         except InputError as error:
             fail(error.diagnostics)
         if as_json:
-            sys.stdout.write(stable_json(assessment_dict(assessment, lang.value)))
+            write_bytes(stable_json(assessment_dict(assessment, lang.value)))
             return
         render.assessment(out, assessment, lang.value, brief=brief)
+
+
+def write_bytes(data: bytes) -> None:
+    """UTF-8 bytes to stdout as they are (a long report is not decoded only to be encoded again)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (some test runners)
+        sys.stdout.write(data.decode())
+        return
+    sys.stdout.flush()
+    buffer.write(data)
+    buffer.flush()
 
 
 def _as_of(raw: str | None, facts: Facts) -> date:
