@@ -3,10 +3,15 @@
 Figures equal to the fen with the cache cold, warm and off, also with bad rows (the check's
 other query); a different library, date or input columns is a different key, never a stale plan;
 an unreadable entry is a miss and an unwritable folder is no error; `huiqi batch` keeps its SQL.
+Only a private cache is used: a folder or entry of another user, or writable by group or others,
+is named in a warning and left alone (the run compiles); the folder is made 0700, entries 0600.
 """
 
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -165,3 +170,125 @@ def test_huiqi_batch_keeps_its_sql_and_gives_the_same_files_from_it(
     expected = evaluate(engine, source, library, DAY)
     engine.close()
     assert _rows(written[1][1]) == expected["firms"]
+
+
+# ---- a private cache only (its SQL is executed as it stands) -----------------------------------
+
+
+ENTRY = {"plans": [], "note": "kept"}
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def _saved(folder: Path) -> PlanCache:
+    cache = PlanCache(folder)
+    cache.save("k", ENTRY)
+    return PlanCache(folder)  # a new run: nothing checked yet
+
+
+def test_the_folder_is_made_0700_and_its_entries_0600(tmp_path: Path, umask_022: None) -> None:
+    folder = tmp_path / "cache" / "plans"
+    cache = _saved(folder)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "k.json").stat().st_mode) == 0o600
+    assert cache.load("k") == ENTRY
+
+
+@pytest.mark.parametrize("mode", [0o770, 0o707, 0o777, 0o1777])
+def test_a_folder_others_may_write_is_not_used(
+    tmp_path: Path, mode: int, capsys: pytest.CaptureFixture[str], umask_022: None
+) -> None:
+    folder = tmp_path / "plans"
+    cache = _saved(folder)
+    folder.chmod(mode)
+    assert cache.load("k") is None
+    cache.save("new", ENTRY)
+    assert not (folder / "new.json").exists()  # nor written to
+    warning = capsys.readouterr().err
+    assert str(folder) in warning
+    assert f"mode {mode:04o}" in warning
+    assert "may be written by its group or by others" in warning
+    assert "同组或其他用户可写" in warning
+    assert "计划缓存" in warning
+    folder.chmod(0o755)  # not writable by others: used again
+    assert PlanCache(folder).load("k") == ENTRY
+
+
+@pytest.mark.parametrize("mode", [0o620, 0o602, 0o666])
+def test_an_entry_others_may_write_is_not_used(
+    tmp_path: Path, mode: int, capsys: pytest.CaptureFixture[str], umask_022: None
+) -> None:
+    folder = tmp_path / "plans"
+    cache = _saved(folder)
+    (folder / "k.json").chmod(mode)
+    assert cache.load("k") is None
+    warning = capsys.readouterr().err
+    assert str(folder / "k.json") in warning
+    assert "may be written by its group or by others" in warning
+    cache.save("k", ENTRY)  # replaced by an entry of mode 0600
+    assert stat.S_IMODE((folder / "k.json").stat().st_mode) == 0o600
+    assert PlanCache(folder).load("k") == ENTRY
+
+
+def test_a_cache_of_another_user_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], umask_022: None
+) -> None:
+    folder = tmp_path / "plans"
+    _saved(folder)
+    me = os.getuid()
+    monkeypatch.setattr(os, "getuid", lambda: me + 1)  # as if another user ran huiqi over this folder
+    assert PlanCache(folder).load("k") is None
+    warning = capsys.readouterr().err
+    assert f"belongs to user {me}, not to the current user ({me + 1})" in warning
+    assert "而非当前用户" in warning
+
+
+def test_ownership_and_kind_are_checked_from_stat() -> None:
+    from huiqi.batch.private_files import problem
+
+    def info(mode: int, uid: int) -> os.stat_result:
+        return os.stat_result((mode, 0, 0, 1, uid, 0, 0, 0, 0, 0))
+
+    me = os.getuid()
+    assert problem(info(stat.S_IFDIR | 0o700, me), folder=True) is None
+    assert problem(info(stat.S_IFDIR | 0o755, me), folder=True) is None
+    assert problem(info(stat.S_IFREG | 0o600, me), folder=False) is None
+    assert problem(info(stat.S_IFREG | 0o644, me), folder=False) is None
+    other = problem(info(stat.S_IFDIR | 0o700, me + 7), folder=True)
+    assert other is not None
+    assert f"user {me + 7}" in other[0]
+    root = problem(info(stat.S_IFREG | 0o600, 0), folder=False)
+    assert (root is None) == (me == 0)
+    assert problem(info(stat.S_IFREG | 0o600, me), folder=True) == ("is not a folder", "不是文件夹")
+    assert problem(info(stat.S_IFIFO | 0o600, me), folder=False) == ("is not a regular file", "不是普通文件")
+    assert problem(info(stat.S_IFLNK | 0o777, me), folder=False) is not None
+
+
+def test_a_pipe_in_the_folder_is_no_entry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "plans"
+    folder.mkdir(mode=0o700)
+    os.mkfifo(folder / "k.json", 0o600)
+    assert PlanCache(folder).load("k") is None  # not waited on
+    assert "is not a regular file" in capsys.readouterr().err
+
+
+def test_huiqi_batch_compiles_and_warns_over_a_cache_others_may_write(
+    tmp_path: Path, facts_file: Path, monkeypatch: pytest.MonkeyPatch, compiles: list[int]
+) -> None:
+    monkeypatch.setenv("HUIQI_CACHE_DIR", str(tmp_path / "cache"))
+    outputs = []
+    for run_number in (1, 2):
+        out = tmp_path / f"run{run_number}.parquet"
+        done = CliRunner().invoke(app, ["batch", str(facts_file), "--out", str(out), "--as-of", "2025-06-30"])
+        assert done.exit_code == 0, done.output
+        outputs.append(_rows(pq.read_table(out)))
+        (tmp_path / "cache" / "plans").chmod(0o777)
+    assert outputs[0] == outputs[1]
+    assert compiles == [1, 1]  # the second run did not use the SQL others could have changed
+    assert "plan cache is not used" in done.stderr
+    assert str(tmp_path / "cache" / "plans") in done.stderr

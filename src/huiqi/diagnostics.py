@@ -6,7 +6,7 @@ Loading collects all of them before failing, so an author sees every problem at 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+
+from huiqi.gcpause import paused_gc
 
 Path = tuple[str | int, ...]
 
@@ -76,9 +78,45 @@ class SourceDoc:
         return self.lines.get((), None)
 
 
-class _Loader(yaml.SafeLoader):
+class _Resolving:
     """Safe YAML where decimals stay exact (0.1 is Decimal('0.1'), never a float) and only
-    true/false are booleans (YAML 1.2): a key such as `on:` stays the word "on"."""
+    true/false are booleans (YAML 1.2): a key such as `on:` stays the word "on".
+
+    The tag of a plain scalar depends on its text only (no path resolvers), so it is worked out
+    once per distinct text: keys and codes repeat on every record of a long file."""
+
+    _tags: dict[str, str]
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = self._tags.get(value)
+            if tag is None:
+                tag = self._tags[value] = super().resolve(kind, value, implicit)  # type: ignore[misc]
+            return tag
+        return super().resolve(kind, value, implicit)  # type: ignore[misc]
+
+
+class _Loader(_Resolving, yaml.SafeLoader):
+    """The pure-Python parser: the reference, and the fallback where PyYAML has no libyaml."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._tags = {}
+
+
+_CParser: Any = getattr(yaml, "CSafeLoader", None)
+if _CParser is not None:
+
+    class _CLoader(_Resolving, _CParser):  # type: ignore[misc]
+        """libyaml's parser (C; PyYAML's wheels bundle it): the same nodes, marks and data, 5–10× faster."""
+
+        def __init__(self, stream: str):
+            super().__init__(stream)
+            self._tags = {}
+
+    _FAST: type[Any] = _CLoader
+else:  # pragma: no cover - PyYAML built without libyaml
+    _FAST = _Loader
 
 
 # YAML 1.2 core schema for booleans and numbers: no yes/no/on/off booleans, no base-60
@@ -116,9 +154,69 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
     return int(str(loader.construct_scalar(node)))  # type: ignore[arg-type]  # base 10: 010 is ten
 
 
-_Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
-_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
+_LOADERS: tuple[type[Any], ...] = (_Loader, _FAST)
+for _cls in _LOADERS:
+    _cls.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+    _cls.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+    _cls.add_constructor("tag:yaml.org,2002:int", _construct_int)
+    _cls.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
+
+
+class _Unusual(Exception):
+    """A node the plain walk leaves to PyYAML's constructor (merge keys, other tags, recursion)."""
+
+
+_TAG = "tag:yaml.org,2002:"
+
+
+def _construct(loader: Any, root: yaml.Node) -> Any:
+    """The document's data, as `loader.construct_document(root)` makes it, in one plain walk.
+
+    PyYAML's constructor goes through generic machinery for every node (a third of the time of
+    reading a long file); a facts file is mappings, lists and scalars of a few tags. Anything
+    else (merge keys `<<`, set or binary tags, a recursive alias) and the whole document is left
+    to the constructor. An alias is the same object twice, as the constructor makes it."""
+    scalars: dict[str, Any] = {
+        _TAG + "str": lambda node: node.value,
+        _TAG + "null": lambda node: None,
+        _TAG + "bool": lambda node: loader.bool_values[node.value.lower()],
+        _TAG + "int": lambda node: _construct_int(loader, node),
+        _TAG + "float": lambda node: _construct_decimal(loader, node),
+        _TAG + "timestamp": lambda node: _construct_date(loader, node),
+    }
+    scalar, mapping, sequence = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
+    made: dict[int, Any] = {}
+
+    def build(node: yaml.Node) -> Any:
+        kind = node.__class__
+        if kind is scalar:
+            make = scalars.get(node.tag)
+            if make is None:
+                raise _Unusual
+            return make(node)
+        if id(node) in made:
+            if made[id(node)] is None:  # an alias inside itself
+                raise _Unusual
+            return made[id(node)]
+        made[id(node)] = None
+        value: Any
+        if kind is mapping and node.tag == _TAG + "map":
+            value = {}
+            for key, item in node.value:
+                if key.__class__ is not scalar:
+                    raise _Unusual
+                value[build(key)] = build(item)
+        elif kind is sequence and node.tag == _TAG + "seq":
+            value = [build(item) for item in node.value]
+        else:
+            raise _Unusual
+        made[id(node)] = value
+        return value
+
+    try:
+        return build(root)
+    except _Unusual:
+        return loader.construct_document(root)
 
 
 def _record(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
@@ -139,24 +237,50 @@ def _record(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
             _record(item, (*path, index), lines)
 
 
+class _NodeLines(Mapping[Path, int]):
+    """The line of every key and item, worked out from the YAML nodes when first asked.
+
+    A valid document is never asked (its lines serve only diagnostics), so reading a long file
+    does not pay for the table; the nodes are dropped once it is made."""
+
+    def __init__(self, node: yaml.Node | None):
+        self._node = node
+        self._lines: dict[Path, int] | None = None
+
+    def _table(self) -> dict[Path, int]:
+        if self._lines is None:
+            self._lines = {}
+            if self._node is not None:
+                _record(self._node, (), self._lines)
+            self._node = None
+        return self._lines
+
+    def __getitem__(self, path: Path) -> int:
+        return self._table()[path]
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+
 def parse_source(text: str, file: str) -> SourceDoc:
     """Parse YAML (or JSON, a subset) keeping line numbers; syntax errors become diagnostics."""
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark is not None else None
-        raise InputError([Diagnostic(file, line, f"not valid YAML/JSON: {exc.problem}")]) from exc
-    except yaml.YAMLError as exc:
-        raise InputError([Diagnostic(file, None, f"not valid YAML/JSON: {exc}")]) from exc
-    finally:
-        loader.dispose()
-    lines: dict[Path, int] = {}
-    if node is not None:
-        _record(node, (), lines)
-    return SourceDoc(file, data, lines)
+    with paused_gc():
+        loader = _FAST(text)
+        try:
+            node = loader.get_single_node()
+            data = _construct(loader, node) if node is not None else None
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            line = mark.line + 1 if mark is not None else None
+            raise InputError([Diagnostic(file, line, f"not valid YAML/JSON: {exc.problem}")]) from exc
+        except yaml.YAMLError as exc:
+            raise InputError([Diagnostic(file, None, f"not valid YAML/JSON: {exc}")]) from exc
+        finally:
+            loader.dispose()
+    return SourceDoc(file, data, _NodeLines(node))
 
 
 def _loc_path(loc: tuple[int | str, ...], data: Any) -> Path:

@@ -7,6 +7,7 @@ from pathlib import Path
 from huiqi.diagnostics import Diagnostic, InputError, parse_source
 from huiqi.facts.models import Facts
 from huiqi.facts.parse import parse_facts
+from huiqi.limits import FACTS, SizeLimit, read_limited
 from huiqi.rules.catalogue import Terms, parse_terms
 from huiqi.rules.library import Library, PolicyDoc, policy_from_source
 from huiqi.rules.reform import Reform, parse_reform
@@ -25,9 +26,12 @@ def default_policies() -> Path:
     return bundled_root("policies")
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, limit: SizeLimit | None = None) -> str:
+    """The file as text (newlines as Python reads them); with a limit, refused unread if larger."""
     try:
-        return path.read_text(encoding="utf-8")
+        if limit is None:
+            return path.read_text(encoding="utf-8")
+        return read_limited(path, limit).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except FileNotFoundError as exc:
         raise InputError([Diagnostic(str(path), None, "file not found")]) from exc
     except UnicodeDecodeError as exc:
@@ -74,12 +78,12 @@ def load_library(root: Path | None = None) -> Library:
 def load_facts(path: Path, library: Library | None = None) -> Facts:
     """Facts from a file; with a library, prior awards must name its measures."""
     known = {ref.measure.id for ref in library.measures()} if library is not None else None
-    return parse_facts(read_text(path), str(path), known)
+    return parse_facts(read_text(path, FACTS), str(path), known)
 
 
 def load_reform(path: Path, library: Library) -> Reform:
     """A reform file (huiqi simulate) applied to the library, validated whole."""
-    return parse_reform(read_text(path), str(path), library)
+    return parse_reform(read_text(path, FACTS), str(path), library)
 
 
 def load_terms(root: Path | None = None) -> Terms:

@@ -28,18 +28,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ibis.expr.types as ir
-import pyarrow as pa
-
-from huiqi.batch import schema as flat
-from huiqi.batch.run import Batch
-from huiqi.facts.models import Facts
-from huiqi.ledger.population import Filed
 from huiqi.ledger.workflow import State
 from huiqi.money import ZERO
 from huiqi.rules.library import Library
+
+if TYPE_CHECKING:  # Ibis and Arrow only where a batch is run: the interpreter's path imports neither
+    import ibis.expr.types as ir
+    import pyarrow as pa
+
+    from huiqi.batch.run import Batch
+    from huiqi.facts.models import Facts
+    from huiqi.ledger.population import Filed
 
 PUSHED_STATUSES = ("eligible", "needs_decision")
 NOT_APPLIED = frozenset({State.WITHDRAWN.value, State.REJECTED.value})
@@ -228,6 +229,10 @@ def summary(pushes: Iterable[Push]) -> list[MeasureSummary]:
 
 def facts_table(population: Iterable[Facts]) -> pa.Table:
     """Facts (e.g. the ledger's) as a flattened facts table with `_row`, as huiqi batch reads a file."""
+    import pyarrow as pa
+
+    from huiqi.batch import schema as flat
+
     rows = [row for facts in population for row in flat.facts_rows(facts)]
     table = flat.rows_table(rows)
     return table.append_column("_row", pa.array(range(1, table.num_rows + 1), pa.int64()))

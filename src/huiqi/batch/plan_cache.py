@@ -16,6 +16,11 @@ The names of the run's own tables (the input, the checked rows) are kept as plac
 A file that cannot be read is a miss, never an error; writes are atomic (a temp file renamed),
 so two runs at once at worst both compile. `HUIQI_PLAN_CACHE=off` turns it off; the directory
 is `$HUIQI_CACHE_DIR/plans`, default `$XDG_CACHE_HOME/huiqi/plans` (~/.cache/huiqi/plans).
+
+The SQL kept is executed as it stands, so the cache is used only while it is private
+(huiqi.batch.private_files): the folder, and each entry read, must belong to the current user and
+be writable by no group or other user, or they are not used, with a warning on stderr naming the
+path and the problem (the run then compiles). The folder is made with mode 0700, entries 0600.
 """
 
 from __future__ import annotations
@@ -36,10 +41,13 @@ from typing import Any
 import ibis
 import ibis.expr.schema as sch
 
+from huiqi.batch.private_files import problem, warn
 from huiqi.engine.compile import Layout
 from huiqi.rules.library import Library
 
 KEEP_FILES = 64  # the newest entries kept; older ones are removed when a new one is written
+NOT_USED = ("the plan cache is not used (this run compiles its plan)", "本次不使用计划缓存, 重新编译")
+ENTRY_NOT_USED = ("this entry of the plan cache is not used", "不使用该计划缓存条目")
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,7 @@ class PlanCache:
 
     def __init__(self, directory: Path):
         self.directory = directory
+        self._private: bool | None = None  # the folder's check, once it exists
 
     @classmethod
     def default(cls) -> PlanCache | None:
@@ -123,19 +132,47 @@ class PlanCache:
         )
         return cls(Path(base) / "plans")
 
+    def _folder_private(self) -> bool:
+        """Whether the folder may be used: ours and writable by no one else (checked once). A folder
+        that is missing or cannot be looked at is no reason to warn: reads miss, writes fail quietly."""
+        if self._private is None:
+            try:
+                info = os.stat(self.directory)
+            except OSError:
+                return True
+            found = problem(info, folder=True)
+            if found is not None:
+                warn(str(self.directory), found, NOT_USED)
+            self._private = found is None
+        return self._private
+
     def load(self, key: str) -> dict[str, Any] | None:
-        try:
-            with open(self.directory / f"{key}.json", encoding="utf-8") as file:
-                entry = json.load(file)
-        except (OSError, ValueError):
+        if not self._folder_private():
             return None
+        path = self.directory / f"{key}.json"
+        try:  # the entry checked as opened (fstat), not by its name: it cannot be swapped in between
+            handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
+            return None
+        with os.fdopen(handle, encoding="utf-8") as file:
+            found = problem(os.fstat(file.fileno()), folder=False)
+            if found is not None:
+                warn(str(path), found, ENTRY_NOT_USED)
+                return None
+            try:
+                entry = json.load(file)
+            except (OSError, ValueError):
+                return None
         return entry if isinstance(entry, dict) else None
 
     def save(self, key: str, entry: dict[str, Any]) -> None:
-        """Write the entry (atomically); a cache that cannot be written is not an error."""
+        """Write the entry (atomically, mode 0600, in a folder of mode 0700); a cache that cannot be
+        written, or is not private, is not an error."""
         with contextlib.suppress(OSError):
-            self.directory.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not self._folder_private():
+                return
+            handle, temp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")  # mode 0600
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as file:
                     json.dump(entry, file, ensure_ascii=False)

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from huiqi.engine.caps import Matrix
 from huiqi.engine.components import Context, amount_of, evaluate_component, no_note
 from huiqi.engine.needs import needs, unknown_facts
+from huiqi.engine.priors import PriorSums
 from huiqi.engine.result import (
     Assessment,
     InterpretationUse,
@@ -110,24 +111,6 @@ def _make_interpretations(doc: PolicyDoc, measure: Measure) -> tuple[Interpretat
     return tuple(uses)
 
 
-def _prior(
-    facts: Facts,
-    measure_id: str,
-    *,
-    subject: str | None = None,
-    year: int | None = None,
-    enterprise_subject: bool = False,
-) -> Decimal:
-    total = ZERO
-    for award in facts.prior_awards:
-        if award.measure != measure_id or (year is not None and award.year != year):
-            continue
-        if subject is not None and award.subject != subject and not (enterprise_subject and award.subject is None):
-            continue
-        total += award.amount
-    return total
-
-
 _CAP_EN = {
     "subject": "cap per subject",
     "subject_year": "cap per subject and year",
@@ -139,7 +122,7 @@ _CAP_EN = {
 def _apply_cap(
     work: _Work,
     cap: Cap,
-    facts: Facts,
+    priors: PriorSums,
     limit: Decimal,
     years: list[int | None],
     consumed: dict[int | None, Interval] | None,
@@ -159,8 +142,7 @@ def _apply_cap(
         if not keys:
             continue
         enterprise_wide = cap.per in ("enterprise_year", "enterprise_total")
-        prior = _prior(
-            facts,
+        prior = priors.total(
             work.measure.id,
             year=year,
             subject=None if enterprise_wide else work.subject.id,
@@ -175,18 +157,13 @@ def _apply_cap(
         taken = work.matrix.limit(keys, limit - prior - used.hi, limit - prior - used.lo)
         after = work.matrix.sum(keys)
         where = f"{year}年" if year is not None else ""
-        parts = [f"上限 {format_yuan(limit)}"]
-        if prior:
-            parts.append(f"已获 (prior awards) {format_yuan(prior)}")
-        if used.hi:
-            parts.append(f"此前对象自身金额合计 (earlier subjects' own figures) {used.describe()}")
         binding = taken.hi > 0 or taken.lo > 0
         work.note(
             lambda: Step(
                 "cap",
                 f"{where}{label}" + (" (封顶)" if binding else " (未触及)"),
                 f"{where} {_CAP_EN[cap.per]}" + (" (binding)" if binding else " (not reached)"),
-                "; ".join(parts) + f": {before.describe()} → {after.describe()}",
+                _cap_detail(limit, prior, used) + f": {before.describe()} → {after.describe()}",
                 after,
             )
         )
@@ -202,12 +179,28 @@ def _apply_cap(
             consumed[year] = used + before
 
 
+def _cap_detail(limit: Decimal, prior: Decimal, used: Interval) -> str:
+    """The figures a cap was applied with (written only when explanations are wanted)."""
+    parts = [f"上限 {format_yuan(limit)}"]
+    if prior:
+        parts.append(f"已获 (prior awards) {format_yuan(prior)}")
+    if used.hi:
+        parts.append(f"此前对象自身金额合计 (earlier subjects' own figures) {used.describe()}")
+    return "; ".join(parts)
+
+
 def _cap_years(cap: Cap, matrix: Matrix) -> list[int | None]:
     return list(matrix.years()) if cap.per in ("subject_year", "enterprise_year") else [None]
 
 
 def _evaluate_subject(
-    doc: PolicyDoc, measure: Measure, facts: Facts, as_of: date, candidate: _Candidate, explain: bool
+    doc: PolicyDoc,
+    measure: Measure,
+    facts: Facts,
+    priors: PriorSums,
+    as_of: date,
+    candidate: _Candidate,
+    explain: bool,
 ) -> _Work:
     policy = doc.policy
     subject, scope, subject_year = candidate
@@ -269,7 +262,7 @@ def _evaluate_subject(
     for cap in measure.caps:
         if cap.per in ("subject", "subject_year"):
             limit = amount_of(cap.max, scope, work.note)
-            _apply_cap(work, cap, facts, limit, _cap_years(cap, work.matrix), None)
+            _apply_cap(work, cap, priors, limit, _cap_years(cap, work.matrix), None)
     if work.matrix.total().hi == 0:
         work.status = Status.INELIGIBLE
         zero = Reason("zero", "计算金额为零", "the formula gives nothing for these facts")
@@ -323,7 +316,7 @@ def _rank(total: Interval, compare: str) -> Decimal:
     return {"max": total.hi, "min": total.lo, "midpoint": (total.lo + total.hi) / 2}[compare]
 
 
-def _enterprise_caps(works: list[_Work], facts: Facts) -> Interval:
+def _enterprise_caps(works: list[_Work], priors: PriorSums) -> Interval:
     """Apply enterprise-wide caps across subjects in facts order; returns the joint total.
 
     Each subject's range is what it can get given the others' ranges; the joint total is what
@@ -351,9 +344,9 @@ def _enterprise_caps(works: list[_Work], facts: Facts) -> Interval:
             limit = max(amount_of(cap.max, work.scope, no_note) for work in measure_works)
             for work in measure_works:
                 _apply_cap(
-                    work, cap, facts, amount_of(cap.max, work.scope, work.note), _cap_years(cap, work.matrix), consumed
+                    work, cap, priors, amount_of(cap.max, work.scope, work.note), _cap_years(cap, work.matrix), consumed
                 )
-            joint = _cap_joint(joint, cap, limit, facts, measure.id)
+            joint = _cap_joint(joint, cap, limit, priors, measure.id)
         total += sum(joint.values(), Interval(ZERO, ZERO))
         for work in measure_works:
             if work.matrix.total().hi == 0:
@@ -366,11 +359,11 @@ def _enterprise_caps(works: list[_Work], facts: Facts) -> Interval:
 
 
 def _cap_joint(
-    joint: dict[int, Interval], cap: Cap, limit: Decimal, facts: Facts, measure_id: str
+    joint: dict[int, Interval], cap: Cap, limit: Decimal, priors: PriorSums, measure_id: str
 ) -> dict[int, Interval]:
     if cap.per == "enterprise_year":
-        return {y: amount.cap(max(limit - _prior(facts, measure_id, year=y), ZERO)) for y, amount in joint.items()}
-    room_lo = room_hi = max(limit - _prior(facts, measure_id), ZERO)
+        return {y: amount.cap(max(limit - priors.total(measure_id, year=y), ZERO)) for y, amount in joint.items()}
+    room_lo = room_hi = max(limit - priors.total(measure_id), ZERO)
     capped: dict[int, Interval] = {}
     for year, amount in sorted(joint.items()):  # a cumulative ceiling is reached in time order
         lo, hi = min(amount.lo, room_lo), min(amount.hi, room_hi)
@@ -467,6 +460,7 @@ def evaluate(facts: Facts, library: Library, as_of: date, *, explain: bool = Tru
     works: list[_Work] = []
     docs: dict[str, PolicyDoc] = {}
     candidates: dict[str, list[_Candidate]] = {}
+    priors = PriorSums(facts.prior_awards)
     for doc in library.docs:
         for measure in doc.policy.measures:
             docs[measure.id] = doc
@@ -489,10 +483,10 @@ def evaluate(facts: Facts, library: Library, as_of: date, *, explain: bool = Tru
                 results.append(_outside(doc, measure, Status.INELIGIBLE, reason))
                 continue
             for candidate in in_scope:
-                work = _evaluate_subject(doc, measure, facts, as_of, candidate, explain)
+                work = _evaluate_subject(doc, measure, facts, priors, as_of, candidate, explain)
                 works.append(work)
                 results.append(work)
     _resolve_groups(works, [g for doc in library.docs for g in doc.policy.non_duplication])
-    total = _enterprise_caps(works, facts)
+    total = _enterprise_caps(works, priors)
     finished = tuple(r if isinstance(r, MeasureResult) else _finish(r, docs[r.measure.id]) for r in results)
     return Assessment(as_of, facts.enterprise.name, facts.enterprise.credit_code, finished, total)

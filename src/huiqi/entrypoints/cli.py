@@ -21,8 +21,9 @@ from huiqi.diagnostics import Diagnostic, InputError
 from huiqi.engine.interpret import evaluate
 from huiqi.entrypoints import batch_cli, ledger_cli, render, simulate_cli
 from huiqi.facts.models import Facts
+from huiqi.gcpause import paused_gc
 from huiqi.policy_files import default_policies, load_facts, load_library
-from huiqi.report import assessment_dict
+from huiqi.report import assessment_dict, stable_json
 from huiqi.rules.library import Library
 
 app = typer.Typer(
@@ -89,17 +90,29 @@ def calc(
     ] = None,
 ) -> None:
     """Every measure the enterprise is entitled to, how much, when paid, and why."""
-    try:
-        library = _library(policies, _parse_choices(interpret or []))
-        facts = load_facts(facts_file, library)
-        day = _as_of(as_of, facts)
-        assessment = evaluate(facts, library, day)
-    except InputError as error:
-        fail(error.diagnostics)
-    if as_json:
-        sys.stdout.write(json.dumps(assessment_dict(assessment, lang.value), ensure_ascii=False, indent=2) + "\n")
+    with paused_gc():  # one long-lived graph, built once: collecting it as it grows costs more than the work
+        try:
+            library = _library(policies, _parse_choices(interpret or []))
+            facts = load_facts(facts_file, library)
+            day = _as_of(as_of, facts)
+            assessment = evaluate(facts, library, day)
+        except InputError as error:
+            fail(error.diagnostics)
+        if as_json:
+            write_bytes(stable_json(assessment_dict(assessment, lang.value)))
+            return
+        render.assessment(out, assessment, lang.value, brief=brief)
+
+
+def write_bytes(data: bytes) -> None:
+    """UTF-8 bytes to stdout as they are (a long report is not decoded only to be encoded again)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (some test runners)
+        sys.stdout.write(data.decode())
         return
-    render.assessment(out, assessment, lang.value, brief=brief)
+    sys.stdout.flush()
+    buffer.write(data)
+    buffer.flush()
 
 
 def _as_of(raw: str | None, facts: Facts) -> date:

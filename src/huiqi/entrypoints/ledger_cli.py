@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from huiqi.diagnostics import InputError
 from huiqi.entrypoints.ledger_open import DbOption, err, fail, ledger_error, open_ledger, out, resolve
 from huiqi.entrypoints.users_cli import users_app
 from huiqi.ledger.location import URL_ENV
@@ -80,6 +81,7 @@ def import_file(
     from huiqi.ledger.actors import SYSTEM
     from huiqi.ledger.errors import LedgerError
     from huiqi.ledger.importing import UPDATABLE, import_rows
+    from huiqi.limits import UPLOADS, read_limited
     from huiqi.tabular import TableError, read_table
 
     if kind not in KINDS:
@@ -87,9 +89,11 @@ def import_file(
     if update and kind not in UPDATABLE:
         raise fail([f"--update: updates {' and '.join(UPDATABLE)}; applications change through their workflow"])
     try:
-        rows = read_table(file.read_bytes(), file.name)
+        rows = read_table(read_limited(file, UPLOADS), file.name)
     except (TableError, OSError) as error:
         raise fail([str(error)]) from None
+    except InputError as error:  # larger than $HUIQI_MAX_UPLOAD_BYTES, or a bad setting of it
+        raise fail([str(d) for d in error.diagnostics]) from None
     ledger = open_ledger(db, "write")
     try:
         with ledger.unit(SYSTEM) as uow:
@@ -159,7 +163,10 @@ def banner(host: str, port: int, url: str) -> str:
     from huiqi.ledger.database import shown
 
     base = f"http://{host}:{port}"
-    return f"huiqi serving on {base}  (API docs: {base}/docs, database {shown(url)})"
+    return (
+        f"huiqi serving on {base}/  惠企网页 (pages: catalogue {base}/policies, calculator {base}/calculator, "
+        f"sign-in {base}/signin; API docs: {base}/docs; database {shown(url)})"
+    )
 
 
 def serve(
@@ -171,6 +178,8 @@ def serve(
 ) -> None:
     """Serve the HTTP API (docs at /docs), creating the database or applying migrations first."""
     import uvicorn
+
+    from huiqi.limits import FACTS, UPLOADS
 
     url = resolve(db, "create")
     if demo:
@@ -185,6 +194,10 @@ def serve(
             kept = tokens_path(url)
             where = f"; the demo users' tokens and passwords are in {kept}" if kept and kept.exists() else ""
             out.print(f"the database already holds data: demo data not loaded again{where}", markup=False)
+    try:  # a bad size setting is refused here, not in each worker as it starts
+        FACTS.current(), UPLOADS.current()
+    except InputError as error:
+        raise fail([str(d) for d in error.diagnostics]) from None
     os.environ[URL_ENV] = url  # for the workers (huiqi.entrypoints.api.server); never printed
     out.print(banner(host, port, url), markup=False)
     uvicorn.run(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -240,6 +241,17 @@ def render_pushes(pushes: list[Push], day: date, shown: int = 20) -> None:
     out.print(top)
 
 
+class MatchEngine(StrEnum):
+    auto = "auto"
+    interpreter = "interpreter"
+    duckdb = "duckdb"
+
+
+INTERPRET_UP_TO = 10_000
+"""`--engine auto` evaluates a ledger of up to this many enterprises with the interpreter (about a
+millisecond each), a larger one or a facts table on DuckDB (seconds of compiling, then fast)."""
+
+
 def match(
     input_file: Annotated[
         Path | None,
@@ -256,26 +268,44 @@ def match(
     as_of: AsOfOption = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="The push list: .xlsx, .csv or .parquet.")] = None,
     policies: PoliciesOption = None,
+    engine: Annotated[
+        MatchEngine,
+        typer.Option(
+            "--engine",
+            help=f"auto: the interpreter for a ledger of up to {INTERPRET_UP_TO:,} enterprises, else DuckDB "
+            "(a facts table always runs on DuckDB). The same list either way.",
+        ),
+    ] = MatchEngine.auto,
 ) -> None:
     """The 免申即享 push list: every eligible (enterprise, subject, measure) not yet applied for."""
-    from huiqi.batch.load import read_input
-    from huiqi.batch.match import (
-        COLUMNS,
-        MONEY_COLUMNS,
-        candidates,
-        facts_table,
-        ledger_claims,
-        prior_award_claims,
-        push_list,
-    )
-    from huiqi.batch.plan_cache import PlanCache
-    from huiqi.batch.run import duckdb, prepare
-    from huiqi.engine.compile import NotCompilable
+    from huiqi.gcpause import paused_gc
+
+    with paused_gc():  # the ledger read whole and kept to the end: collecting it as it grows is wasted
+        _match(input_file, db, as_of, out_file, policies, engine)
+
+
+def _match(
+    input_file: Path | None,
+    db: str | None,
+    as_of: str | None,
+    out_file: Path | None,
+    policies: Path | None,
+    engine: MatchEngine,
+) -> None:
+    from huiqi.batch.match import COLUMNS, MONEY_COLUMNS, ledger_claims, prior_award_claims, push_list
     from huiqi.policy_files import load_library
     from huiqi.tabular import ROW_FILES, TableError, write_rows
 
     day = _as_of(as_of)
     problems = []
+    if input_file is not None and engine is MatchEngine.interpreter:
+        problems.append(
+            Diagnostic(
+                "--engine",
+                None,
+                "the interpreter evaluates the ledger's enterprises (without INPUT); a facts table runs on DuckDB",
+            )
+        )
     if out_file is not None and out_file.suffix.lower() not in ROW_FILES:
         problems.append(Diagnostic(str(out_file), None, f"--out must end in {', '.join(ROW_FILES)}"))
     elif out_file is not None and (problem := out_folder_problem(out_file)) is not None:
@@ -289,7 +319,49 @@ def match(
         facts, filed = _read_ledger(db, library, with_facts=input_file is None) if with_ledger else ([], [])
         if with_ledger and input_file is None and not facts:
             raise InputError([Diagnostic(db or "the ledger", None, "the ledger has no enterprises")])
-        con = duckdb()
+        interpret = input_file is None and (
+            engine is MatchEngine.interpreter or (engine is MatchEngine.auto and len(facts) <= INTERPRET_UP_TO)
+        )
+        if interpret:
+            from huiqi.batch.interpreted import candidate_rows, prior_award_rows
+
+            rows, awards = candidate_rows(facts, library, day), prior_award_rows(facts)
+            counts = {"firms": len(facts), "firms_left_out": 0}
+        else:
+            rows, awards, counts = _batch_candidates(input_file, facts, library, day)
+        applied, earlier = ledger_claims(filed)
+        pushes = push_list(rows, applied + prior_award_claims(awards), earlier, library)
+    except InputError as exc:
+        _fail(exc.diagnostics)
+        return
+    render_pushes(pushes, day)
+    err.print(
+        f"{counts['firms']:,} enterprises ({counts['firms_left_out']:,} left out for bad rows); "
+        f"{len(pushes):,} pushes; {'interpreter' if interpret else 'duckdb'}, {time.perf_counter() - started:.1f} s",
+        highlight=False,
+    )
+    if out_file is not None:
+        try:
+            out_file.parent.mkdir(parents=True, exist_ok=True)  # out_folder_problem found no reason it cannot be
+            write_rows(out_file, COLUMNS, [p.row() for p in pushes], MONEY_COLUMNS)
+        except (OSError, TableError) as exc:
+            _fail([Diagnostic(str(out_file), None, str(exc))])
+            return
+        err.print(f"push list → {out_file}", highlight=False)
+
+
+def _batch_candidates(
+    input_file: Path | None, facts: list[Any], library: Any, day: date
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
+    """(candidates, prior awards, counts) of a facts table, or of the ledger's facts, run on DuckDB."""
+    from huiqi.batch.load import read_input
+    from huiqi.batch.match import candidates, facts_table
+    from huiqi.batch.plan_cache import PlanCache
+    from huiqi.batch.run import duckdb, prepare
+    from huiqi.engine.compile import NotCompilable
+
+    con = duckdb()
+    try:
         with progress_bar() as (describe, step, planned):
             if input_file is not None:
                 raw = read_input(con, input_file)
@@ -302,30 +374,10 @@ def match(
             describe("matching")
             rows = con.to_pyarrow(candidates(batch)).to_pylist()
             step("candidates")
-            applied, earlier = ledger_claims(filed)
-            applied += prior_award_claims(con.to_pyarrow(batch.prior_awards()).to_pylist())
-            pushes = push_list(rows, applied, earlier, library)
-    except InputError as exc:
-        _fail(exc.diagnostics)
-        return
+            awards = con.to_pyarrow(batch.prior_awards()).to_pylist()
     except NotCompilable as exc:
-        _fail([Diagnostic(exc.measure, None, str(exc))])
-        return
-    render_pushes(pushes, day)
-    counts = batch.counts()
-    err.print(
-        f"{counts['firms']:,} enterprises ({counts['firms_left_out']:,} left out for bad rows); "
-        f"{len(pushes):,} pushes; {time.perf_counter() - started:.1f} s",
-        highlight=False,
-    )
-    if out_file is not None:
-        try:
-            out_file.parent.mkdir(parents=True, exist_ok=True)  # out_folder_problem found no reason it cannot be
-            write_rows(out_file, COLUMNS, [p.row() for p in pushes], MONEY_COLUMNS)
-        except (OSError, TableError) as exc:
-            _fail([Diagnostic(str(out_file), None, str(exc))])
-            return
-        err.print(f"push list → {out_file}", highlight=False)
+        raise InputError([Diagnostic(exc.measure, None, str(exc))]) from exc
+    return rows, awards, batch.counts()
 
 
 def register(app: typer.Typer) -> None:

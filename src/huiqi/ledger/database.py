@@ -11,12 +11,8 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -25,6 +21,9 @@ from huiqi.diagnostics import Diagnostic, InputError
 from huiqi.ledger.location import URL_ENV as URL_ENV  # re-exported: the ledger's one name for the setting
 from huiqi.ledger.location import configured
 from huiqi.redact import redact
+
+if TYPE_CHECKING:  # Alembic (0.2 s to import) only when migrating: a command that reads the ledger never does
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -77,6 +76,8 @@ class LedgerState(Enum):
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert head is not None
     return head
@@ -84,6 +85,9 @@ def head_revision() -> str:
 
 def ledger_state(url: str) -> tuple[LedgerState, str | None]:
     """What the database holds, and its revision; looked at without creating or changing anything."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     path = sqlite_file(url)
     if path is not None and not path.is_file():
         return LedgerState.MISSING, None
@@ -132,6 +136,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -145,6 +151,9 @@ def upgrade(url: str, revision: str = "head") -> tuple[str | None, str | None]:
     transaction (huiqi.ledger.audit_log.seal): a migration may add columns to audited rows, and
     the chain then covers them too.
     """
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     from huiqi.ledger.audit_log import seal  # the audit needs the tables; the tables need nothing of this
 
     engine = make_engine(url)

@@ -37,7 +37,8 @@ reviews, awards and payments.
 * Concurrency: single resources carry an `ETag`; send it back as `If-Match` to change them.
 * Retries: send an `Idempotency-Key` with a POST to make it safe to repeat.
 * Errors: `application/problem+json` (RFC 9457) with `errors[].field`.
-* Bodies: at most 1 MiB (16 MiB for /v1/imports).
+* Bodies: by default /v1/assess at most 8 MiB (`HUIQI_MAX_FACTS_BYTES`), /v1/imports 16 MiB
+  (`HUIQI_MAX_UPLOAD_BYTES`), any other 1 MiB; larger ones get 413 unread.
 """
 
 

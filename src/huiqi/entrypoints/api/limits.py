@@ -1,7 +1,11 @@
 """A hard limit on request bodies, enforced before anything is parsed.
 
-1 MiB for JSON (a facts document of a large group is a few tens of KiB); 16 MiB for
-spreadsheet imports. Larger bodies get 413 without being read further.
+POST /v1/assess takes a facts document up to the facts limit ($HUIQI_MAX_FACTS_BYTES, default
+8 MiB); /v1/imports a spreadsheet up to the upload limit ($HUIQI_MAX_UPLOAD_BYTES, default
+16 MiB); every other JSON body 1 MiB. The settings are read once, when the app is made
+(huiqi.limits). A body larger than its limit gets 413 - from its Content-Length before it is
+read, else at the first chunk beyond the limit - with a detail in English and Chinese naming
+the limit and the setting that raises it.
 """
 
 from __future__ import annotations
@@ -11,30 +15,39 @@ import json
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from huiqi.limits import FACTS, UPLOADS, SizeLimit, format_size
+
 JSON_LIMIT = 1 << 20
-UPLOAD_LIMIT = 16 << 20
+OTHER_JSON = SizeLimit("", JSON_LIMIT, "请求体", "request bodies")  # fixed: not a setting
+
+
+def _detail(setting: SizeLimit, limit: int, size: int | None) -> str:
+    if not setting.env:
+        return (
+            f"the body ({format_size(size) if size is not None else 'more than the limit'}) exceeds the limit "
+            f"of {format_size(limit)} — 请求体超过上限 {format_size(limit)}"
+        )
+    return setting.refusal("body", size, limit).message
 
 
 class TooLarge(HTTPException):
     """Raised while the body is read; FastAPI passes HTTP exceptions through to the problem handler."""
 
-    def __init__(self, limit: int):
-        super().__init__(413, f"the body exceeds the limit of {limit} bytes")
+    def __init__(self, setting: SizeLimit, limit: int):
+        super().__init__(413, _detail(setting, limit, None))
+        self.setting = setting
         self.limit = limit
 
 
-def _limit(path: str) -> int:
-    return UPLOAD_LIMIT if path.startswith("/v1/imports") else JSON_LIMIT
-
-
-async def _send_413(send: Send, limit: int) -> None:
+async def _send_413(send: Send, detail: str) -> None:
     body = json.dumps(
         {
             "type": "/problems/too_large",
             "title": "Request body too large",
             "status": 413,
-            "detail": f"the body exceeds the limit of {limit} bytes",
-        }
+            "detail": detail,
+        },
+        ensure_ascii=False,
     ).encode()
     await send(
         {
@@ -49,16 +62,24 @@ async def _send_413(send: Send, limit: int) -> None:
 class BodyLimit:
     def __init__(self, app: ASGIApp):
         self.app = app
+        # read once: a bad setting stops the app from starting (huiqi.limits.SizeLimit.current)
+        self.limits = {FACTS: FACTS.current(), UPLOADS: UPLOADS.current(), OTHER_JSON: JSON_LIMIT}
+
+    def _setting(self, path: str) -> SizeLimit:
+        if path.startswith("/v1/imports"):
+            return UPLOADS
+        return FACTS if path.rstrip("/") == "/v1/assess" else OTHER_JSON
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = _limit(scope["path"])
+        setting = self._setting(scope["path"])
+        limit = self.limits[setting]
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _send_413(send, limit)
+            await _send_413(send, _detail(setting, limit, int(declared)))
             return
         seen = 0
         started = False
@@ -69,7 +90,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise TooLarge(limit)
+                    raise TooLarge(setting, limit)
             return message
 
         async def tracking(message: Message) -> None:
@@ -82,4 +103,4 @@ class BodyLimit:
             await self.app(scope, limited, tracking)
         except TooLarge:
             if not started:  # raised outside FastAPI's body parsing
-                await _send_413(send, limit)
+                await _send_413(send, _detail(setting, limit, None))
