@@ -6,7 +6,9 @@ by-year field takes one column per year ("revenue.2024" or "年主营业务收�
 cost one column per kind ("costs.rd"). Lists (recognitions) are separated by commas or 、.
 Numbers typed into Excel arrive as binary floats; they are read back through their shortest
 decimal form (1234.56, not 1234.5599…), which is what was typed for any amount of up to 15
-digits.
+digits. Values are read by the facts models, as people write them (huiqi.facts.chinese: 是/否,
+2025/6/30, 300万元, 闵行 …). A CSV file may be UTF-8 (with or without BOM) or GBK/GB18030, as
+Chinese Excel saves it (huiqi.text_encoding).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pydantic import BaseModel
 from huiqi.facts.models import Enterprise as EnterpriseFacts
 from huiqi.facts.models import Lease, Project, RDInstitution, ServicePlatform
 from huiqi.ledger.errors import FieldError
+from huiqi.text_encoding import EncodingProblem, decode
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY_KEYS = {"amount", "requested", "allocated", "committed", "paid", "remaining"}
@@ -34,7 +37,11 @@ LIST_FIELDS = {"recognitions"}
 
 
 class TableError(Exception):
-    """The file itself cannot be read as a table (not the rows in it)."""
+    """The file itself cannot be read as a table (not the rows in it); said in English and Chinese."""
+
+    def __init__(self, en: str, zh: str | None = None):
+        super().__init__(f"{en} / {zh}" if zh else en)
+        self.en, self.zh = en, zh
 
 
 @dataclass
@@ -82,27 +89,30 @@ def _cell(value: Any) -> Any:
 
 
 def read_table(content: bytes, filename: str) -> list[Row]:
-    """Rows of the first sheet (xlsx) or of a CSV file (UTF-8, with or without BOM)."""
+    """Rows of the first sheet (xlsx) or of a CSV file (UTF-8 with or without BOM, or GBK/GB18030)."""
     suffix = Path(filename).suffix.lower()
     if suffix == ".xlsx":
         try:
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception as error:  # openpyxl raises many kinds for a damaged file
-            raise TableError(f"{filename}: not a readable .xlsx file ({type(error).__name__})") from None
+            raise TableError(
+                f"{filename}: not a readable .xlsx file ({type(error).__name__})",
+                f"{filename}: 不是可读的 .xlsx 文件 ({type(error).__name__})",
+            ) from None
         sheet = book.worksheets[0]
         lines: Iterable[tuple[Any, ...]] = sheet.iter_rows(values_only=True)
     elif suffix == ".csv":
         try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise TableError(f"{filename}: a CSV file must be UTF-8") from None
+            text = decode(content, filename)
+        except EncodingProblem as problem:
+            raise TableError(problem.en, problem.zh) from None
         lines = (tuple(line) for line in csv.reader(io.StringIO(text)))
     else:
-        raise TableError(f"{filename}: use a .xlsx or .csv file")
+        raise TableError(f"{filename}: use a .xlsx or .csv file", f"{filename}: 请使用 .xlsx 或 .csv 文件")
     iterator = iter(lines)
     header = next(iterator, None)
     if header is None:
-        raise TableError(f"{filename}: the file is empty")
+        raise TableError(f"{filename}: the file is empty", f"{filename}: 文件是空的")
     names = [str(h).strip() if h is not None else "" for h in header]
     rows = []
     for number, line in enumerate(iterator, start=2):
@@ -133,21 +143,11 @@ def nest(values: Mapping[str, Any], model: type[BaseModel], extra: Iterable[str]
         if rest:
             key: Any = int(rest) if rest.isdigit() else rest
             out.setdefault(name, {})[key] = value
-        elif isinstance(value, str) and value in YES_NO and _is_flag(model, name):
-            out[name] = YES_NO[value]
         elif name in LIST_FIELDS and isinstance(value, str):
             out[name] = [p.strip() for p in value.replace("、", ",").split(",") if p.strip()]
         else:
             out[name] = value
     return out
-
-
-YES_NO = {"是": True, "否": False, "有": True, "无": False}
-
-
-def _is_flag(model: type[BaseModel], name: str) -> bool:
-    info = model.model_fields.get(name)
-    return info is not None and "bool" in str(info.annotation)
 
 
 SUBJECT_MODELS: dict[str, type[BaseModel]] = {
