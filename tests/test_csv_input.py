@@ -5,11 +5,23 @@ with a message saying how to convert the file."""
 from __future__ import annotations
 
 import codecs
+import csv
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select
 
+from huiqi.batch import schema as flat
+from huiqi.batch.engines import DuckDB
+from huiqi.batch.load import read_input
+from huiqi.batch.run import prepare
+from huiqi.batch.synth import population
+from huiqi.diagnostics import InputError
+from huiqi.facts.vocabulary import District
 from huiqi.ledger import tables as t
 from huiqi.ledger.actors import SYSTEM
 from huiqi.ledger.database import make_engine, upgrade
@@ -18,6 +30,8 @@ from huiqi.ledger.uow import Ledger
 from huiqi.policy_files import load_library
 from huiqi.tabular import TableError, read_table
 from huiqi.text_encoding import EncodingProblem, decode, detect, file_encoding
+
+LIBRARY = load_library()
 
 ENTERPRISES = (
     "统一社会信用代码,企业名称,工商注册地,税务登记地,严重失信记录,落户日期,年主营业务收入.2019\n"
@@ -107,3 +121,100 @@ def test_an_application_year_as_pandas_writes_it(tmp_path: Path) -> None:
         assert "2024.0" in report.errors[0].message  # the accepted forms; 2020.5 is no year, never rounded
     finally:
         ledger.engine.dispose()
+
+
+# ---- the batch: the same forms, the same figures --------------------------------------------------
+
+AS_OF = date(2025, 6, 30)
+SHORT_DISTRICT = {m.value: aliases[0] for m in District if (aliases := District.aliases().get(m.value))}
+FULL_DIGITS = str.maketrans("0123456789.", "０１２３４５６７８９．")
+
+
+def _as_people_write_it(row: dict[str, Any], n: int) -> dict[str, str | None]:
+    """A row of the synthetic population in the forms a person or pandas writes: years as 2024.0
+    or 2024年, amounts in 万 or with ¥ and separators, 是/否, dates with / and 年月日, short districts,
+    now and then full-width digits."""
+    out: dict[str, str | None] = {}
+    for name, value in row.items():
+        found = flat.classify(name)
+        kind = "money" if isinstance(found, tuple) else found.kind if isinstance(found, flat.Column) else None
+        if value is None:
+            out[name] = None
+        elif isinstance(value, bool):
+            out[name] = ("是" if value else "否") if n % 2 else ("有" if value else "无")
+        elif kind == "int" and name.endswith("year"):
+            out[name] = f"{value}.0" if n % 2 else f"{value}年"
+        elif kind in ("money", "area") and isinstance(value, Decimal):
+            text = f"{(value / 10000).normalize():f}万" if kind == "money" and n % 3 == 0 else f"￥{value:,}"
+            out[name] = text if kind == "money" else f"{value:,}"
+        elif isinstance(value, date):
+            out[name] = (
+                f"{value.year}/{value.month}/{value.day}" if n % 2 else f"{value.year}年{value.month}月{value.day}日"
+            )
+        elif name in ("business_district", "tax_district"):
+            out[name] = SHORT_DISTRICT.get(str(value), str(value))
+        else:
+            out[name] = str(value)
+        if n % 7 == 0 and out[name] is not None and kind in ("money", "int"):
+            out[name] = str(out[name]).translate(FULL_DIGITS)
+    return out
+
+
+def _write(rows: list[dict[str, Any]], path: Path, encoding: str) -> Path:
+    names = list(dict.fromkeys(k for r in rows for k in r))
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=names)
+        writer.writeheader()
+        writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
+    return path
+
+
+def _evaluate(path: Path) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]], dict[str, int]]:
+    engine = DuckDB()
+    try:
+        batch = prepare(engine, read_input(engine.con, path), LIBRARY, AS_OF)
+        batch.run_stages()
+        rows = engine.rows(batch.plan.results(all_rows=True))
+        return sorted((tuple(sorted(r.items())) for r in rows), key=repr), engine.rows(batch.rejected()), batch.counts()
+    finally:
+        engine.close()
+
+
+@pytest.fixture(scope="module")
+def population_rows() -> list[dict[str, Any]]:
+    return population(60, seed=23).to_pylist()
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig", "utf-8"])
+def test_a_batch_csv_as_people_and_pandas_write_it_gives_the_clean_figures(
+    tmp_path: Path, population_rows: list[dict[str, Any]], encoding: str
+) -> None:
+    clean = tmp_path / "clean.parquet"
+    pq.write_table(flat.rows_table(population_rows), clean)
+    chinese = _write(
+        [_as_people_write_it(row, n) for n, row in enumerate(population_rows)], tmp_path / "人写的.csv", encoding
+    )
+    text = chinese.read_bytes().decode(encoding)
+    assert "万" in text
+    assert "年" in text
+    expected, expected_rejected, counts = _evaluate(clean)
+    got, rejected, got_counts = _evaluate(chinese)
+    assert rejected == expected_rejected == []
+    assert got_counts == counts
+    assert any(("status", "eligible") in r for r in expected)
+    assert got == expected
+
+
+def test_a_batch_csv_in_no_known_encoding_is_refused_with_how_to_convert(tmp_path: Path) -> None:
+    path = tmp_path / "facts.csv"
+    path.write_bytes(b"record,credit_code\n" + bytes(range(128, 256)) * 20)
+    engine = DuckDB()
+    try:
+        with pytest.raises(InputError) as caught:
+            read_input(engine.con, path)
+    finally:
+        engine.close()
+    (found,) = caught.value.diagnostics
+    assert "cannot tell its text encoding" in found.message
+    assert found.zh is not None
+    assert "CSV UTF-8(逗号分隔)" in found.zh

@@ -23,9 +23,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
 from pydantic import BaseModel
 
+from huiqi.cells import safe_cell, safe_xlsx_text
 from huiqi.facts.models import Enterprise as EnterpriseFacts
 from huiqi.facts.models import Lease, Project, RDInstitution, ServicePlatform
 from huiqi.ledger.errors import FieldError
@@ -92,6 +92,8 @@ def read_table(content: bytes, filename: str) -> list[Row]:
     """Rows of the first sheet (xlsx) or of a CSV file (UTF-8 with or without BOM, or GBK/GB18030)."""
     suffix = Path(filename).suffix.lower()
     if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
         try:
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception as error:  # openpyxl raises many kinds for a damaged file
@@ -159,24 +161,57 @@ SUBJECT_MODELS: dict[str, type[BaseModel]] = {
 ENTERPRISE_MODEL = EnterpriseFacts
 
 
-def workbook_bytes(
-    sheet: str, rows: list[dict[str, Any]], money: Collection[str] = MONEY_KEYS, columns: Sequence[str] = ()
-) -> bytes:
-    """An .xlsx of flat rows: money as numbers with two decimals, nested lists summarised."""
-    book = Workbook()
-    ws = book.active
-    assert ws is not None
-    ws.title = sheet
-    columns = list(columns) or (list(rows[0].keys()) if rows else ["(no rows)"])
-    ws.append(columns)
+EXCEL_ROWS = 1_048_576  # an Excel sheet's rows, the header's included
+
+
+def _workbook(
+    sheet: str,
+    rows: Iterable[Mapping[str, Any]],
+    money: Collection[str],
+    columns: Sequence[str],
+    headings: Mapping[str, str] | None = None,
+) -> Any:
+    """A streamed (write-only) workbook of flat rows: money as numbers with two decimals, nested lists
+    summarised, every text cell safe to open (huiqi.cells), the header in `headings`' words."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(sheet)
+    ws.append([safe_xlsx_text((headings or {}).get(c, c)) for c in columns])
+    written = 1
     for row in rows:
-        ws.append([_out(key, row.get(key)) for key in columns])
-    for index, key in enumerate(columns, start=1):
-        if key in money:
-            for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
+        written += 1
+        if written > EXCEL_ROWS:
+            raise TableError(
+                f"more than {EXCEL_ROWS - 1:,} rows, more than an Excel sheet holds; write .csv or .parquet",
+                f"超过 {EXCEL_ROWS - 1:,} 行, Excel 工作表放不下; 请写 .csv 或 .parquet",
+            )
+        cells: list[Any] = []
+        for key in columns:
+            value = safe_xlsx_text(_out(key, row.get(key)))
+            if key in money and isinstance(value, Decimal | int) and not isinstance(value, bool):
+                cell = WriteOnlyCell(ws, value=value)  # type: ignore[arg-type]  # Decimal: openpyxl writes it exactly
                 cell.number_format = "#,##0.00"
+                cells.append(cell)
+            else:
+                cells.append(value)
+        ws.append(cells)
+    return book
+
+
+def workbook_bytes(
+    sheet: str,
+    rows: list[dict[str, Any]],
+    money: Collection[str] = MONEY_KEYS,
+    columns: Sequence[str] = (),
+    headings: Mapping[str, str] | None = None,
+) -> bytes:
+    """An .xlsx of flat rows: money as numbers with two decimals, nested lists summarised, text that
+    a spreadsheet would run as a formula quoted (huiqi.cells.safe_cell)."""
+    columns = list(columns) or (list(rows[0].keys()) if rows else ["(no rows)"])
     buffer = io.BytesIO()
-    book.save(buffer)
+    _workbook(sheet, rows, money, columns, headings).save(buffer)
     return buffer.getvalue()
 
 
@@ -200,33 +235,43 @@ def _summary(item: Any) -> str:
 ROW_FILES = (".xlsx", ".csv", ".parquet")
 
 
-def write_rows(path: Path, columns: Sequence[str], rows: list[dict[str, Any]], money: Collection[str]) -> None:
+def write_rows(
+    path: Path,
+    columns: Sequence[str],
+    rows: Iterable[Mapping[str, Any]],
+    money: Collection[str],
+    headings: Mapping[str, str] | None = None,
+) -> None:
     """Flat rows to .xlsx, .csv (UTF-8 with BOM, so Excel reads the Chinese) or .parquet, by extension.
 
     Money stays exact: Decimal numbers in the workbook, their decimal text in CSV, DECIMAL(18,2)
-    in Parquet.
+    in Parquet. In the workbook and the CSV file, the header is in `headings`' words (Chinese for
+    people), and a text cell a spreadsheet would run as a formula is quoted (huiqi.cells); Parquet
+    keeps the column names. A workbook of more rows than Excel holds is refused, nothing written.
     """
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         sheet = re.sub(r"[\[\]:*?/\\]", "_", path.stem)[:31] or "rows"  # what Excel allows in a sheet name
-        path.write_bytes(workbook_bytes(sheet, rows, money, columns))
+        book = _workbook(sheet, rows, money, columns, headings)
+        book.save(path)
     elif suffix == ".csv":
         with path.open("w", encoding="utf-8-sig", newline="") as file:
             writer = csv.writer(file)
-            writer.writerow(columns)
+            writer.writerow([safe_cell((headings or {}).get(c, c)) for c in columns])
             for row in rows:
-                writer.writerow(["" if row.get(c) is None else _text(row.get(c)) for c in columns])
+                writer.writerow(["" if row.get(c) is None else _text(safe_cell(row.get(c))) for c in columns])
     elif suffix == ".parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        listed = list(rows)
         arrays = {
-            c: pa.array([row.get(c) for row in rows], type=pa.decimal128(18, 2) if c in money else None)
+            c: pa.array([row.get(c) for row in listed], type=pa.decimal128(18, 2) if c in money else None)
             for c in columns
         }
         pq.write_table(pa.table(arrays), path)
     else:
-        raise TableError(f"{path}: write a {', '.join(ROW_FILES)} file")
+        raise TableError(f"{path}: write a {', '.join(ROW_FILES)} file", f"{path}: 请写 {'、'.join(ROW_FILES)} 文件")
 
 
 def _text(value: Any) -> str:

@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from huiqi.diagnostics import Diagnostic, InputError
-from huiqi.entrypoints.batch_cli import _as_of, _fail, err, out, out_folder_problem, progress_bar
+from huiqi.entrypoints.batch_cli import _as_of, _fail, err, out, out_folder_problem, progress_bar, report_rejected
 from huiqi.money import ZERO, format_yuan
 
 if TYPE_CHECKING:
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 PoliciesOption = Annotated[Path | None, typer.Option("--policies", help="Policy folder (default: bundled).")]
 AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Assessment date YYYY-MM-DD (default today).")]
 CHART = "chart.png"
+REPORT = "report.html"
+REJECTED = "rejected.csv"
 
 
 def _signed(value: Decimal) -> str:
@@ -79,27 +81,42 @@ def render_simulation(reform: Reform, comparison: Comparison) -> None:
     )
 
 
-def write_simulation(folder: Path, reform: Reform, comparison: Comparison) -> list[Path]:
-    """The chart, the comparison tables (CSV) and the per-enterprise deltas (Parquet) in `folder`."""
+def write_simulation(folder: Path, reform: Reform, comparison: Comparison, library: Any) -> list[Path]:
+    """The report (one HTML page), the chart (PNG), the comparison tables (CSV, in Chinese) and the
+    per-enterprise deltas (Parquet for machines, CSV for people) in `folder`."""
     import pyarrow.parquet as pq
 
+    from huiqi.batch import report_html, sheets
     from huiqi.batch.chart import draw
     from huiqi.tabular import write_rows
 
     folder.mkdir(parents=True, exist_ok=True)
+    titles = {**sheets.measure_titles(library), **sheets.measure_titles(reform.library)}
     written = []
     for name, rows in comparison.tables().items():
         path = folder / f"{name}.csv"
         columns = list(rows[0]) if rows else []
+        if "measure" in columns:
+            columns.insert(columns.index("measure") + 1, "title")
         money = {c for c in columns if c.split("_")[-1] in ("min", "max")}
-        write_rows(path, columns, rows, money)
+        people = [sheets.labelled({**row, "scope": "合计"} if "scope" in row else row, titles, {}) for row in rows]
+        write_rows(path, columns, people, money, sheets.COMPARISON_HEADINGS)
         written.append(path)
     firms = folder / "firms.parquet"
     pq.write_table(comparison.firm_deltas, firms)
+    firms_csv = folder / "firms.csv"
+    deltas = comparison.firm_deltas
+    money = {c for c in deltas.column_names if c.split("_")[-1] in ("min", "max")}
+    people = [sheets.labelled(row, titles, {}) for row in deltas.to_pylist()]
+    write_rows(
+        firms_csv, list(deltas.column_names), people, money, sheets.COMPARISON_HEADINGS | {"district": "工商注册地"}
+    )
     chart = folder / CHART
     stem = Path(reform.file).stem
     draw(comparison, chart, stem if stem.isascii() else "reform", reform.title)
-    return [*written, firms, chart]
+    report = folder / REPORT
+    report_html.write(report, comparison, reform.title, reform.file, [str(c) for c in reform.changes], titles)
+    return [report, *written, firms, firms_csv, chart]
 
 
 def _not_compilable(error: NotCompilable, reform: Reform) -> Diagnostic:
@@ -143,6 +160,7 @@ def simulate(
             simulation = run_both(con, raw, library, reform.library, day, step, planned, PlanCache.default())
             describe("comparing")
             comparison = compare(simulation, day)
+            rejected = con.to_pyarrow(simulation.rejected).to_pylist() if simulation.counts["left_out_rows"] else []
     except InputError as exc:
         _fail(exc.diagnostics)
         return
@@ -159,11 +177,17 @@ def simulate(
     )
     if out_dir is not None:
         try:
-            written = write_simulation(out_dir, reform, comparison)
+            written = write_simulation(out_dir, reform, comparison, library)
+            if rejected:
+                from huiqi.batch.sheets import write_rejected
+
+                write_rejected(out_dir / REJECTED, rejected, for_people=True)
+                written.append(out_dir / REJECTED)
         except OSError as exc:
             _fail([Diagnostic(str(out_dir), None, exc.strerror or str(exc))])
             return
         err.print(f"written: {', '.join(str(p) for p in written)}", highlight=False, soft_wrap=True)
+    report_rejected(rejected, counts, str(out_dir / REJECTED) if out_dir is not None else None)
 
 
 # ---- huiqi match ---------------------------------------------------------------------------------
@@ -273,6 +297,7 @@ def match(
     )
     from huiqi.batch.plan_cache import PlanCache
     from huiqi.batch.run import duckdb, prepare
+    from huiqi.batch.sheets import PUSH_HEADINGS, is_for_people, labelled, write_rejected
     from huiqi.engine.compile import NotCompilable
     from huiqi.policy_files import load_library
     from huiqi.tabular import ROW_FILES, TableError, write_rows
@@ -309,6 +334,8 @@ def match(
             applied, earlier = ledger_claims(filed)
             applied += prior_award_claims(con.to_pyarrow(batch.prior_awards()).to_pylist())
             pushes = push_list(rows, applied, earlier, library)
+            counts = batch.counts()
+            rejected = batch.engine.rows(batch.not_evaluated()) if counts["left_out_rows"] else []
     except InputError as exc:
         _fail(exc.diagnostics)
         return
@@ -316,7 +343,6 @@ def match(
         _fail([Diagnostic(exc.measure, None, str(exc))])
         return
     render_pushes(pushes, day)
-    counts = batch.counts()
     err.print(
         f"{counts['firms']:,} enterprises ({counts['firms_left_out']:,} left out for bad rows); "
         f"{len(pushes):,} pushes; {time.perf_counter() - started:.1f} s",
@@ -325,11 +351,17 @@ def match(
     if out_file is not None:
         try:
             out_file.parent.mkdir(parents=True, exist_ok=True)  # out_folder_problem found no reason it cannot be
-            write_rows(out_file, COLUMNS, [p.row() for p in pushes], MONEY_COLUMNS)
+            rows = [p.row() for p in pushes]
+            if is_for_people(out_file):  # Chinese headers and labels; Parquet keeps the names and codes
+                rows = [labelled(row, {}, {}) for row in rows]
+            write_rows(out_file, COLUMNS, rows, MONEY_COLUMNS, PUSH_HEADINGS if is_for_people(out_file) else None)
+            if rejected:
+                write_rejected(out_file.with_suffix(".rejected.csv"), rejected, for_people=True)
         except (OSError, TableError) as exc:
             _fail([Diagnostic(str(out_file), None, str(exc))])
             return
         err.print(f"push list → {out_file}", highlight=False)
+    report_rejected(rejected, counts, str(out_file.with_suffix(".rejected.csv")) if out_file is not None else None)
 
 
 def register(app: typer.Typer) -> None:

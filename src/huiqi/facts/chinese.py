@@ -49,7 +49,7 @@ WHOLE_FORMS_ZH = "整数, 如 2024、2024.0"
 WHOLE_FORMS_EN = "a whole number such as 2024 or 2024.0"
 
 # Amounts (after `amount_text`: half-width, no white space, no thousands separators).
-NUMBER = "[0-9]+([.][0-9]{1,18})?"  # at most 18 decimals: the batch reads them exactly in integers
+NUMBER = "[0-9]+([.][0-9]{1,12})?"  # at most 12 decimals: the batch reads them exactly in integers
 UNITS: tuple[tuple[str, int], ...] = (("亿", 8), ("万", 4), ("千", 3), ("百", 2))
 CURRENCY_BEFORE = ("¥", "人民币", "RMB", "CNY")
 CURRENCY_AFTER = ("元整", "元", "yuan", "CNY", "RMB")
@@ -62,19 +62,24 @@ def _group(words: tuple[str, ...]) -> str:
 
 
 # an amount: the sign, a currency before, the parts by unit from large to small, a plain number,
-# a currency after; each part a group of its own (the batch's SQL extracts them by number)
+# a currency after (matched whole, then each part read by its own pattern: a unit is one
+# character that appears once, and the plain number is the one at the end)
 AMOUNT = (
-    "^(-?)"
+    "^-?"
     + _group(CURRENCY_BEFORE)
     + "?"
-    + "".join(f"(({NUMBER}){unit})?" for unit, _ in UNITS)
+    + "".join(f"({NUMBER}{unit})?" for unit, _ in UNITS)
     + f"({NUMBER})?"
     + _group(CURRENCY_AFTER)
     + "?$"
 )
-# the group of each part's number in AMOUNT: (unit exponent, group) for 亿, 万, 千, 百 and the plain number
-AMOUNT_GROUPS: tuple[tuple[int, int], ...] = ((8, 4), (4, 7), (3, 10), (2, 13), (0, 15))
+# each part's pattern (its number is group 1) and its unit's power of ten
+AMOUNT_PARTS: tuple[tuple[str, int], ...] = (
+    *((f"({NUMBER}){unit}", exponent) for unit, exponent in UNITS),
+    (f"({NUMBER})" + _group(CURRENCY_AFTER) + "?$", 0),
+)
 _AMOUNT_RE = re.compile(AMOUNT)
+_PART_RES = tuple((re.compile(pattern), exponent) for pattern, exponent in AMOUNT_PARTS)
 
 
 def halfwidth(text: str) -> str:
@@ -83,20 +88,20 @@ def halfwidth(text: str) -> str:
 
 
 def amount_text(text: str) -> str:
-    """The text an amount is matched in: half-width, with no white space and no thousands separators."""
-    return re.sub("[ \t\n\r\x0b\x0c,]", "", text.translate(_TO_HALF))
+    """The text an amount is matched in: half-width, trimmed, with no spaces and no thousands separators."""
+    return re.sub("[ ,]", "", text.translate(_TO_HALF).strip())
 
 
 def read_amount_text(text: str) -> Decimal | None:
     """An amount written as text, exactly (not rounded), or None when it is not in an accepted form."""
-    match = _AMOUNT_RE.match(amount_text(text))
-    if match is None:
+    word = amount_text(text)
+    if _AMOUNT_RE.match(word) is None:
         return None
-    numbers = [(match.group(group), exponent) for exponent, group in AMOUNT_GROUPS]
-    if all(number is None for number, _ in numbers):
+    numbers = [(found.group(1), exponent) for part, exponent in _PART_RES if (found := part.search(word))]
+    if not numbers:
         return None
-    total = sum((Decimal(number).scaleb(exponent) for number, exponent in numbers if number), Decimal(0))
-    return -total if match.group(1) else total
+    total = sum((Decimal(number).scaleb(exponent) for number, exponent in numbers), Decimal(0))
+    return -total if word.startswith("-") else total
 
 
 def amount_error(raw: object) -> Bilingual:
