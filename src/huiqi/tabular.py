@@ -183,6 +183,7 @@ def _workbook(
     for row in rows:
         written += 1
         if written > EXCEL_ROWS:
+            ws.close()  # the rows written so far go to a temporary file, removed with the workbook
             raise TableError(
                 f"more than {EXCEL_ROWS - 1:,} rows, more than an Excel sheet holds; write .csv or .parquet",
                 f"超过 {EXCEL_ROWS - 1:,} 行, Excel 工作表放不下; 请写 .csv 或 .parquet",
