@@ -173,20 +173,25 @@ def _apply_cap(
         # their own figures before this cap.
         taken = work.matrix.limit(keys, limit - prior - used.hi, limit - prior - used.lo)
         after = work.matrix.sum(keys)
-        where = f"{year}年" if year is not None else ""
+        where, where_en = (f"{year}年", f"{year} ") if year is not None else ("", "")
         parts = [f"上限 {format_yuan(limit)}"]
+        parts_en = [f"cap {format_yuan(limit)}"]
         if prior:
-            parts.append(f"已获 (prior awards) {format_yuan(prior)}")
+            parts.append(f"已获资助 {format_yuan(prior)}")
+            parts_en.append(f"prior awards {format_yuan(prior)}")
         if used.hi:
-            parts.append(f"此前对象自身金额合计 (earlier subjects' own figures) {used.describe()}")
+            parts.append(f"此前对象自身金额合计 {used.describe()}")
+            parts_en.append(f"earlier subjects' own figures {used.describe()}")
         binding = taken.hi > 0 or taken.lo > 0
+        change = f": {before.describe()} → {after.describe()}"
         work.note(
             lambda: Step(
                 "cap",
                 f"{where}{label}" + (" (封顶)" if binding else " (未触及)"),
-                f"{where} {_CAP_EN[cap.per]}" + (" (binding)" if binding else " (not reached)"),
-                "; ".join(parts) + f": {before.describe()} → {after.describe()}",
+                f"{where_en}{_CAP_EN[cap.per]}" + (" (binding)" if binding else " (not reached)"),
+                "; ".join(parts) + change,
                 after,
+                "; ".join(parts_en) + change,
             )
         )
         if prior and after.hi == 0:
@@ -194,7 +199,7 @@ def _apply_cap(
                 Reason(
                     "cap_used_up",
                     f"{where}{label}已被已获资助 {format_yuan(prior)} 用尽",
-                    f"{where} {_CAP_EN[cap.per]} used up by prior awards of {format_yuan(prior)}",
+                    f"{where_en}{_CAP_EN[cap.per]} used up by prior awards of {format_yuan(prior)}",
                 )
             )
         if consumed is not None:
@@ -212,17 +217,19 @@ def _evaluate_subject(
     subject, scope, subject_year = candidate
     work = _Work(policy, measure, subject, scope, Status.ELIGIBLE, explain)
     for condition in (*policy.conditions, *measure.conditions):
-        ok, why = holds(condition.when, scope)
+        ok, why, why_en = holds(condition.when, scope)
         work.note(
             lambda: Step(
                 "condition",
                 f"条件: {condition.text}" + (" ✓" if ok else " ✗"),
                 f"condition: {to_text(condition.when)}" + (" holds" if ok else " fails"),
                 why,
+                None,
+                why_en,
             )
         )
         if not ok:
-            en = f"not met: {condition.text_en} ({why})" if condition.text_en else f"not met: {why}"
+            en = f"not met: {condition.text_en} ({why_en})" if condition.text_en else f"not met: {why_en}"
             work.reasons.append(Reason("condition_failed", f"未满足: {condition.text} ({why})", en))
     year = subject_year if subject_year is not None else as_of.year
     in_force = _in_force(policy, measure)
