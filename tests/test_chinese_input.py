@@ -13,7 +13,9 @@ from huiqi.facts.chinese import parse_bool, parse_date, parse_whole, parse_year
 from huiqi.facts.models import Enterprise, Lease
 from huiqi.facts.parse import parse_facts
 from huiqi.facts.vocabulary import District
+from huiqi.ledger.uow import Ledger
 from huiqi.money import MoneyError, parse_amount
+from huiqi.policy_files import load_facts
 
 FACTS = """\
 as_of: 2025年6月30日
@@ -204,3 +206,36 @@ def test_the_models_read_the_same_forms_as_the_api_and_import_give_them() -> Non
     assert firm.revenue == {2024: Decimal("3000000.00")}
     lease = Lease.model_validate({"id": "L", "area_m2": "500", "annual_rent": "12万元", "start_date": "2024/7/1"})
     assert lease.start_date == date(2024, 7, 1)
+
+
+def test_the_api_reads_the_same_forms_and_answers_in_both_languages(ledger: Ledger) -> None:
+    """/v1/assess validates with the facts models: the Chinese forms give the clean facts' figures,
+    and a refusal carries its Chinese beside the English."""
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from huiqi.entrypoints.api.app import create_app
+    from tests.ledger_world import ROOT, build_world
+
+    world = build_world(ledger)
+    clean = json.loads(load_facts(ROOT / "examples" / "lingang-ai-chip.yaml").model_dump_json(exclude_none=True))
+    written = json.loads(json.dumps(clean))
+    firm = written["enterprise"]
+    firm.update(business_district="临港", tax_district="上海市临港新片区", severe_credit_record="否")
+    firm["revenue"] = {year: f"{Decimal(amount) / 10000:f}万元" for year, amount in firm["revenue"].items()}
+    for project in written["projects"]:
+        project["year"] = f"{project['year']}年"
+    written["as_of"] = "2025年6月30日"
+    headers = {**world.headers("lingang-user"), "content-type": "application/json"}
+    with TestClient(create_app(ledger), raise_server_exceptions=False) as client:
+        expected = client.post("/v1/assess", content=json.dumps(clean), headers=headers)
+        got = client.post("/v1/assess", content=json.dumps(written, ensure_ascii=False).encode(), headers=headers)
+        assert expected.status_code == got.status_code == 200, got.text
+        assert got.json() == expected.json()
+        firm["severe_credit_record"] = "不清楚"
+        refused = client.post("/v1/assess", content=json.dumps(written, ensure_ascii=False).encode(), headers=headers)
+    assert refused.status_code == 422
+    (error,) = refused.json()["errors"]
+    assert "yes or no" in error["message"]
+    assert "是/否" in error["message_zh"]
