@@ -48,7 +48,6 @@ TOO_LARGE = MAX_FEN + 1  # what an amount of more digits than BIGINT holds reads
 # accept different extras: DuckDB reads '1.5' as the integer 2, Spark '１２' as a decimal, and
 # PostgreSQL fails the whole query on a bad value instead of giving null).
 INTEGER_TEXT = r"^[+-]?[0-9]{1,18}$"
-DECIMAL_TEXT = r"^[+-]?([0-9]{1,20}([.][0-9]*)?|[.][0-9]+)$"
 DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 PLAIN_YUAN = r"^[0-9]{1,15}([.][0-9]{1,2})?$"  # read by a cast: at most two decimals, exact
 NUMBER_ONLY = f"^-?{NUMBER}$"  # an area: a plain number (amount_text's cleaning)

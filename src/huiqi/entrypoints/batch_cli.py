@@ -1,6 +1,8 @@
 """Batch commands: huiqi synth, huiqi batch (registered by entrypoints/cli.py; simulate and match: simulate_cli).
 
-Exit codes as elsewhere: 0 ok; 2 bad input (a message naming the file and column, never a traceback).
+Exit codes: 0 every row evaluated; 3 finished with rejected rows (listed in the rejected rows' file);
+2 bad input (a message naming the file and column, never a traceback, nothing written); 1 the
+engine failed.
 """
 
 from __future__ import annotations
@@ -132,8 +134,9 @@ def batch(
         str,
         typer.Option(
             "--out",
-            help="Results (one row per entity and measure): a .parquet file, FILE.duckdb#TABLE or "
-            "postgresql://…/DB#TABLE; enterprise totals and rejected rows go beside it.",
+            help="Results (one row per entity and measure): a .parquet file, an .xlsx or .csv file for people "
+            "(Chinese headers), FILE.duckdb#TABLE or postgresql://…/DB#TABLE; enterprise totals and rejected "
+            "rows go beside it. Exit 3 when rows were rejected.",
         ),
     ],
     as_of: Annotated[str | None, typer.Option("--as-of", help="Assessment date YYYY-MM-DD (default today).")] = None,
@@ -257,7 +260,7 @@ def report_rejected(rejected: list[dict[str, Any]], counts: dict[str, int], wher
         f"[bold red]REJECTED[/bold red] {bad:,} bad row{'' if bad == 1 else 's'}: "
         f"{counts['firms_left_out']:,} enterprise{'' if counts['firms_left_out'] == 1 else 's'} "
         f"({counts['left_out_rows']:,} rows) left out, not in the results"
-        + (f" → {where}" if where else "")
+        + (f" → {escape(where)}" if where else "")
         + f"\n[bold red]有被拒的行[/bold red]: {bad:,} 行有误, {counts['firms_left_out']:,} 家企业 "
         f"(共 {counts['left_out_rows']:,} 行) 未计算, 不在结果中",
         highlight=False,
