@@ -105,17 +105,40 @@ def population_file(tmp_path_factory: pytest.TempPathFactory) -> Location:
 
 
 TRICKY = {  # (record, column) -> text that some backend's own cast would read differently
-    ("project", "project_year"): ["2024.0", "0x10", "1.5", "+2024"],
-    ("enterprise", "settled_date"): ["2023-02-29", "2024/01/05", "2024-1-5", "2020-02-29"],
-    ("project", "investment_2024"): ["1e3", "１２", "1,000", " 12.", ".5", "\t12.345\x0b"],
+    ("project", "project_year"): ["2024.0", "0x10", "1.5", "+2024", "2024年", "２０２４", "2024.5"],
+    ("enterprise", "settled_date"): [
+        "2023-02-29",
+        "2024/01/05",
+        "2024-1-5",
+        "2020-02-29",
+        "2024年1月5日",
+        "2024.1.5",
+        "２０２４/１/５",
+    ],
+    ("project", "investment_2024"): [
+        "1e3",
+        "１２",
+        "1,000",
+        " 12.",
+        ".5",
+        "\t12.345\x0b",
+        "300万元",
+        "￥1,234.56元整",
+        "1亿2000万",
+        "0.00000000004亿0.004",
+        "1千1万",
+        "三百万",
+    ],
     ("project", "field"): ["\x0cai_chip", "ai_chip\x0b", "fai_chip", "smart_sensor\x0c\t"],  # trimmed alike
+    ("enterprise", "ai_enterprise"): ["是", "无", "ＴＲＵＥ", "maybe"],
+    ("enterprise", "business_district"): ["闵行", "临港", "上海市浦东新区"],
 }
 
 
 @pytest.fixture(scope="module")
 def tricky_csv(tmp_path_factory: pytest.TempPathFactory) -> Location:
     """A CSV (every value text) where firms carry values only a strict reading agrees on."""
-    rows = _example_rows() + population(40, seed=3).to_pylist()
+    rows = _example_rows() + population(70, seed=3).to_pylist()
     text_rows = [{k: None if v is None else str(v) for k, v in r.items()} for r in rows]
     targets = iter(r for r in text_rows if r["record"] == "project")
     firms_done: set[Any] = set()

@@ -60,10 +60,13 @@ def test_bad_rows_are_reported_with_row_number_and_reason_and_their_enterprise_l
     rejected, counts = _rejected(_write_csv(rows, tmp_path / "facts.csv"))
     reasons = {(r["row"], r["credit_code"]): r["reason"] for r in rejected}
     assert reasons == {
-        (p + 1, bad_code): "project_year: not a whole number",
+        (p + 1, bad_code): "project_year: not a whole number; write a year as 2024, 2024年 or 2024.0",
         (e + 1, other_code): reasons[(e + 1, other_code)],
     }
     assert str(reasons[(e + 1, other_code)]).startswith("business_district: not one of")
+    # the cell at fault, as given
+    values = {r["row"]: (r["column"], r["value"]) for r in rejected}
+    assert values == {p + 1: ("project_year", "twenty"), e + 1: ("business_district", "atlantis")}
     left_out = sum(1 for r in rows if r["credit_code"] in (bad_code, other_code))
     assert counts["bad_rows"] == 2
     assert counts["left_out_rows"] == left_out
@@ -77,7 +80,7 @@ def test_bad_rows_are_reported_with_row_number_and_reason_and_their_enterprise_l
         ("credit_code", "91310000MA1FL0000X", "credit_code: not a valid unified social credit code (GB 32100-2015)"),
         ("record", "factory", "record: must be one of"),
         ("new_investment_2024", "-5", "new_investment_2024: an amount must not be negative"),
-        ("new_investment_2024", "12abc", "new_investment_2024: not a decimal amount"),
+        ("new_investment_2024", "12abc", "new_investment_2024: not an amount; write e.g. 1234.56, 2,000万"),
         ("revenue_2024", "100", "revenue_2024: only a enterprise row has this column"),
         ("name", "", "name: required for this record"),
         ("recognitions", "key_chain_supplier;nonsense", "recognitions: codes separated by ;"),
@@ -192,15 +195,22 @@ def test_cli_writes_results_totals_and_rejected_rows(tmp_path: Path) -> None:
     source = _write_csv(rows, tmp_path / "facts.csv")
     out = tmp_path / "out.parquet"
     result = CliRunner().invoke(app, ["batch", str(source), "--out", str(out), "--as-of", "2025-06-30", "--all-rows"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output  # finished, with rejected rows: not a clean run
+    assert "REJECTED 1 bad row: 1 enterprise" in result.output
     results = pq.read_table(out)
     codes = set(results["credit_code"].to_pylist())
     assert rows[p]["credit_code"] not in codes  # its enterprise is left out
     assert len(codes) == 3
     assert (tmp_path / "out.firms.parquet").exists()
-    rejected = (tmp_path / "out.rejected.csv").read_text(encoding="utf-8")
-    assert "project_year: not a whole number" in rejected
-    assert f"{p + 1}," in rejected
+    rejected = list(csv.DictReader((tmp_path / "out.rejected.csv").open(encoding="utf-8-sig")))
+    bad = next(r for r in rejected if r["row"] == str(p + 1))
+    assert (bad["column"], bad["value"]) == ("project_year", "twenty")
+    assert bad["reason"].startswith("project_year: not a whole number")
+    assert bad["reason_zh"].startswith("project_year: 不是整数")
+    # the other rows of its enterprise: listed too, naming the bad row
+    others = [r for r in rejected if r["credit_code"] == rows[p]["credit_code"] and r["row"] != str(p + 1)]
+    assert len(others) == sum(1 for r in rows if r["credit_code"] == rows[p]["credit_code"]) - 1
+    assert all(r["reason"] == f"left out with its enterprise: row {p + 1} is bad" for r in others)
 
 
 def test_typed_columns_out_of_range_are_caught_row_by_row(tmp_path: Path) -> None:
@@ -450,30 +460,13 @@ def test_a_batch_on_duckdb_from_parquet_to_parquet_imports_no_pyarrow(tmp_path: 
         "import sys\n"
         "from huiqi.entrypoints.cli import app\n"
         f"sys.argv = ['huiqi', 'batch', {str(source)!r}, '--out', {str(out)!r}, '--as-of', '2025-06-30']\n"
-        "try:\n    app()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "try:\n    app()\nexcept SystemExit as exit:\n    assert exit.code == 3, exit.code\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyarrow', 'pandas', 'numpy')))\n"
     )
     env = {**os.environ, "HUIQI_CACHE_DIR": str(tmp_path / "cache")}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
     assert pq.read_table(out).num_rows > 0
-    rejected = (tmp_path / "out.rejected.csv").read_text(encoding="utf-8").splitlines()
-    assert rejected[0] == '"row","credit_code","reason"'
-    assert rejected[1] == '2,,"credit_code: required"'  # an unknown code: an empty cell, not ""
-
-
-def test_rejected_rows_are_written_as_arrow_wrote_them(tmp_path: Path) -> None:
-    """The header and texts quoted (a quote doubled), the row number bare, null an empty cell."""
-    import pyarrow.csv as pacsv
-
-    from huiqi.entrypoints.batch_cli import write_rejected_csv
-
-    rows = [
-        {"row": 2, "credit_code": None, "reason": "credit_code: required"},
-        {"row": 10, "credit_code": "91310000MA1K", "reason": 'field: "x, y" is not a code'},
-    ]
-    ours, arrows = tmp_path / "ours.csv", tmp_path / "arrow.csv"
-    write_rejected_csv(rows, str(ours))
-    schema = pa.schema([("row", pa.int64()), ("credit_code", pa.string()), ("reason", pa.string())])
-    pacsv.write_csv(pa.Table.from_pylist(rows, schema=schema), arrows)
-    assert ours.read_bytes() == arrows.read_bytes()
+    rejected = (tmp_path / "out.rejected.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rejected[0] == "row,credit_code,record,column,value,reason_zh,reason"
+    assert rejected[1] == "2,,project,credit_code,,credit_code: 必填,credit_code: required"  # unknown: an empty cell

@@ -51,9 +51,10 @@ def scope(**project: object) -> Scope:
 
 
 def test_unknown_facts_make_a_condition_fail_with_not_provided() -> None:
-    ok, why = holds(parse_expr("project.parameters >= 100e9"), scope())
+    ok, why, why_en = holds(parse_expr("project.parameters >= 100e9"), scope())
     assert not ok
     assert "未提供" in why
+    assert "project.parameters = not provided" in why_en
 
 
 def test_three_valued_logic() -> None:
@@ -75,7 +76,7 @@ def test_quotients_are_exact_and_division_by_zero_is_unknown() -> None:
     assert third == Fraction(85, 300)  # not a 28-digit decimal
     assert evaluate(parse_expr("project.city_support / 4 * 2"), scope(city_support="0.10")) == Decimal("0.05")
     assert evaluate(parse_expr("project.city_support / 3 * 3 == 0.85"), scope(city_support="0.85")) is True
-    ok, why = holds(
+    ok, why, _ = holds(
         parse_expr("project.city_support / project.application_scenarios > 1"),
         scope(city_support="100", application_scenarios=0),
     )

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from huiqi.batch.match import candidates, facts_table, ledger_claims, prior_award_claims, push_list
 from huiqi.batch.run import duckdb, prepare
+from huiqi.batch.sheets import PUSH_HEADINGS
 from huiqi.demo import demo_enterprises, load_demo
 from huiqi.facts.models import Facts, PriorAward
 from huiqi.ledger.actors import SYSTEM
@@ -83,15 +84,16 @@ def test_match_on_the_ledger(demo_db: Path, library: Library, tmp_path: Path) ->
     sheet = load_workbook(out).active
     assert sheet is not None
     header, *lines = list(sheet.iter_rows(values_only=True))
-    rows = [dict(zip(header, line, strict=True)) for line in lines]
-    assert header[:4] == ("credit_code", "enterprise", "district", "measure")
+    assert header[:5] == ("统一社会信用代码", "企业名称", "工商注册地", "措施编号", "措施名称")  # for people
+    keys = {heading: key for key, heading in PUSH_HEADINGS.items()}
+    rows = [dict(zip([keys[h] for h in header], line, strict=True)) for line in lines]
 
     # eligible and never applied for
     milestone = find(rows, "zizhu-unmanned", "minhang-2018.revenue-milestone")
     assert milestone is not None
     assert milestone["enterprise"] == "上海紫竹无人系统科技有限公司"
-    assert milestone["district"] == "minhang"
-    assert milestone["status"] == "eligible"
+    assert milestone["district"] == "闵行区"  # codes as labels
+    assert milestone["status"] == "可享受"
     assert milestone["previously"] is None
     # only withdrawn or rejected before: pushed again, with the history
     rent = find(rows, "xinzhuang-health", "minhang-2018.rent")
@@ -115,7 +117,7 @@ def test_match_on_the_ledger(demo_db: Path, library: Library, tmp_path: Path) ->
         assert row["quote"] == ref.measure.quote
         source = next(doc.source_text for doc in library.docs if doc.policy.id == ref.policy.id)
         assert row["quote"] in (source or "")  # verbatim from the policy's text
-    assert sheet.cell(row=2, column=header.index("max") + 1).number_format == "#,##0.00"
+    assert sheet.cell(row=2, column=header.index(PUSH_HEADINGS["max"]) + 1).number_format == "#,##0.00"
     assert Decimal(str(milestone["max"])) == Decimal("700000")
 
 

@@ -27,6 +27,7 @@ from huiqi.batch import schema as flat
 from huiqi.batch.compare import Comparison, compare
 from huiqi.batch.load import read_input
 from huiqi.batch.run import duckdb
+from huiqi.batch.sheets import COMPARISON_HEADINGS
 from huiqi.batch.simulate import simulate
 from huiqi.batch.synth import population
 from huiqi.diagnostics import InputError
@@ -265,14 +266,20 @@ def test_simulate_command_removing_a_measure(
         assert row["change"] == "loss"
         assert [-row["delta_min"], -row["delta_max"]] == demo_amounts[row["credit_code"]]
 
-    with (out / "total.csv").open(encoding="utf-8-sig") as file:
-        (total,) = list(csv.DictReader(file))
+    def table(name: str) -> list[dict[str, str]]:
+        """A CSV for people (Chinese headers, huiqi.batch.sheets) read back by its column names."""
+        keys = {heading: key for key, heading in COMPARISON_HEADINGS.items()}
+        with (out / name).open(encoding="utf-8-sig") as file:
+            return [{keys[h]: v for h, v in row.items()} for row in csv.DictReader(file)]
+
+    (total,) = table("total.csv")
+    assert total["scope"] == "合计"
     assert int(total["firms_loss"]) == len(demo_amounts)
     assert int(total["firms_gain"]) == int(total["firms_mixed"]) == 0
     assert int(total["firms"]) == len(firms)
     assert Decimal(total["delta_max"]) == -sum((v[1] for v in demo_amounts.values()), ZERO)
-    with (out / "by_measure.csv").open(encoding="utf-8-sig") as file:
-        by_measure = {row["measure"]: row for row in csv.DictReader(file)}
+    by_measure = {row["measure"]: row for row in table("by_measure.csv")}
+    assert by_measure[DEMO]["title"] == library.measure(DEMO).measure.title
     assert Decimal(by_measure[DEMO]["reform_max"]) == 0
     assert by_measure[DEMO]["reform_count"] == "0"
     assert Decimal(by_measure[DEMO]["base_max"]) == sum((v[1] for v in demo_amounts.values()), ZERO)

@@ -19,28 +19,20 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from fractions import Fraction
 
+from huiqi.diagnostics import Bilingual
+from huiqi.facts.chinese import AMOUNT_FORMS_EN, AMOUNT_FORMS_ZH, amount_error, read_amount_text
+
 FEN = Decimal("0.01")
 # Far above any budget, and small enough that every amount stays exact in Decimal's 28 digits
 # and fits a 64-bit integer of fen (9.2 × 10^16 yuan). Products inside an expression use EXACT.
 MAX_AMOUNT = Decimal(10) ** 16
 ZERO = Decimal("0.00")
 
-# Chinese multipliers; 元 is the unit itself.
-_UNITS: dict[str, Decimal] = {
-    "亿": Decimal(100_000_000),
-    "万": Decimal(10_000),
-    "千": Decimal(1_000),
-    "百": Decimal(100),
-}
-_NUMBER = r"\d+(?:\.\d+)?"
-# "1亿2000万", "1.5亿", "300万元", "2,000万", "¥1,234.56", "1234.5元"
-_AMOUNT_RE = re.compile(rf"^(?P<parts>(?:{_NUMBER}\s*[亿万千百]\s*)*(?:{_NUMBER})?)\s*(?:元|元整|yuan|CNY|RMB)?$")
-_PART_RE = re.compile(rf"({_NUMBER})\s*([亿万千百]?)")
-_PERCENT_RE = re.compile(rf"^(?P<num>-?{_NUMBER})\s*%$")
+_PERCENT_RE = re.compile(r"^(?P<num>-?\d+(?:\.\d+)?)\s*%$")
 
 
-class MoneyError(ValueError):
-    """An amount that cannot be read exactly."""
+class MoneyError(Bilingual):
+    """An amount that cannot be read exactly (said in Chinese and English; str() is the English)."""
 
 
 Exact = Decimal | Fraction
@@ -93,7 +85,8 @@ def format_exact(value: Exact) -> str:
 
 
 def parse_amount(raw: object) -> Decimal:
-    """Read an amount of yuan exactly: ints, Decimals and strings with Chinese units.
+    """Read an amount of yuan exactly: ints, Decimals and text as people write it (huiqi.facts.chinese:
+    Chinese units, 元/元整, ¥/￥, thousands separators, full-width digits).
 
     >>> parse_amount("1.5亿")
     Decimal('150000000.00')
@@ -101,51 +94,43 @@ def parse_amount(raw: object) -> Decimal:
     Decimal('20000000.00')
     """
     if isinstance(raw, bool):
-        raise MoneyError("an amount must be a number or a string such as '300万元', not a boolean")
+        raise MoneyError(
+            f"金额应为数字或文字 (如 {AMOUNT_FORMS_ZH}), 不能是是/否",
+            f"an amount must be a number or text such as {AMOUNT_FORMS_EN}, not a boolean",
+        )
     if isinstance(raw, float):
-        raise MoneyError("amounts must not be floats (they are inexact); write a string such as '1234.56' or '300万元'")
+        raise MoneyError(
+            f"金额不能是二进制浮点数 (不精确); 请写成文字, 如 {AMOUNT_FORMS_ZH}",
+            f"amounts must not be floats (they are inexact); write text such as {AMOUNT_FORMS_EN}",
+        )
     if isinstance(raw, int | Decimal):
         value = Decimal(raw)
     elif isinstance(raw, str):
-        value = _parse_amount_text(raw)
+        found = read_amount_text(raw)
+        if found is None:
+            error = amount_error(raw)
+            raise MoneyError(error.zh, error.en)
+        value = found
     else:
-        raise MoneyError(f"an amount must be a number or a string, not {type(raw).__name__}")
+        raise MoneyError(
+            f"金额应为数字或文字, 不能是 {type(raw).__name__}",
+            f"an amount must be a number or text, not {type(raw).__name__}",
+        )
     if not value.is_finite():
-        raise MoneyError("an amount must be finite")
+        raise MoneyError("金额必须是有限的数", "an amount must be finite")
     if abs(value) >= MAX_AMOUNT:
-        raise MoneyError("an amount must be below 10^16 yuan (1亿亿)")
+        raise MoneyError("金额必须小于 10^16 元 (1亿亿)", "an amount must be below 10^16 yuan (1亿亿)")
     return round_fen(value)
-
-
-def _parse_amount_text(text: str) -> Decimal:
-    cleaned = text.strip().replace(",", "").replace("，", "").replace("¥", "").replace("￥", "")
-    negative = cleaned.startswith("-")
-    if negative:
-        cleaned = cleaned[1:].strip()
-    match = _AMOUNT_RE.match(cleaned)
-    if not cleaned or match is None or not match.group("parts").strip():
-        raise MoneyError(f"cannot read {text!r} as an amount; write e.g. '1234.56', '300万元', '1.5亿'")
-    total = Decimal(0)
-    parts = match.group("parts")
-    previous_unit: Decimal | None = None
-    for number, unit in _PART_RE.findall(parts):
-        multiplier = _UNITS[unit] if unit else Decimal(1)
-        if previous_unit is not None and multiplier >= previous_unit:
-            raise MoneyError(f"cannot read {text!r}: units must go from large to small (e.g. '1亿2000万')")
-        previous_unit = multiplier
-        try:
-            total += Decimal(number) * multiplier
-        except InvalidOperation as exc:  # pragma: no cover - the regex admits only digits
-            raise MoneyError(f"cannot read {text!r} as an amount") from exc
-    return -total if negative else total
 
 
 def parse_rate(raw: object) -> Decimal:
     """Read a rate: '10%', a decimal fraction (0.1 as Decimal or string), or a ratio '1:1'."""
     if isinstance(raw, bool):
-        raise MoneyError("a rate must be a number or a percentage, not a boolean")
+        raise MoneyError("比例应为数字或百分数, 不能是是/否", "a rate must be a number or a percentage, not a boolean")
     if isinstance(raw, float):
-        raise MoneyError("rates must not be floats; write '10%' or '0.1'")
+        raise MoneyError(
+            "比例不能是二进制浮点数; 请写 '10%' 或 '0.1'", "rates must not be floats; write '10%' or '0.1'"
+        )
     if isinstance(raw, int | Decimal):
         return Decimal(raw)
     if isinstance(raw, str):
@@ -158,12 +143,20 @@ def parse_rate(raw: object) -> Decimal:
             try:
                 return Decimal(left.strip()) / Decimal(right.strip())
             except (InvalidOperation, ZeroDivisionError) as exc:
-                raise MoneyError(f"cannot read {raw!r} as a ratio such as '1:1'") from exc
+                raise MoneyError(
+                    f"无法识别比例 {raw!r}; 可写 '1:1'", f"cannot read {raw!r} as a ratio such as '1:1'"
+                ) from exc
         try:
             return Decimal(text)
         except InvalidOperation as exc:
-            raise MoneyError(f"cannot read {raw!r} as a rate; write e.g. '10%' or '0.1'") from exc
-    raise MoneyError(f"a rate must be a number or a string, not {type(raw).__name__}")
+            raise MoneyError(
+                f"无法识别比例 {raw!r}; 可写 '10%' 或 '0.1'",
+                f"cannot read {raw!r} as a rate; write e.g. '10%' or '0.1'",
+            ) from exc
+    raise MoneyError(
+        f"比例应为数字或文字, 不能是 {type(raw).__name__}",
+        f"a rate must be a number or a string, not {type(raw).__name__}",
+    )
 
 
 def format_yuan(value: Decimal) -> str:

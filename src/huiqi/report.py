@@ -26,8 +26,8 @@ def amount_dict(amount: Interval | None) -> dict[str, str] | None:
 def _step(step: Step, lang: Lang) -> dict[str, Any]:
     return {
         "kind": step.kind,
-        "text": step.zh if lang == "zh" else step.en,
-        "detail": step.detail,
+        "text": step.text(lang),
+        "detail": step.details(lang),
         "amount": amount_dict(step.amount),
     }
 

@@ -53,7 +53,7 @@ _POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 
 @dataclass(frozen=True)
 class Location:
-    """A file (`parquet`, `csv`) or a table in a database (`duckdb` file, `postgres` URL)."""
+    """A file (`parquet`, `csv`, `xlsx` for results) or a table in a database (`duckdb` file, `postgres` URL)."""
 
     kind: str
     where: str  # the file path, or the database (a DuckDB file path or a PostgreSQL URL)
@@ -66,12 +66,13 @@ class Location:
 
     def sibling(self, part: str) -> Location:
         """Where the other outputs go: results.parquet → results.firms.parquet / results.rejected.csv;
-        a table T → T_firms / T_rejected."""
+        results.xlsx (.csv) → results.firms.xlsx / results.rejected.xlsx (.csv); a table T →
+        T_firms / T_rejected."""
         if self.is_table:
             table = f"{self.table}_{part}"
             return Location(self.kind, self.where, table, f"{self.text.rsplit('#', 1)[0]}#{table}")
         path = Path(self.where)
-        kind = "csv" if part == "rejected" else self.kind
+        kind = "csv" if part == "rejected" and self.kind == "parquet" else self.kind
         name = str(path.with_suffix(f".{part}.{kind}"))
         return Location(kind, name, "", name)
 
@@ -92,7 +93,7 @@ def parse_location(text: str, option: str, *, output: bool) -> Location:
     """INPUT or --out as a Location; an InputError naming the option when it is no known form."""
     shown = hide_password(text) if _is_postgres_url(text) else text
     forms = (
-        "a .parquet file, FILE.duckdb#TABLE or postgresql://…/DB#TABLE"
+        "a .parquet, .xlsx or .csv file, FILE.duckdb#TABLE or postgresql://…/DB#TABLE"
         if output
         else "a .parquet or .csv file, FILE.duckdb#TABLE or postgresql://…/DB#TABLE"
     )
@@ -117,7 +118,7 @@ def parse_location(text: str, option: str, *, output: bool) -> Location:
             raise bad(f"{table!r} is not a table name ([schema.]name of letters, digits and _)")
         return Location("duckdb", path, table, shown)
     suffix = Path(text).suffix.lower()
-    if suffix == ".parquet" or (suffix == ".csv" and not output):
+    if suffix in (".parquet", ".csv") or (suffix == ".xlsx" and output):
         return Location(suffix[1:], text, "", text)
     raise bad("unknown form")
 
@@ -178,18 +179,16 @@ def with_row_numbers(arrow: pa.Table) -> pa.Table:
 
 def read_arrow(source: Location) -> pa.Table:
     """A file or a DuckDB table read on this machine into Arrow, with `_row`."""
-    import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    from huiqi.batch.load import csv_column_names, csv_text_options
+    from huiqi.batch.csv_input import read_csv
 
     file = source.text
     if not Path(source.where).exists():
         raise InputError([Diagnostic(file, None, "no such file")])
     try:
         if source.kind == "csv":
-            names = csv_column_names(source.where)
-            arrow = pacsv.read_csv(source.where, convert_options=csv_text_options(names))
+            arrow = read_csv(source.where, file)
         elif source.kind == "parquet":
             arrow = pq.read_table(source.where)
         elif source.kind == "duckdb":
@@ -617,7 +616,9 @@ def _postgres_compiler() -> Any:
     - boolean → bigint: PostgreSQL casts a boolean to integer only, so through INT;
     - try_cast: PostgreSQL has none (Ibis writes a plain CAST, which fails the whole query on one
       bad value). huiqi.batch.load lets only text of the documented form reach try_cast, so only
-      dates need more: 2023-02-30 has the form but is no date, so the day is checked first.
+      dates need more: 2023-02-30 has the form but is no date, so the day is checked first;
+    - `limit(None, offset=0)`, which Ibis drops, is written `OFFSET 0`: a fence that keeps a
+      staged reading of text (huiqi.batch.text_values) a subquery of its own.
     """
     import ibis.expr.datatypes as dt
     import sqlglot as sg
@@ -631,6 +632,15 @@ def _postgres_compiler() -> Any:
             if op.arg.dtype.is_boolean() and to.is_integer():
                 return self.cast(self.cast(arg, dt.int32), to)
             return super().visit_Cast(op, arg=arg, to=to)
+
+        def visit_Limit(self, op: Any, *, parent: Any, n: Any, offset: Any) -> Any:
+            if n is not None or not isinstance(offset, int) or offset != 0:
+                return super().visit_Limit(op, parent=parent, n=n, offset=offset)
+            # OFFSET 0: a fence (huiqi.batch.text_values._fenced), or PostgreSQL pulls the
+            # subquery up and repeats its expressions at every use
+            if isinstance(parent, sge.Subquery) and not parent.this.args.get("limit"):
+                return parent.this.copy().offset(0, copy=False).subquery(parent.alias, copy=False)
+            return sg.select(sge.Star(), copy=False).from_(parent, copy=False).offset(0, copy=False)
 
         def visit_TryCast(self, op: Any, *, arg: Any, to: Any) -> Any:
             if op.arg.dtype.is_string() and to.is_date():

@@ -22,12 +22,14 @@ import ibis.expr.schema as sch
 import ibis.expr.types as ir
 
 from huiqi.batch import schema as flat
+from huiqi.batch import text_values
+from huiqi.batch.reasons import reason
 from huiqi.diagnostics import Diagnostic, InputError
 from huiqi.engine.compile import I64, Layout, normalised_type
 from huiqi.facts.credit_code import ALPHABET, WEIGHTS
 
 MAX_LEASES = 16
-MAX_FEN = 10**14  # 1万亿 yuan: integer fen arithmetic stays far inside int64
+MAX_FEN = text_values.MAX_FEN  # 1万亿 yuan: integer fen arithmetic stays far inside int64
 FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 
@@ -84,33 +86,17 @@ def _needs_parsing(col: ir.Value, kind: str) -> bool:
 
 
 def _bool(col: ir.Value) -> ir.BooleanValue:
-    if col.type().is_boolean():
-        return col
-    text = _text(col).lower()
-    return ibis.cases(
-        (text.isin(["true", "1", "是"]), True), (text.isin(["false", "0", "否"]), False), else_=ibis.null(dt.boolean)
-    )
-
-
-# Text values in one documented form on every backend: their own casts accept different extras
-# (DuckDB reads '1.5' as the integer 2 and '0x10' as 16, Spark '１２' as a decimal, PostgreSQL fails
-# the whole query on a bad value instead of giving null).
-INTEGER_TEXT = r"^[+-]?[0-9]{1,18}$"
-DECIMAL_TEXT = r"^[+-]?([0-9]{1,20}([.][0-9]*)?|[.][0-9]+)$"
-DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-
-
-def _parsed(text: ir.StringValue, pattern: str, dtype: dt.DataType) -> ir.Value:
-    return ibis.ifelse(text.re_search(pattern).fill_null(False), text.try_cast(dtype), ibis.null(dtype))
+    """A typed column as a boolean (text is read by text_values.read_text)."""
+    return col if col.type().is_boolean() else ibis.null(dt.boolean)
 
 
 def _int(col: ir.Value) -> ir.IntegerValue:
+    """A typed number column as a whole number (text is read by text_values.read_text)."""
     if col.type().is_integer():
         return col.cast(I64)
-    if col.type().is_numeric():  # 2024.0 (a column stored as float for its missing values): whole numbers only
-        whole = (col == col.floor()) & (col.abs() < 10**18)
-        return ibis.ifelse(whole.fill_null(False), col.cast(I64), ibis.null(I64))
-    return _parsed(_text(col), INTEGER_TEXT, I64)
+    # 2024.0 (a column stored as float for its missing values): whole numbers only, never rounded
+    whole = (col == col.floor()) & (col.abs() < 10**18)
+    return ibis.ifelse(whole.fill_null(False), col.cast(I64), ibis.null(I64))
 
 
 def _exact_yuan(col: ir.Value) -> bool:
@@ -122,24 +108,35 @@ def _exact_yuan(col: ir.Value) -> bool:
 
 
 def _fen(col: ir.Value) -> ir.IntegerValue:
-    """A decimal amount in fen, rounded half up as the facts reader does (non-negative)."""
+    """A typed decimal amount in fen, rounded half up as the facts reader does (text is read by
+    text_values.read_text)."""
     dtype = col.type()
     if dtype.is_integer():
         return col.cast(I64) * 100
     if dtype.is_decimal() and dtype.scale is not None and dtype.scale <= 2 and (dtype.precision or 38) <= 18:
         # exact: a multiple of 0.01 times 100 is whole (the common case: DECIMAL(18,2) kept in int64)
         return (col * 100).cast(I64)
-    money = dt.Decimal(38, 6)
-    decimal = col.cast(money) if dtype.is_numeric() else _parsed(_text(col), DECIMAL_TEXT, money)
-    return (decimal * 100).round(0).cast(I64)
+    return (col.cast(dt.Decimal(38, 6)) * 100).round(0).cast(I64)
 
 
 def _date(col: ir.Value) -> ir.DateValue:
-    if col.type().is_date():
-        return col
-    if col.type().is_timestamp():
-        return col.cast(dt.date)
-    return _parsed(_text(col), DATE_TEXT, dt.date)
+    """A typed date or timestamp column as a date (text is read by text_values.read_text)."""
+    return col if col.type().is_date() else col.cast(dt.date)
+
+
+def _text_kind(name: str, col: ir.Value) -> text_values.TextKind | None:
+    """How a column is read when it holds text (a CSV's columns all do): None for columns typed
+    already, codes and plain text."""
+    found = flat.classify(name)
+    kind = "money" if isinstance(found, tuple) else found.kind if isinstance(found, flat.Column) else None
+    if kind is None or kind in ("enum", "set", "str") or not _needs_parsing(col, kind):
+        return None
+    if col.type().is_numeric() and kind in ("money", "area", "int"):
+        return None  # a float column: read as a number (2024.0), or refused for money by columns_of
+    if kind == "int":
+        assert isinstance(found, flat.Column)
+        return "year" if _is_year(found) else "count"
+    return kind  # type: ignore[return-value]
 
 
 def _credit_code_ok(code: ir.StringValue) -> ir.BooleanValue:
@@ -170,15 +167,31 @@ def _not_a_code(name: str, value: ir.StringValue) -> tuple[ir.BooleanValue, str]
     """The problem of a value of a column of codes (`value`: read by `_coded`): the condition, the reason.
     A function of the value alone, so it can be judged on each distinct value (`vocabulary_query`)."""
     if name == "record":
-        return value.isnull() | ~value.isin(list(flat.RECORDS)), "record: must be one of " + ", ".join(flat.RECORDS)
+        return value.isnull() | ~value.isin(list(flat.RECORDS)), reason("record", codes=", ".join(flat.RECORDS))
     found = flat.classify(name)
     assert isinstance(found, flat.Column)
     if found.kind == "set":
         pattern = "(" + "|".join(found.codes) + ")"
         ok = (value == "") | value.re_search(f"^{pattern}(;{pattern})*$")
-        return value.notnull() & ~ok.fill_null(False), f"{name}: codes separated by ; from {', '.join(found.codes)}"
+        return value.notnull() & ~ok.fill_null(False), reason("codes", name=name, codes=", ".join(found.codes))
     # an empty cell is not judged here: the enum's default (one of its codes) fills it, or it is missing
-    return value.notnull() & ~value.isin(list(found.codes)), f"{name}: not one of {', '.join(found.codes)}"
+    return value.notnull() & ~value.isin(list(found.codes)), reason("code", name=name, codes=", ".join(found.codes))
+
+
+def text_specs(raw: ir.Table) -> dict[str, tuple[text_values.TextKind, ir.StringValue]]:
+    """The columns read from text (a CSV's columns all are), with their kind and trimmed text."""
+    return {name: (how, _text(raw[name])) for name in raw.columns if (how := _text_kind(name, raw[name]))}
+
+
+def plain_query(raw: ir.Table) -> ir.Table | None:
+    """One row: per amount column read from text, how many cells are not in the plain form
+    (text_values.plain_query); None when there is no such column."""
+    return text_values.plain_query(raw, text_specs(raw))
+
+
+def as_plain(found: Mapping[str, Any]) -> frozenset[str]:
+    """The amount columns of `plain_query`'s row with no cell in another form: read by a cast alone."""
+    return frozenset(name for name, count in found.items() if not count)
 
 
 def _typed(
@@ -191,12 +204,18 @@ def _typed(
     With `in_yuan`, an amount whose fen are exactly 100 × its value is left in yuan (the set
     returned names them): the check asks only its sign and size, and converting ~100 decimal
     columns to fen was a third of its cost. `verbatim` names columns of codes whose every value
-    reads as itself (see `as_given`): they are taken as they are, with no trimming or labels."""
+    reads as itself (see `as_given`): they are taken as they are, with no trimming or labels; and
+    amount columns of text whose every value is in the plain form (`as_plain`): read by a cast."""
+
+    source = raw
+    raw, read, texts = text_values.read_text(raw, text_specs(raw), verbatim)  # text columns replaced by their reading
 
     def coded(name: str) -> ir.Value:
         return raw[name] if name in verbatim else _coded(name, raw[name])
 
     def given(name: str) -> ir.BooleanValue:
+        if name in texts:
+            return texts[name].notnull()
         col = raw[name]
         return _text(col).notnull() if col.type().is_string() and name not in verbatim else col.notnull()
 
@@ -214,10 +233,15 @@ def _typed(
             return col
         return _fen(col)
 
-    for name in raw.columns:
+    for name in source.columns:
         found = flat.classify(name)
-        col = raw[name]
-        if isinstance(found, tuple):
+        if found is None:
+            continue
+        col = source[name] if name in read else raw[name]  # a column read from text: its type as given
+        if name in read:
+            values[name] = read[name]
+            kind = found.kind if isinstance(found, flat.Column) else "money"
+        elif isinstance(found, tuple):
             kind = "money"
             values[name] = amount(name, col)
         elif isinstance(found, flat.Column):
@@ -264,11 +288,11 @@ def normalise(
     }
     problems: list[tuple[ir.BooleanValue, str]] = [
         _not_a_code("record", record),
-        (t.credit_code.isnull(), "credit_code: required"),
-        (record.isin(list(flat.SUBJECT_RECORDS)) & t.id.isnull(), "id: required for a subject row"),
+        (t.credit_code.isnull(), reason("required", name="credit_code")),
+        (record.isin(list(flat.SUBJECT_RECORDS)) & t.id.isnull(), reason("id_required")),
         (
             record.isin(["enterprise", "project", "institution", "platform"]) & t.name.isnull(),
-            "name: required for this record",
+            reason("name_required"),
         ),
     ]
 
@@ -306,7 +330,7 @@ def normalise(
             too_large.setdefault((limit, str(value.type())), []).append(value)
 
     def add_foreign(owner: str, name: str) -> None:
-        problems.append(((record != owner) & given(name), f"{name}: only a {owner} row has this column"))
+        problems.append(((record != owner) & given(name), reason("foreign", name=name, record=owner)))
         foreign.setdefault(owner, []).append(given(name))
 
     for name, kind in kinds.items():
@@ -314,33 +338,33 @@ def normalise(
         value: ir.Value = t[name]
         if isinstance(found, tuple):
             family, _year = found
-            add(unreadable(name), f"{name}: not a decimal amount")
-            add_negative(name, value, f"{name}: an amount must not be negative")
-            add_too_large(name, value, f"{name}: above the batch limit of 1,000,000,000,000 yuan")
+            add(unreadable(name), reason("amount", name=name))
+            add_negative(name, value, reason("negative_amount", name=name))
+            add_too_large(name, value, reason("too_large", name=name))
             add_foreign(family.record, name)
             values[name] = value
             continue
         assert isinstance(found, flat.Column)
         mine = record == found.record
         if kind == "bool":
-            add(unreadable(name), f"{name}: not true or false")
+            add(unreadable(name), reason("bool", name=name))
         elif kind == "int":
-            add(unreadable(name), f"{name}: not a whole number")
-            add_negative(name, value, f"{name}: must not be negative")
+            add(unreadable(name), reason("year" if _is_year(found) else "count", name=name))
+            add_negative(name, value, reason("negative", name=name))
             if _is_year(found):
-                year_range = ((value < FIRST_YEAR) | (value > LAST_YEAR), f"{name}: a year from 1990 to 2100")
+                year_range = ((value < FIRST_YEAR) | (value > LAST_YEAR), reason("year_range", name=name))
                 if name in passed:
                     problems.append(year_range)
                 else:
                     add(*year_range)
         elif kind in ("money", "area"):
-            add(unreadable(name), f"{name}: not a decimal number")
-            add_negative(name, value, f"{name}: must not be negative")
-            add_too_large(name, value, f"{name}: above the batch limit")
+            add(unreadable(name), reason("amount" if kind == "money" else "number", name=name))
+            add_negative(name, value, reason("negative", name=name))
+            add_too_large(name, value, reason("too_large", name=name))
             if kind == "area":
-                add(mine & (value <= 0), f"{name}: an area must be greater than 0")
+                add(mine & (value <= 0), reason("area", name=name))
         elif kind == "date":
-            add(unreadable(name), f"{name}: not a date YYYY-MM-DD")
+            add(unreadable(name), reason("date", name=name))
         elif kind in ("enum", "set"):
             code_problem = _not_a_code(name, value)
             if name in passed:
@@ -353,9 +377,9 @@ def normalise(
             # a code is missing when its cell is (reading a label keeps a null null): asked of the
             # cell, the check need not read the label at all when every value is known a code
             missing = ~given(name) if kind == "enum" and found.default is None else final.isnull()
-            add(mine & missing, f"{name}: required for a {found.record} row")
+            add(mine & missing, reason("required_for", name=name, record=found.record))
     if "start_date" in values and "end_date" in values:
-        add((values["end_date"] < values["start_date"]).fill_null(False), "end_date: before start_date")
+        add((values["end_date"] < values["start_date"]).fill_null(False), reason("end_date"))
     grouped = list(singles)
     for same in negatives.values():
         grouped.append(ibis.least(*same) < 0 if len(same) > 1 else same[0] < 0)
@@ -595,20 +619,20 @@ def check(raw: ir.Table, rows: ir.Table, any_flagged: bool = True) -> ir.Table:
         (t._flag, t._reason),
         (
             t.credit_code.notnull() & ~t._code_ok,
-            "credit_code: not a valid unified social credit code (GB 32100-2015)",
+            reason("credit_code"),
         ),
         (
             (t.record == "enterprise") & (t._row != t._first_enterprise),
-            "a second enterprise row for this credit_code",
+            reason("second_enterprise"),
         ),
-        (t._enterprises.fill_null(0) == 0, "no enterprise row for this credit_code"),
+        (t._enterprises.fill_null(0) == 0, reason("no_enterprise")),
         (
             t.record.isin(list(flat.SUBJECT_RECORDS)) & (t._row != t._first_id).fill_null(False),
-            "id: used twice in this enterprise's projects, leases, institutions and platforms",
+            reason("id_twice"),
         ),
         (
             t._leases > MAX_LEASES,
-            f"the enterprise has more than {MAX_LEASES} leases (the batch unrolls at most {MAX_LEASES})",
+            reason("leases", count=MAX_LEASES),
         ),
         else_=ibis.null(dt.string),
     )
@@ -765,28 +789,6 @@ def normalised_tables(
     return out
 
 
-def csv_text_options(names: list[str]) -> Any:
-    """Every CSV column as text; an empty unquoted cell is unknown (null), a quoted "" the empty text."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    return pacsv.ConvertOptions(
-        column_types={n: pa.string() for n in names},
-        strings_can_be_null=True,
-        null_values=[""],
-        quoted_strings_can_be_null=False,
-    )
-
-
-def csv_column_names(path: Path | str) -> list[str]:
-    """A CSV file's column names, from its first block only. (Skipping every row after the names
-    failed on a file of names alone: "straddling object straddles two block boundaries".)"""
-    import pyarrow.csv as pacsv
-
-    with pacsv.open_csv(path) as reader:
-        return list(reader.schema.names)
-
-
 def duckdb_table(con: Any, name: str) -> ir.Table:
     """A table or view of the Ibis DuckDB backend `con`, its schema read as Ibis reads it (DESCRIBE,
     each type through the backend's type mapper) but as Python rows: Ibis's own `table` fetches
@@ -814,14 +816,11 @@ def read_input(con: Any, path: Path) -> ir.Table:
         elif suffix in (".parquet", ".csv"):
             import pyarrow as pa
             import pyarrow.compute as pc
-            import pyarrow.csv as pacsv
             import pyarrow.parquet as pq
 
-            if suffix == ".csv":
-                names = csv_column_names(path)
-                arrow = pacsv.read_csv(path, convert_options=csv_text_options(names))
-            else:
-                arrow = pq.read_table(path)
+            from huiqi.batch.csv_input import read_csv
+
+            arrow = read_csv(path, file) if suffix == ".csv" else pq.read_table(path)
             arrow = arrow.append_column("_row", pc.add(pa.array(range(arrow.num_rows), pa.int64()), 1))
             table = con.create_table(f"huiqi_input_{abs(hash(file))}", arrow, temp=True, overwrite=True)
         else:

@@ -9,14 +9,17 @@ from datetime import date
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
+from huiqi.batch import schema as flat
 from huiqi.batch.engines import BatchEngine, DuckDB, engine_of
 from huiqi.batch.load import (
     LAYOUT_COLUMNS,
     all_clear,
     as_given,
+    as_plain,
     check,
     firms_at_fault,
     in_range,
@@ -26,6 +29,7 @@ from huiqi.batch.load import (
     layout_queries,
     layout_rows_from_ranges,
     normalised_tables,
+    plain_query,
     range_columns,
     range_query,
     row_flags,
@@ -34,6 +38,7 @@ from huiqi.batch.load import (
     vocabulary_query,
 )
 from huiqi.batch.plan_cache import PlanCache, Query
+from huiqi.batch.reasons import reason
 from huiqi.batch.replay import CachedSql, SqlPlan
 from huiqi.engine.compile import TABLES, Layout
 from huiqi.engine.compile_plan import STAGE_PREFIX, CompiledLibrary, compile_library
@@ -73,6 +78,7 @@ class Batch:
     layout: Layout
     plan: CompiledLibrary | SqlPlan
     engine: BatchEngine = field(default=None, repr=False)  # type: ignore[assignment]
+    raw: ir.Table | None = field(default=None, repr=False)  # the input as read (the rejected rows' values)
 
     def __post_init__(self) -> None:
         if self.engine is None:
@@ -115,7 +121,16 @@ class Batch:
                 step(name)
 
     def rejected(self) -> ir.Table:
-        return rejected_rows(self.checked)
+        """The bad rows: row, credit_code, reason, and (with the input at hand) the column the
+        reason names and its value as given."""
+        if self.raw is None:
+            return rejected_rows(self.checked)
+        return offending_values(rejected_rows(self.checked), self.raw)
+
+    def not_evaluated(self) -> ir.Table:
+        """Every row not evaluated, in row order: the bad rows (as `rejected`) and the other rows of
+        their enterprises, each naming its enterprise's first bad row. Nothing is left out quietly."""
+        return not_evaluated(self.checked, self.raw)
 
     def enterprises(self) -> ir.Table:
         """The enterprises evaluated (none of their rows bad): credit_code, name, district (business)."""
@@ -199,6 +214,9 @@ def _checked(engine: BatchEngine, raw: ir.Table, sql: CachedSql | None) -> _Chec
             codes = _fetch(engine, _query(sql, "codes", lambda: vocabulary_query(raw)))
             fine |= in_vocabulary(codes)
             verbatim = as_given(codes)
+        plain = plain_query(raw)
+        if plain is not None:  # amounts of text all in the plain form: read by a cast (text_values.read_text)
+            verbatim |= as_plain(_fetch(engine, _query(sql, "plain", lambda: plain))[0])
     # the flags' query differs by the columns passed and taken as given: each has its own entry in the cache
     label = "rows"
     if fine or verbatim:
@@ -261,6 +279,52 @@ def rejected_rows(checked: ir.Table) -> ir.Table:
     return t.filter(t._bad.notnull()).select(row=t._row, credit_code=t.credit_code, reason=t._bad).order_by("row")
 
 
+def _reason_columns(raw: ir.Table) -> list[str]:
+    """The input's columns a reason can name (`<column>: …`), longest first: `id` must not take
+    `id_…`'s reasons, nor `end_date` … (a name is followed by ':')."""
+    return sorted((c for c in raw.columns if flat.classify(c) is not None), key=len, reverse=True)
+
+
+def offending_values(rejected: ir.Table, raw: ir.Table) -> ir.Table:
+    """The rejected rows (`rejected_rows`) with `column`, the column their reason names, and `value`,
+    that cell as given in the input (text; the credit code for the checks across rows)."""
+    cells = raw.select(_vrow=raw._row, **{f"_v_{c}": raw[c].cast(dt.string) for c in _reason_columns(raw)})
+    t = rejected.left_join(cells, rejected.row == cells._vrow)
+    named = [(t.reason.startswith(f"{c}:"), c) for c in _reason_columns(raw)]
+    across = t.reason.endswith("credit_code") | t.reason.startswith("the enterprise has")
+    column = ibis.cases(*named, (across, "credit_code"), else_=ibis.null(dt.string))
+    value = ibis.cases(
+        *[(cond, t[f"_v_{c}"]) for cond, c in named], (across, t.credit_code), else_=ibis.null(dt.string)
+    )
+    return t.select("row", "credit_code", "reason", column=column, value=value).order_by("row")
+
+
+def not_evaluated(checked: ir.Table, raw: ir.Table | None = None) -> ir.Table:
+    """Every row left out (`_left_out`): the bad rows with their reasons (and, with `raw`, the
+    offending values), and every other row of an enterprise with a bad row, whose reason names
+    the enterprise's first bad row. Columns: row, credit_code, record, reason, column, value."""
+    t = checked
+    first = (
+        t.filter(t._bad.notnull() & t.credit_code.notnull())
+        .group_by("credit_code")
+        .aggregate(_first=t._row.min())
+        .rename(_fcode="credit_code")
+    )
+    rows = t.filter(t._left_out)
+    rows = rows.left_join(first, rows.credit_code == first._fcode)
+    before, after = reason("left_out", row="{row}").split("{row}")
+    because = ibis.ifelse(
+        rows._bad.notnull(), rows._bad, ibis.literal(before) + rows._first.cast(dt.string).fill_null("?") + after
+    )
+    listed = rows.select(row=rows._row, credit_code=rows.credit_code, record=rows.record, reason=because)
+    if raw is None:
+        return listed.mutate(column=ibis.null(dt.string), value=ibis.null(dt.string)).order_by("row")
+    valued = offending_values(listed.select("row", "credit_code", "reason"), raw)
+    kinds = listed.select(_krow=listed.row, record=listed.record)
+    joined = valued.left_join(kinds, valued.row == kinds._krow)
+    return joined.select("row", "credit_code", "record", "reason", "column", "value").order_by("row")
+
+
 def prepare(
     con: Any, raw: ir.Table, library: Library, as_of: date, step: Step | None = None, cache: PlanCache | None = None
 ) -> Batch:
@@ -318,7 +382,7 @@ def prepare_each(
         note("compiled")
         tables = {record: engine.materialise(TABLES[record], query) for record, query in stored.tables.items()}
         note("normalised")
-        return [Batch(con, checked, tables, layout, plan, engine) for plan in stored.plans]
+        return [Batch(con, checked, tables, layout, plan, engine, raw) for plan in stored.plans]
     if found is None:
         layout = layout_of(con, raw.columns, by_layout(), as_of, rent_years)
     else:
@@ -327,7 +391,7 @@ def prepare_each(
     note("compiled")
     tables = {record: engine.materialise(TABLES[record], table) for record, table in normalised.items()}
     note("normalised")
-    return [Batch(con, checked, tables, layout, plan, engine) for plan in plans]
+    return [Batch(con, checked, tables, layout, plan, engine, raw) for plan in plans]
 
 
 def compiled_plans(

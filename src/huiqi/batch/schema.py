@@ -61,7 +61,7 @@ class Column:
     kind: ColumnKind
     required: bool
     codes: tuple[str, ...] = ()
-    labels: tuple[tuple[str, str], ...] = ()  # (Chinese term, code), read to the code
+    labels: tuple[tuple[str, str], ...] = ()  # (Chinese term or other name, code), read to the code
     default: str | None = None  # the model's default when the cell is empty (entity_type)
 
 
@@ -121,8 +121,11 @@ def _derive() -> tuple[tuple[Column, ...], tuple[YearFamily, ...]]:
                 continue
             kind, enum = found
             codes = tuple(str(m.value) for m in enum) if enum is not None else ()
+            # every other name of a code (its Chinese term, a district's short name) read to the code
             labels = (
-                tuple((m.zh, str(m.value)) for m in enum) if enum is not None and issubclass(enum, Labelled) else ()
+                tuple((text, str(m.value)) for text, m in enum.spellings() if text != m.value)
+                if enum is not None and issubclass(enum, Labelled)
+                else ()
             )
             required = info.is_required() and field not in ("name",)
             default = str(info.default.value) if isinstance(info.default, Enum) else None

@@ -32,7 +32,7 @@ class Simulation:
     reform: Outcome
     firms: ir.Table  # the enterprises evaluated: credit_code, name, district
     counts: dict[str, int]  # rows, bad rows, enterprises, enterprises left out (Batch.counts())
-    rejected: ir.Table  # the bad rows (Batch.rejected())
+    rejected: ir.Table  # every row not evaluated, with its reason (Batch.not_evaluated())
 
 
 def _outcome(con: Any, batch: Batch, name: str, step: Step | None) -> Outcome:
@@ -64,4 +64,4 @@ def simulate(
     base = _outcome(con, base_batch, "base", step)
     reformed = _outcome(con, reform_batch, "reform", step)
     firms = con.create_table("huiqi_sim_firms", base_batch.enterprises(), temp=True, overwrite=True)
-    return Simulation(base, reformed, firms, base_batch.counts(), base_batch.rejected())
+    return Simulation(base, reformed, firms, base_batch.counts(), base_batch.not_evaluated())

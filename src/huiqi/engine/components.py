@@ -80,7 +80,16 @@ def _case(cases: Sequence[RateCase | AmountCase], scope: Scope, note: Note) -> R
     for case in cases:
         if evaluate(case.when, scope) is True:
             label = case.title or to_text(case.when)
-            note(lambda: Step("case", f"适用情形: {label}", f"case applies: {label}", facts_read(case.when, scope)))
+            note(
+                lambda: Step(
+                    "case",
+                    f"适用情形: {label}",
+                    f"case applies: {label}",
+                    facts_read(case.when, scope),
+                    None,
+                    facts_read(case.when, scope, "en"),
+                )
+            )
             return case
     return None
 
@@ -104,14 +113,16 @@ def describe_rate(rate: Interval) -> str:
     return f"[{format_rate(rate.lo)}, {format_rate(rate.hi)}]"
 
 
-def _cap_component(out: ComponentOutcome, year: int, amount: Interval, cap: Decimal, label: str) -> Interval:
+def _cap_component(
+    out: ComponentOutcome, year: int, amount: Interval, cap: Decimal, label: str, label_en: str
+) -> Interval:
     capped = amount.cap(cap)
     binding = capped != amount
     out.note(
         lambda: Step(
             "cap",
             f"{label}上限 {format_yuan(cap)}" + (" (封顶)" if binding else " (未触及)"),
-            f"{label or 'component'} cap {format_yuan(cap)}" + (" (binding)" if binding else " (not reached)"),
+            f"{label_en} cap {format_yuan(cap)}" + (" (binding)" if binding else " (not reached)"),
             f"{amount.describe()} → {capped.describe()}" if binding else "",
             capped,
         )
@@ -162,7 +173,8 @@ def ratio(component: Ratio, ctx: Context) -> ComponentOutcome:
         )
     )
     if component.cap is not None:
-        amount = _cap_component(out, ctx.subject_year, amount, amount_of(component.cap, ctx.scope, out.note), "单项")
+        cap = amount_of(component.cap, ctx.scope, out.note)
+        amount = _cap_component(out, ctx.subject_year, amount, cap, "单项", "component")
     out.add(ctx.subject_year, amount)
     return out
 
@@ -183,7 +195,8 @@ def match(component: Match, ctx: Context) -> ComponentOutcome:
         )
     )
     if component.cap is not None:
-        amount = _cap_component(out, ctx.subject_year, amount, amount_of(component.cap, ctx.scope, out.note), "配套")
+        cap = amount_of(component.cap, ctx.scope, out.note)
+        amount = _cap_component(out, ctx.subject_year, amount, cap, "配套", "matching")
     out.add(ctx.subject_year, amount)
     return out
 
@@ -230,6 +243,8 @@ def bonus(component: Bonus, ctx: Context) -> ComponentOutcome:
                 f"{component.title or ctx.name}: 不适用",
                 f"{component.title_en or ctx.name}: none applies",
                 "; ".join(facts_read(o.when, ctx.scope) for o in component.options),
+                None,
+                "; ".join(facts_read(o.when, ctx.scope, "en") for o in component.options),
             )
         )
         return out
@@ -304,11 +319,11 @@ def per_year(component: PerYear, ctx: Context) -> ComponentOutcome:
             )
         )
         if component.cap_per_year is not None:
-            amount = _cap_component(out, year, amount, component.cap_per_year, f"{year}年度")
+            amount = _cap_component(out, year, amount, component.cap_per_year, f"{year}年度", f"{year} yearly")
         if total_cap is not None:
             remaining = max(total_cap - running, ZERO)
             if amount.hi > remaining:
-                amount = _cap_component(out, year, amount, remaining, "累计")
+                amount = _cap_component(out, year, amount, remaining, "累计", "cumulative")
         running += amount.hi
         out.add(year, amount)
     return out
@@ -322,12 +337,17 @@ def milestones(component: Milestones, ctx: Context) -> ComponentOutcome:
         return out
     first_window_year = ctx.in_force.start.year
     last_window_year = min(ctx.as_of.year, ctx.in_force.end.year if ctx.in_force.end else ctx.as_of.year)
-    passed: dict[int, list[tuple[Decimal, str]]] = {}
+    passed: dict[int, list[tuple[Decimal, str, str]]] = {}  # year -> (amount, label, label in English)
     for tier in component.tiers:
         label = tier.title or f"突破{format_yuan(tier.threshold)}"
+        label_en = tier.title or f"above {format_yuan(tier.threshold)}"  # a tier's title is the policy's own
         first = next((y for y in sorted(series) if _passes(series[y], tier.threshold, component.passing)), None)
         if first is None:
-            out.note(lambda: Step("note", f"{label}: 未突破", f"{label}: not passed", show(series)))
+            out.note(
+                lambda: Step(
+                    "note", f"{label}: 未突破", f"{label_en}: not passed", show(series), None, show(series, "en")
+                )
+            )
             continue
         if not first_window_year <= first <= last_window_year:
             out.note(
@@ -335,18 +355,24 @@ def milestones(component: Milestones, ctx: Context) -> ComponentOutcome:
                     "note",
                     f"{label}: 首次突破在{first}年, 不在计算年度内"
                     f" (政策施行年度至评估年度 {first_window_year}–{last_window_year})",
-                    f"{label}: first passed in {first}, outside {first_window_year}–{last_window_year}"
+                    f"{label_en}: first passed in {first}, outside {first_window_year}–{last_window_year}"
                     " (the policy's first year to the as-of year)",
                     show(series),
+                    None,
+                    show(series, "en"),
                 )
             )
             continue
         if tier.when is not None:
-            ok, why = holds(tier.when, ctx.scope)
+            ok, why, why_en = holds(tier.when, ctx.scope)
             if not ok:
-                out.note(lambda: Step("note", f"{label}: 附加条件不满足", f"{label}: extra condition not met", why))
+                out.note(
+                    lambda: Step(
+                        "note", f"{label}: 附加条件不满足", f"{label_en}: extra condition not met", why, None, why_en
+                    )
+                )
                 continue
-        passed.setdefault(first, []).append((tier.amount, label))
+        passed.setdefault(first, []).append((tier.amount, label, label_en))
     for year, tiers in sorted(passed.items()):
         if component.stacking == "highest" and len(tiers) > 1:
             out.note(
@@ -355,16 +381,18 @@ def milestones(component: Milestones, ctx: Context) -> ComponentOutcome:
                     f"{year}年同时突破多档, 只取最高档",
                     f"{year}: several tiers in one year, highest only",
                     ", ".join(t[1] for t in tiers),
+                    None,
+                    ", ".join(t[2] for t in tiers),
                 )
             )
             tiers = [max(tiers)]
-        for amount, label in tiers:
+        for amount, label, label_en in tiers:
             value = Interval.exact(amount)
             out.note(
                 lambda: Step(
                     "formula",
                     f"{label}: {year}年首次突破, 一次性奖励",
-                    f"{label}: first passed in {year}, one-time reward",
+                    f"{label_en}: first passed in {year}, one-time reward",
                     f"{format_yuan(series[year])} → {format_yuan(amount)}",
                     value,
                 )
@@ -421,6 +449,8 @@ def rent_schedule(component: RentSchedule, ctx: Context) -> ComponentOutcome:
                 f"租赁 {lease.id}: 计补面积 {area} m² / {lease.area_m2} m², 补贴年度自 {start} 起算",
                 f"lease {lease.id}: {area} of {lease.area_m2} m² counted, support years from {start}",
                 f"年租金 {format_yuan(lease.annual_rent)}",
+                None,
+                f"annual rent {format_yuan(lease.annual_rent)}",
             )
         )
         _rent_years(component, lease, start, area, out)
@@ -456,6 +486,8 @@ def _rent_years(component: RentSchedule, lease: Lease, anchor: date, area: Decim
                     f"{format_yuan(yearly_rent)} × {format_rate(rate)} × {days}/{days_in_year}天"
                     f" = {format_yuan(amount)}",
                     value,
+                    f"{format_yuan(yearly_rent)} × {format_rate(rate)} × {days}/{days_in_year} days"
+                    f" = {format_yuan(amount)}",
                 )
             )
             out.add(cursor.year, value)
@@ -493,7 +525,7 @@ def evaluate_component(component: Component, ctx: Context) -> ComponentOutcome:
     if rule is None:
         raise NoRuleError(f"the interpreter has no rule for benefit kind {type(component).__name__}")
     if component.when is not None:
-        ok, why = holds(component.when, ctx.scope)
+        ok, why, why_en = holds(component.when, ctx.scope)
         if not ok:
             out = ComponentOutcome(ctx.explain)
             out.note(
@@ -502,6 +534,8 @@ def evaluate_component(component: Component, ctx: Context) -> ComponentOutcome:
                     f"{component.title or ctx.name}: 不适用",
                     f"{component.title_en or ctx.name}: does not apply",
                     why,
+                    None,
+                    why_en,
                 )
             )
             return out

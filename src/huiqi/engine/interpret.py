@@ -156,15 +156,17 @@ def _apply_cap(
         # their own figures before this cap.
         taken = work.matrix.limit(keys, limit - prior - used.hi, limit - prior - used.lo)
         after = work.matrix.sum(keys)
-        where = f"{year}年" if year is not None else ""
+        where, where_en = (f"{year}年", f"{year} ") if year is not None else ("", "")
         binding = taken.hi > 0 or taken.lo > 0
+        change = f": {before.describe()} → {after.describe()}"
         work.note(
             lambda: Step(
                 "cap",
                 f"{where}{label}" + (" (封顶)" if binding else " (未触及)"),
-                f"{where} {_CAP_EN[cap.per]}" + (" (binding)" if binding else " (not reached)"),
-                _cap_detail(limit, prior, used) + f": {before.describe()} → {after.describe()}",
+                f"{where_en}{_CAP_EN[cap.per]}" + (" (binding)" if binding else " (not reached)"),
+                _cap_detail(limit, prior, used, "zh") + change,
                 after,
+                _cap_detail(limit, prior, used, "en") + change,
             )
         )
         if prior and after.hi == 0:
@@ -172,20 +174,22 @@ def _apply_cap(
                 Reason(
                     "cap_used_up",
                     f"{where}{label}已被已获资助 {format_yuan(prior)} 用尽",
-                    f"{where} {_CAP_EN[cap.per]} used up by prior awards of {format_yuan(prior)}",
+                    f"{where_en}{_CAP_EN[cap.per]} used up by prior awards of {format_yuan(prior)}",
                 )
             )
         if consumed is not None:
             consumed[year] = used + before
 
 
-def _cap_detail(limit: Decimal, prior: Decimal, used: Interval) -> str:
+def _cap_detail(limit: Decimal, prior: Decimal, used: Interval, lang: str) -> str:
     """The figures a cap was applied with (written only when explanations are wanted)."""
-    parts = [f"上限 {format_yuan(limit)}"]
+    zh = lang == "zh"
+    parts = [f"{'上限' if zh else 'cap'} {format_yuan(limit)}"]
     if prior:
-        parts.append(f"已获 (prior awards) {format_yuan(prior)}")
+        parts.append(f"{'已获资助' if zh else 'prior awards'} {format_yuan(prior)}")
     if used.hi:
-        parts.append(f"此前对象自身金额合计 (earlier subjects' own figures) {used.describe()}")
+        earlier = "此前对象自身金额合计" if zh else "earlier subjects' own figures"
+        parts.append(f"{earlier} {used.describe()}")
     return "; ".join(parts)
 
 
@@ -206,17 +210,19 @@ def _evaluate_subject(
     subject, scope, subject_year = candidate
     work = _Work(policy, measure, subject, scope, Status.ELIGIBLE, explain)
     for condition in (*policy.conditions, *measure.conditions):
-        ok, why = holds(condition.when, scope)
+        ok, why, why_en = holds(condition.when, scope)
         work.note(
             lambda: Step(
                 "condition",
                 f"条件: {condition.text}" + (" ✓" if ok else " ✗"),
                 f"condition: {to_text(condition.when)}" + (" holds" if ok else " fails"),
                 why,
+                None,
+                why_en,
             )
         )
         if not ok:
-            en = f"not met: {condition.text_en} ({why})" if condition.text_en else f"not met: {why}"
+            en = f"not met: {condition.text_en} ({why_en})" if condition.text_en else f"not met: {why_en}"
             absent = unknown_facts(condition.when, scope) if explain else ()
             undecided = explain and evaluate_expr(condition.when, scope) is None
             work.reasons.append(

@@ -69,6 +69,14 @@ class Step:
     en: str
     detail: str = ""
     amount: Interval | None = None
+    detail_en: str | None = None
+    """The detail in English where it has words of its own (None: `detail` is the same in both)."""
+
+    def text(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def details(self, lang: str) -> str:
+        return self.detail if lang == "zh" or self.detail_en is None else self.detail_en
 
 
 @dataclass(frozen=True, slots=True)

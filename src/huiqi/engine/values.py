@@ -190,9 +190,12 @@ def evaluate(expr: Expr, scope: Scope) -> Value:
     return compiled(expr)(scope)
 
 
-def show(value: Value) -> str:
+NOT_PROVIDED = {"zh": "未提供", "en": "not provided"}
+
+
+def show(value: Value, lang: str = "zh") -> str:
     if value is None:
-        return "未提供"
+        return NOT_PROVIDED[lang]
     if isinstance(value, Mapping):
         return "{" + ", ".join(f"{y}: {v:,.2f}" for y, v in sorted(value.items())) + "}"
     if isinstance(value, frozenset):
@@ -204,17 +207,17 @@ def show(value: Value) -> str:
     return str(value)
 
 
-def facts_read(expr: Expr, scope: Scope) -> str:
-    """'project.field = smart_home; project.parameters = 未提供' for a reason text."""
-    return "; ".join(f"{r.dotted} = {show(scope.read(r))}" for r in refs(expr) if r.path[0] in scope.objects)
+def facts_read(expr: Expr, scope: Scope, lang: str = "zh") -> str:
+    """'project.field = smart_home; project.parameters = 未提供' for a reason text ('not provided' in English)."""
+    return "; ".join(f"{r.dotted} = {show(scope.read(r), lang)}" for r in refs(expr) if r.path[0] in scope.objects)
 
 
-def holds(expr: Expr, scope: Scope) -> tuple[bool, str]:
-    """Whether a condition holds, and why not (the facts it read)."""
+def holds(expr: Expr, scope: Scope) -> tuple[bool, str, str]:
+    """Whether a condition holds, and why not (the facts it read), in Chinese and in English."""
     result = evaluate(expr, scope)
     if result is True:
-        return True, ""
-    detail = facts_read(expr, scope)
+        return True, "", ""
+    zh, en = facts_read(expr, scope, "zh"), facts_read(expr, scope, "en")
     if result is None:
-        return False, f"{to_text(expr)}: 事实未提供 (not provided) — {detail}"
-    return False, f"{to_text(expr)} — {detail}"
+        return False, f"{to_text(expr)}: 事实未提供 — {zh}", f"{to_text(expr)}: not provided — {en}"
+    return False, f"{to_text(expr)} — {zh}", f"{to_text(expr)} — {en}"

@@ -1,6 +1,8 @@
 """Batch commands: huiqi synth, huiqi batch (registered by entrypoints/cli.py; simulate and match: simulate_cli).
 
-Exit codes as elsewhere: 0 ok; 2 bad input (a message naming the file and column, never a traceback).
+Exit codes: 0 every row evaluated; 3 finished with rejected rows (listed in the rejected rows' file);
+2 bad input (a message naming the file and column, never a traceback, nothing written); 1 the
+engine failed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -38,6 +41,8 @@ def _fail(diagnostics: list[Diagnostic]) -> None:
 
     for diagnostic in diagnostics:  # a database URL quoted in a message keeps its password to itself
         err.print(f"[red]error[/red] {escape(redact(str(diagnostic)))}", highlight=False, soft_wrap=True)
+        if diagnostic.zh:  # the same in Chinese, where it is known
+            err.print(f"      {escape(redact(diagnostic.zh))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -130,8 +135,9 @@ def batch(
         str,
         typer.Option(
             "--out",
-            help="Results (one row per entity and measure): a .parquet file, FILE.duckdb#TABLE or "
-            "postgresql://…/DB#TABLE; enterprise totals and rejected rows go beside it.",
+            help="Results (one row per entity and measure): a .parquet file, an .xlsx or .csv file for people "
+            "(Chinese headers), FILE.duckdb#TABLE or postgresql://…/DB#TABLE; enterprise totals and rejected "
+            "rows go beside it. Exit 3 when rows were rejected.",
         ),
     ],
     as_of: Annotated[str | None, typer.Option("--as-of", help="Assessment date YYYY-MM-DD (default today).")] = None,
@@ -161,6 +167,7 @@ def batch(
     from huiqi.batch.run import prepare
     from huiqi.engine.compile import NotCompilable
     from huiqi.policy_files import load_library
+    from huiqi.tabular import TableError
 
     day = _as_of(as_of)
     started = time.perf_counter()
@@ -190,21 +197,27 @@ def batch(
             results = prepared.plan.results(all_rows=all_rows)
             if out_path is not None:  # the folder of --out, as simulate makes its own
                 make_out_folder(out_path)
-            runner.write(results, target)
-            step("results")
-            runner.write(prepared.plan.firm_totals(), firms_target)
-            step("totals")
-            rejected = runner.rows(prepared.rejected())
-            if rejected_target.kind == "csv":
-                write_rejected_csv(rejected, rejected_target.where)
+            if target.kind in ("csv", "xlsx"):
+                write_for_people(runner, prepared, results, target, firms_target, library)
+                step("results")
+                step("totals")
             else:
-                runner.write(prepared.rejected(), rejected_target)
+                runner.write(results, target)
+                step("results")
+                runner.write(prepared.plan.firm_totals(), firms_target)
+                step("totals")
+            rejected = runner.rows(prepared.not_evaluated())
+            write_rejected(runner, rejected, rejected_target, for_people=target.kind in ("csv", "xlsx"))
             step("rejected")
         counts = prepared.counts()
         summary = summarise(runner, target, results)
     except InputError as exc:
         runner.close()
         _fail(exc.diagnostics)
+        return
+    except TableError as exc:
+        runner.close()
+        _fail([Diagnostic("--out", None, f"{target.text}: {exc.en}", zh=f"{target.text}: {exc.zh or exc.en}")])
         return
     except NotCompilable as exc:
         runner.close()
@@ -220,30 +233,80 @@ def batch(
     show_totals(summary, day)
     err.print(
         f"{counts['rows']:,} rows, {counts['firms']:,} enterprises; "
-        f"{counts['bad_rows']:,} bad row{'' if counts['bad_rows'] == 1 else 's'} (→ {rejected_target.text}), "
-        f"{counts['firms_left_out']:,} enterprises left out; "
         f"results → {target.text}, enterprise totals → {firms_target.text}; "
-        f"{engine.value}, {time.perf_counter() - started:.1f} s"
+        f"{engine.value}, {time.perf_counter() - started:.1f} s",
+        highlight=False,
     )
-    for row in rejected[:10]:
-        err.print(f"[yellow]row {row['row']}[/yellow] {row['credit_code']}: {row['reason']}", highlight=False)
+    if not summary:
+        err.print(
+            f"[yellow]no results[/yellow]: no enterprise has a measure in force on {day} in scope "
+            f"(没有结果: {day} 无有效且适用的措施)",
+            highlight=False,
+        )
+    report_rejected(rejected, counts, rejected_target.text)
 
 
-def write_rejected_csv(rows: list[dict[str, Any]], path: str) -> None:
-    """The rejected rows as CSV, as Arrow's CSV writer had them: the header and every text quoted,
-    the row number bare, an unknown credit code an empty cell. Written here, not by Arrow: a run
-    on DuckDB need not import pyarrow."""
+EXIT_REJECTED = 3
+"""`huiqi batch`, `simulate` and `match`: finished and wrote the results of every enterprise but
+some, whose rows were rejected (listed with reasons in the rejected rows' file)."""
 
-    def cell(value: Any) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, str):
-            return '"' + value.replace('"', '""') + '"'
-        return str(value)
 
-    with open(path, "w", encoding="utf-8", newline="") as file:
-        file.write('"row","credit_code","reason"\n')
-        file.writelines(",".join(cell(row[k]) for k in ("row", "credit_code", "reason")) + "\n" for row in rows)
+def report_rejected(rejected: list[dict[str, Any]], counts: dict[str, int], where: str | None) -> None:
+    """Say plainly that rows were rejected, show the first ten, and exit with EXIT_REJECTED; a run
+    without rejected rows says so and returns."""
+    if not counts["left_out_rows"]:
+        err.print("no row rejected: every enterprise was evaluated (无被拒的行: 全部企业均已计算)", highlight=False)
+        return
+    bad = counts["bad_rows"]
+    err.print(
+        f"[bold red]REJECTED[/bold red] {bad:,} bad row{'' if bad == 1 else 's'}: "
+        f"{counts['firms_left_out']:,} enterprise{'' if counts['firms_left_out'] == 1 else 's'} "
+        f"({counts['left_out_rows']:,} rows) left out, not in the results"
+        + (f" → {escape(where)}" if where else "")
+        + f"\n[bold red]有被拒的行[/bold red]: {bad:,} 行有误, {counts['firms_left_out']:,} 家企业 "
+        f"(共 {counts['left_out_rows']:,} 行) 未计算, 不在结果中",
+        highlight=False,
+    )
+    from huiqi.batch.reasons import chinese
+
+    bad_rows = [r for r in rejected if not str(r["reason"]).startswith("left out")]
+    for row in bad_rows[:10]:
+        value = "" if row.get("value") is None else f" = {row['value']!r}"
+        text = f"{row['credit_code']}: {row['reason']}{value}\n    {chinese(row['reason'])}"
+        err.print(f"[yellow]row {row['row']}[/yellow] {escape(text)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_REJECTED)
+
+
+def write_for_people(runner: Any, prepared: Any, results: Any, target: Any, firms_target: Any, library: Any) -> None:
+    """Results and enterprise totals as .xlsx or .csv with Chinese headers and labels (huiqi.batch.sheets)."""
+    from huiqi.batch import sheets
+
+    firms = runner.rows(prepared.enterprises())
+    names = {f["credit_code"]: f["name"] for f in firms}
+    districts = {f["credit_code"]: f["district"] for f in firms}
+    arrow = runner.to_arrow(results)
+    rows = (row for batch in arrow.to_batches() for row in batch.to_pylist())
+    sheets.write_results(Path(target.where), list(arrow.column_names), rows, library, names)
+    sheets.write_firm_totals(Path(firms_target.where), runner.rows(prepared.plan.firm_totals()), names, districts)
+
+
+def write_rejected(runner: Any, rows: list[dict[str, Any]], target: Any, *, for_people: bool) -> None:
+    """Every row not evaluated: a file (CSV or .xlsx: huiqi.batch.sheets), or a table of the output's database."""
+    from huiqi.batch import sheets
+
+    if target.kind in ("csv", "xlsx"):
+        sheets.write_rejected(Path(target.where), rows, for_people=for_people)
+        return
+    import pyarrow as pa
+
+    listed = list(sheets.rejected_rows(rows))
+    arrow = pa.table(
+        {
+            name: pa.array([r.get(name) for r in listed], pa.int64() if name == "row" else pa.string())
+            for name in sheets.REJECTED_COLUMNS
+        }
+    )
+    runner.write(runner.con.create_table("huiqi_rejected_rows", arrow, temp=True, overwrite=True), target)
 
 
 def summarise(runner: Any, target: Any, results: Any) -> list[tuple[Any, ...]]:

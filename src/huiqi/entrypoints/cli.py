@@ -56,6 +56,8 @@ PoliciesOption = Annotated[
 def fail(diagnostics: list[Diagnostic]) -> NoReturn:
     for diagnostic in diagnostics:
         err.print(f"[red]error[/red] {escape(str(diagnostic))}", highlight=False, soft_wrap=True)
+        if diagnostic.zh:  # the same in Chinese, where it is known
+            err.print(f"      {escape(diagnostic.zh)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 

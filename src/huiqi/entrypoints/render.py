@@ -133,10 +133,8 @@ def assessment(console: Console, assessment: Assessment, lang: str, *, brief: bo
     console.print(table)
     total = assessment.total
     wan = format_wan(total.lo) if total.is_exact else f"{format_wan(total.lo)} – {format_wan(total.hi)}"
-    console.print(
-        f"[bold]{labels['total']}: {money(total)} {labels['yuan']}[/bold]  ({wan})",
-        highlight=False,
-    )
+    in_wan = f"  ({wan})" if lang == "zh" else ""  # 万/亿 figures: for Chinese readers
+    console.print(f"[bold]{labels['total']}: {money(total)} {labels['yuan']}[/bold]{in_wan}", highlight=False)
     if brief:
         return
     shown: dict[str, MeasureResult] = {}
@@ -178,10 +176,10 @@ def explanation(result: MeasureResult, lang: str) -> Panel:
         lines.append(Text(f"! {_reason(reason, lang)}", style="yellow"))
     lines.append(Text(f"{labels['trace']}:", style="bold"))
     for step in result.trace:
-        text = step.zh if lang == "zh" else step.en
+        text = step.text(lang)
         line = Text(f"  • {text}")
-        if step.detail:
-            line.append(f"  {step.detail}", style="dim")
+        if step.details(lang):
+            line.append(f"  {step.details(lang)}", style="dim")
         lines.append(line)
     if result.review:
         lines.append(Text(f"{labels['review']}: " + "; ".join(result.review)))

@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 
 from huiqi.diagnostics import Diagnostic, InputError
-from huiqi.entrypoints.batch_cli import _as_of, _fail, err, out, out_folder_problem, progress_bar
+from huiqi.entrypoints.batch_cli import _as_of, _fail, err, out, out_folder_problem, progress_bar, report_rejected
 from huiqi.money import ZERO, format_yuan
 
 if TYPE_CHECKING:
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 PoliciesOption = Annotated[Path | None, typer.Option("--policies", help="Policy folder (default: bundled).")]
 AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Assessment date YYYY-MM-DD (default today).")]
 CHART = "chart.png"
+REPORT = "report.html"
+REJECTED = "rejected.csv"
 
 
 def _signed(value: Decimal) -> str:
@@ -80,27 +82,42 @@ def render_simulation(reform: Reform, comparison: Comparison) -> None:
     )
 
 
-def write_simulation(folder: Path, reform: Reform, comparison: Comparison) -> list[Path]:
-    """The chart, the comparison tables (CSV) and the per-enterprise deltas (Parquet) in `folder`."""
+def write_simulation(folder: Path, reform: Reform, comparison: Comparison, library: Any) -> list[Path]:
+    """The report (one HTML page), the chart (PNG), the comparison tables (CSV, in Chinese) and the
+    per-enterprise deltas (Parquet for machines, CSV for people) in `folder`."""
     import pyarrow.parquet as pq
 
+    from huiqi.batch import report_html, sheets
     from huiqi.batch.chart import draw
     from huiqi.tabular import write_rows
 
     folder.mkdir(parents=True, exist_ok=True)
+    titles = {**sheets.measure_titles(library), **sheets.measure_titles(reform.library)}
     written = []
     for name, rows in comparison.tables().items():
         path = folder / f"{name}.csv"
         columns = list(rows[0]) if rows else []
+        if "measure" in columns:
+            columns.insert(columns.index("measure") + 1, "title")
         money = {c for c in columns if c.split("_")[-1] in ("min", "max")}
-        write_rows(path, columns, rows, money)
+        people = [sheets.labelled({**row, "scope": "合计"} if "scope" in row else row, titles, {}) for row in rows]
+        write_rows(path, columns, people, money, sheets.COMPARISON_HEADINGS)
         written.append(path)
     firms = folder / "firms.parquet"
     pq.write_table(comparison.firm_deltas, firms)
+    firms_csv = folder / "firms.csv"
+    deltas = comparison.firm_deltas
+    money = {c for c in deltas.column_names if c.split("_")[-1] in ("min", "max")}
+    people = [sheets.labelled(row, titles, {}) for row in deltas.to_pylist()]
+    write_rows(
+        firms_csv, list(deltas.column_names), people, money, sheets.COMPARISON_HEADINGS | {"district": "工商注册地"}
+    )
     chart = folder / CHART
     stem = Path(reform.file).stem
     draw(comparison, chart, stem if stem.isascii() else "reform", reform.title)
-    return [*written, firms, chart]
+    report = folder / REPORT
+    report_html.write(report, comparison, reform.title, reform.file, [str(c) for c in reform.changes], titles)
+    return [report, *written, firms, firms_csv, chart]
 
 
 def _not_compilable(error: NotCompilable, reform: Reform) -> Diagnostic:
@@ -144,6 +161,7 @@ def simulate(
             simulation = run_both(con, raw, library, reform.library, day, step, planned, PlanCache.default())
             describe("comparing")
             comparison = compare(simulation, day)
+            rejected = con.to_pyarrow(simulation.rejected).to_pylist() if simulation.counts["left_out_rows"] else []
     except InputError as exc:
         _fail(exc.diagnostics)
         return
@@ -160,11 +178,17 @@ def simulate(
     )
     if out_dir is not None:
         try:
-            written = write_simulation(out_dir, reform, comparison)
+            written = write_simulation(out_dir, reform, comparison, library)
+            if rejected:
+                from huiqi.batch.sheets import write_rejected
+
+                write_rejected(out_dir / REJECTED, rejected, for_people=True)
+                written.append(out_dir / REJECTED)
         except OSError as exc:
             _fail([Diagnostic(str(out_dir), None, exc.strerror or str(exc))])
             return
         err.print(f"written: {', '.join(str(p) for p in written)}", highlight=False, soft_wrap=True)
+    report_rejected(rejected, counts, str(out_dir / REJECTED) if out_dir is not None else None)
 
 
 # ---- huiqi match ---------------------------------------------------------------------------------
@@ -293,6 +317,7 @@ def _match(
     engine: MatchEngine,
 ) -> None:
     from huiqi.batch.match import COLUMNS, MONEY_COLUMNS, ledger_claims, prior_award_claims, push_list
+    from huiqi.batch.sheets import PUSH_HEADINGS, is_for_people, labelled, write_rejected
     from huiqi.policy_files import load_library
     from huiqi.tabular import ROW_FILES, TableError, write_rows
 
@@ -326,9 +351,10 @@ def _match(
             from huiqi.batch.interpreted import candidate_rows, prior_award_rows
 
             rows, awards = candidate_rows(facts, library, day), prior_award_rows(facts)
-            counts = {"firms": len(facts), "firms_left_out": 0}
+            counts = {"firms": len(facts), "firms_left_out": 0, "left_out_rows": 0, "bad_rows": 0}
+            rejected: list[dict[str, Any]] = []
         else:
-            rows, awards, counts = _batch_candidates(input_file, facts, library, day)
+            rows, awards, counts, rejected = _batch_candidates(input_file, facts, library, day)
         applied, earlier = ledger_claims(filed)
         pushes = push_list(rows, applied + prior_award_claims(awards), earlier, library)
     except InputError as exc:
@@ -343,17 +369,23 @@ def _match(
     if out_file is not None:
         try:
             out_file.parent.mkdir(parents=True, exist_ok=True)  # out_folder_problem found no reason it cannot be
-            write_rows(out_file, COLUMNS, [p.row() for p in pushes], MONEY_COLUMNS)
+            rows = [p.row() for p in pushes]
+            if is_for_people(out_file):  # Chinese headers and labels; Parquet keeps the names and codes
+                rows = [labelled(row, {}, {}) for row in rows]
+            write_rows(out_file, COLUMNS, rows, MONEY_COLUMNS, PUSH_HEADINGS if is_for_people(out_file) else None)
+            if rejected:
+                write_rejected(out_file.with_suffix(".rejected.csv"), rejected, for_people=True)
         except (OSError, TableError) as exc:
             _fail([Diagnostic(str(out_file), None, str(exc))])
             return
         err.print(f"push list → {out_file}", highlight=False)
+    report_rejected(rejected, counts, str(out_file.with_suffix(".rejected.csv")) if out_file is not None else None)
 
 
 def _batch_candidates(
     input_file: Path | None, facts: list[Any], library: Any, day: date
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
-    """(candidates, prior awards, counts) of a facts table, or of the ledger's facts, run on DuckDB."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int], list[dict[str, Any]]]:
+    """(candidates, prior awards, counts, rejected rows) of a facts table, or of the ledger's facts, on DuckDB."""
     from huiqi.batch.load import read_input
     from huiqi.batch.match import candidates, facts_table
     from huiqi.batch.plan_cache import PlanCache
@@ -375,9 +407,11 @@ def _batch_candidates(
             rows = con.to_pyarrow(candidates(batch)).to_pylist()
             step("candidates")
             awards = con.to_pyarrow(batch.prior_awards()).to_pylist()
+            counts = batch.counts()
+            rejected = batch.engine.rows(batch.not_evaluated()) if counts["left_out_rows"] else []
     except NotCompilable as exc:
         raise InputError([Diagnostic(exc.measure, None, str(exc))]) from exc
-    return rows, awards, batch.counts()
+    return rows, awards, counts, rejected
 
 
 def register(app: typer.Typer) -> None:

@@ -3,6 +3,10 @@
 Strict on purpose: unknown keys, negative money, impossible dates and invalid credit codes
 are errors naming the field. A fact left out is None (unknown), never a guessed default;
 conditions that need it fail with "not provided".
+
+Values are read as people write them (huiqi.facts.chinese): 是/否 for yes/no, 2025/6/30 or
+2025年6月30日 for dates, full-width digits, amounts with 万/亿/元/¥, districts by short name.
+Every refusal is said in Chinese and English (huiqi.diagnostics.Bilingual).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from huiqi.diagnostics import Bilingual
+from huiqi.facts.chinese import parse_bool, parse_date, parse_number, parse_whole, parse_year
 from huiqi.facts.credit_code import validate_credit_code
 from huiqi.facts.vocabulary import (
     CostKind,
@@ -31,7 +37,7 @@ from huiqi.money import parse_amount
 
 def _non_negative(value: Decimal) -> Decimal:
     if value < 0:
-        raise ValueError("an amount must not be negative")
+        raise Bilingual("金额不能为负数", "an amount must not be negative")
     return value
 
 
@@ -44,9 +50,9 @@ def _count(raw: object) -> object:
     if isinstance(raw, str):
         value = parse_amount(raw)
         if value != value.to_integral_value():
-            raise ValueError("a count must be a whole number")
+            raise Bilingual(f"数量应为整数: {raw!r}", f"a count must be a whole number: {raw!r}")
         return int(value)
-    return raw
+    return parse_whole(raw)
 
 
 Money = Annotated[
@@ -55,10 +61,13 @@ Money = Annotated[
     AfterValidator(_non_negative),
     Field(json_schema_extra={"unit": "元 (yuan); strings with 万/亿 accepted, e.g. '300万元'"}),
 ]
-Year = Annotated[int, Field(ge=1990, le=2100)]
+Year = Annotated[int, BeforeValidator(parse_year), Field(ge=1990, le=2100)]
 CreditCode = Annotated[str, AfterValidator(validate_credit_code)]
 Count = Annotated[int, BeforeValidator(_count), Field(ge=0)]
 ByYear = dict[Year, Money]
+YesNo = Annotated[bool, BeforeValidator(parse_bool)]
+Day = Annotated[date, BeforeValidator(parse_date)]
+Area = Annotated[Decimal, BeforeValidator(parse_number), Field(gt=0)]
 
 
 class StrictModel(BaseModel):
@@ -79,19 +88,19 @@ class Enterprise(StrictModel):
     entity_type: Annotated[EntityType, _labelled(EntityType), _term("主体类型", EntityType.described())] = (
         EntityType.ENTERPRISE
     )
-    fully_district_funded: Annotated[bool | None, _term("区级财政全额拨款事业单位")] = None
+    fully_district_funded: Annotated[YesNo | None, _term("区级财政全额拨款事业单位")] = None
     business_district: Annotated[District, _labelled(District), _term("工商注册地", District.described())]
     tax_district: Annotated[District, _labelled(District), _term("税务登记地", District.described())]
     severe_credit_record: Annotated[
-        bool, _term("严重失信记录", "severe judicial or administrative negative record on the public credit platform")
+        YesNo, _term("严重失信记录", "severe judicial or administrative negative record on the public credit platform")
     ]
-    ai_enterprise: Annotated[bool | None, _term("人工智能企业")] = None
-    leading_enterprise: Annotated[bool | None, _term("领军企业")] = None
+    ai_enterprise: Annotated[YesNo | None, _term("人工智能企业")] = None
+    leading_enterprise: Annotated[YesNo | None, _term("领军企业")] = None
     revenue: Annotated[ByYear, _term("年主营业务收入", "main-business revenue by year", "元/年")] = Field(
         default_factory=dict
     )
-    above_scale: Annotated[bool | None, _term("进入区规上企业库")] = None
-    settled_date: Annotated[date | None, _term("落户日期", "date the enterprise settled in the district")] = None
+    above_scale: Annotated[YesNo | None, _term("进入区规上企业库")] = None
+    settled_date: Annotated[Day | None, _term("落户日期", "date the enterprise settled in the district")] = None
 
 
 def _costs_by_year(raw: object, info_year: int | None) -> object:
@@ -140,16 +149,16 @@ class Project(StrictModel):
 
 class Lease(StrictModel):
     id: Annotated[str, Field(min_length=1, title="租赁编号")]
-    area_m2: Annotated[Decimal, Field(gt=0, title="租赁面积", json_schema_extra={"unit": "平方米"})]
+    area_m2: Annotated[Area, Field(title="租赁面积", json_schema_extra={"unit": "平方米"})]
     annual_rent: Annotated[Money, _term("年租金", "rent for the whole area for one year", "元/年")]
-    start_date: Annotated[date, _term("租赁起始日")]
-    end_date: Annotated[date | None, _term("租赁终止日", "the lease's last day (inclusive, as in 至2020-06-30)")] = None
+    start_date: Annotated[Day, _term("租赁起始日")]
+    end_date: Annotated[Day | None, _term("租赁终止日", "the lease's last day (inclusive, as in 至2020-06-30)")] = None
     use: Annotated[str | None, _term("用途", "办公 / 生产经营")] = None
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Lease:
         if self.end_date is not None and self.end_date < self.start_date:
-            raise ValueError("end_date must not be before start_date")
+            raise Bilingual("租赁终止日不能早于起始日", "end_date must not be before start_date")
         return self
 
 
@@ -157,7 +166,7 @@ class RDInstitution(StrictModel):
     id: Annotated[str, Field(min_length=1, title="机构编号")]
     name: Annotated[str, Field(min_length=1, title="机构名称")]
     level: Annotated[Level, _labelled(Level), _term("认定级别", Level.described())]
-    domestic_funded: Annotated[bool, _term("内资研发机构")]
+    domestic_funded: Annotated[YesNo, _term("内资研发机构")]
     recognised_year: Annotated[Year, _term("认定年度", unit="年")]
 
 
@@ -186,7 +195,7 @@ class PriorAward(StrictModel):
 class Facts(StrictModel):
     """Everything the calculator needs to know about one enterprise."""
 
-    as_of: Annotated[date | None, _term("评估日期", "default for --as-of")] = None
+    as_of: Annotated[Day | None, _term("评估日期", "default for --as-of")] = None
     enterprise: Enterprise
     projects: list[Project] = Field(default_factory=list)
     leases: list[Lease] = Field(default_factory=list)
@@ -200,8 +209,9 @@ class Facts(StrictModel):
         for group in (self.projects, self.leases, self.institutions, self.platforms):
             for item in group:
                 if item.id in seen:
-                    raise ValueError(
-                        f"id {item.id!r} is used twice; projects, leases, institutions and platforms need distinct ids"
+                    raise Bilingual(
+                        f"编号 {item.id!r} 重复; 项目、租赁、研发机构和平台的编号须各不相同",
+                        f"id {item.id!r} is used twice; projects, leases, institutions and platforms need distinct ids",
                     )
                 seen.add(item.id)
         return self

@@ -1,12 +1,15 @@
 """Controlled vocabularies of the facts, each code with its Chinese term.
 
-Inputs may use either the code ("ai_chip") or the Chinese term ("AI芯片"); both are read
-to the code, so a typo is an error naming the field rather than a silent mismatch.
+Inputs may use the code ("ai_chip"), the Chinese term ("AI芯片") or, for districts, the short
+name people write (闵行 for 闵行区, 临港 for 临港新片区, 浦东 for 浦东新区); all are read to the
+code, so a typo is an error naming the accepted forms rather than a silent mismatch.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from huiqi.diagnostics import Bilingual
 
 
 class Labelled(StrEnum):
@@ -21,17 +24,51 @@ class Labelled(StrEnum):
         return member
 
     @classmethod
+    def aliases(cls) -> dict[str, tuple[str, ...]]:
+        """Other names people write for a member, by code (districts: the short names)."""
+        return {}
+
+    @classmethod
+    def spellings(cls) -> tuple[tuple[str, Labelled], ...]:
+        """Every text read as a member: its code, its Chinese term and its aliases."""
+        found: list[tuple[str, Labelled]] = []
+        for member in cls:
+            for text in (member.value, member.zh, *cls.aliases().get(member.value, ())):
+                if all(text != seen for seen, _ in found):
+                    found.append((text, member))
+        return tuple(found)
+
+    @classmethod
     def read(cls, raw: object) -> object:
-        """Map a Chinese label to its member; anything else is left for pydantic to judge."""
+        """The member a code, Chinese term or alias names (white space trimmed); anything else is
+        refused, naming every accepted form."""
+        if raw is None or isinstance(raw, cls):
+            return raw  # None: an optional field left empty (a required one is refused by the model)
         if isinstance(raw, str):
-            for member in cls:
-                if raw == member.zh:
+            text = raw.strip()
+            for spelling, member in cls.spellings():
+                if text == spelling:
                     return member
-        return raw
+        raise Bilingual(
+            f"无法识别 {raw!r}; 可填: {cls.forms('zh')}", f"{raw!r} is not known; write one of: {cls.forms('en')}"
+        )
+
+    @classmethod
+    def forms(cls, lang: str = "en") -> str:
+        """The accepted forms, member by member: '闵行区 (闵行, minhang)' (the first alias only)."""
+        aliases = cls.aliases()
+        parts = []
+        for m in cls:
+            others = ", ".join((*aliases.get(m.value, ())[:1], m.value))
+            parts.append(f"{m.zh} ({others})")
+        return ("、" if lang == "zh" else "; ").join(parts)
 
     @classmethod
     def described(cls) -> str:
-        return "; ".join(f"{m.value} = {m.zh}" for m in cls)
+        aliases = cls.aliases()
+        return "; ".join(
+            f"{m.value} = {m.zh}" + (f" ({', '.join(aliases[m.value])})" if m.value in aliases else "") for m in cls
+        )
 
 
 class District(Labelled):
@@ -53,6 +90,23 @@ class District(Labelled):
     CHONGMING = "chongming", "崇明区"
     LINGANG = "lingang", "临港新片区"
     OUTSIDE_SHANGHAI = "outside_shanghai", "上海市外"
+
+    @classmethod
+    def aliases(cls) -> dict[str, tuple[str, ...]]:
+        """The short name (闵行区 → 闵行, 浦东新区 → 浦东, 临港新片区 → 临港) and the name with 上海市."""
+        found: dict[str, tuple[str, ...]] = {}
+        for member in cls:
+            if member is cls.OUTSIDE_SHANGHAI:
+                found[member.value] = ("外省市", "市外")
+                continue
+            short = member.zh.removesuffix("新片区").removesuffix("新区").removesuffix("区")
+            extra = (
+                ("临港新区", "中国(上海)自由贸易试验区临港新片区", "中国（上海）自由贸易试验区临港新片区")
+                if member is cls.LINGANG
+                else ()
+            )
+            found[member.value] = (short, *extra, f"上海市{member.zh}")
+        return found
 
 
 class EntityType(Labelled):

@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from huiqi.diagnostics import Bilingual
+from huiqi.facts.chinese import parse_year
 from huiqi.ledger import tables as t
 from huiqi.ledger.applications import file_application, read_amount
 from huiqi.ledger.catalogue import (
@@ -172,8 +174,11 @@ def _application(uow: UnitOfWork, row: Row, update: bool) -> Outcome:
     for name, value in (("enterprise", code), ("measure", measure), ("year", year)):
         if not value:
             errors.append(FieldError(name, "required"))
-    if year and not str(year).isdigit():
-        errors.append(FieldError("year", f"{year!r} is not a year"))
+    if year:
+        try:
+            year = parse_year(year)  # 2025, 2025.0, 2025年, full-width digits: as the facts read a year
+        except Bilingual as problem:
+            errors.append(FieldError("year", problem.en))
     if errors:
         raise Invalid("bad row", errors=errors)
     project_id = None

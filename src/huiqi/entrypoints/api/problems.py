@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from huiqi.diagnostics import InputError
+from huiqi.diagnostics import Bilingual, InputError
 from huiqi.ledger.errors import LedgerError
 
 PROBLEM = "application/problem+json"
@@ -88,7 +88,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(InputError)
     async def _input(request: Request, error: InputError) -> JSONResponse:
-        errors = [{"field": d.field or d.file, "message": d.message} for d in error.diagnostics]
+        errors = [
+            {"field": d.field or d.file, "message": d.message} | ({"message_zh": d.zh} if d.zh else {})
+            for d in error.diagnostics
+        ]
         detail = "; ".join(str(d) for d in error.diagnostics)
         return problem(422, detail, code="invalid", instance=request.url.path, errors=errors)
 
@@ -102,6 +105,8 @@ def install(app: FastAPI) -> None:
             return problem(400, "the body is not valid JSON", code="malformed_json", instance=request.url.path)
         errors = [
             {"field": _field(tuple(item["loc"])), "message": str(item["msg"]).removeprefix("Value error, ")}
+            # the same in Chinese where the validator said it (huiqi.diagnostics.Bilingual)
+            | ({"message_zh": cause.zh} if isinstance(cause := item.get("ctx", {}).get("error"), Bilingual) else {})
             for item in items
         ]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
