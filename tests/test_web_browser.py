@@ -109,7 +109,7 @@ def test_the_calculator_from_answers_to_a_permalink(page: Page, base: str, tmp_p
     fill_enterprise(page, code="91310000MA1FL0000X")
     page.locator("#f-enterprise-credit_code").blur()
     # The engine's own check, beside the field, as the user types (a wrong check digit).
-    expect(page.locator("#f-enterprise-credit_code-err")).to_contain_text("N")
+    expect(page.locator("#f-enterprise-credit_code-err")).to_contain_text("校验码不对")
     page.fill("#f-enterprise-credit_code", "91310000MA1FL0000N")
     page.locator("#f-enterprise-credit_code").blur()
     expect(page.locator("#f-enterprise-credit_code-err")).to_have_text("")
@@ -166,7 +166,7 @@ def test_form_errors_stand_beside_their_fields_in_chinese(page: Page, base: str)
     expect(page.locator("#f-enterprise-name")).to_have_value("上海智芯科技有限公司")  # answers kept
     shot(page, "calculator-errors")
     add_project(page, "rd_innovation", year="二零二五")
-    expect(page.locator("#f-projects-0-year-err")).to_contain_text("整数")
+    expect(page.locator("#f-projects-0-year-err")).to_contain_text("无法识别年份")
 
 
 def test_what_would_make_a_measure_eligible(page: Page, base: str) -> None:
@@ -327,4 +327,23 @@ def test_every_public_page_is_offline_and_accessible(page: Page, base: str) -> N
         expect(page.locator("body")).to_contain_text("/v1/assess")
         shot(page, f"api-docs-{path.strip('/')}")
     assert docs.foreign() == ["https://cdn.redoc.ly/redoc/logo-mini.svg"]
+    page.wait_for_timeout(200)  # the refusal's event may come after the page is idle
     assert docs.failed == docs.foreign()  # blocked
+
+
+def test_an_answer_typed_while_the_questions_are_redrawn_is_kept(page: Page, base: str) -> None:
+    page.goto(base + "/calculator")
+    fill_enterprise(page)
+    add_project(page, "rd_innovation")
+
+    def slowly(route: Any) -> None:
+        page.wait_for_timeout(600)
+        route.continue_()
+
+    page.route("**/calculator/form", slowly)
+    page.select_option("#f-projects-0-field", "ai_chip")  # a refresh, slow to come back
+    page.fill("#f-projects-0-costs-new_investment", "3000万")  # typed meanwhile
+    expect(page.locator("#f-projects-0-field option[value='ai_chip'][selected]")).to_have_count(1)
+    settle(page)
+    expect(page.locator("#f-projects-0-costs-new_investment")).to_have_value("3000万")
+    page.unroute("**/calculator/form")

@@ -181,7 +181,7 @@ def test_one_answer_is_checked_as_it_is_typed(client: TestClient) -> None:
     token = csrf(client)
     headers = {"X-CSRF-Token": token, "HX-Request": "true", "HX-Trigger-Name": "projects[0].year"}
     bad = client.post("/calculator/check", data={"projects[0].year": "二零二五"}, headers=headers)
-    assert "整数" in bad.text
+    assert "无法识别年份" in bad.text
     good = client.post("/calculator/check", data={"projects[0].year": "2025"}, headers=headers)
     assert good.text.strip() == ""
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from huiqi.cells import safe_cell
 from huiqi.engine.questions import mentioned_values
 from huiqi.entrypoints.web import calculator_form as cf
 from huiqi.entrypoints.web.i18n import Lang
@@ -256,13 +257,6 @@ HEADERS = {
 }
 
 
-def _safe(value: object) -> object:
-    """Text a spreadsheet would run as a formula is written as text (OWASP CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def result_workbook(stored: Mapping[str, Any], lang: Lang) -> bytes:
     """The results as an .xlsx: one row per measure and subject, money as exact numbers."""
     assessment = stored["result"][lang]
@@ -286,7 +280,7 @@ def result_workbook(stored: Mapping[str, Any], lang: Lang) -> bytes:
             "、".join(item.get("missing_facts", [])),
             item.get("quote", ""),
         ]
-        sheet.append([_safe(v) for v in row])
+        sheet.append([safe_cell(v) for v in row])
     for column in ("E", "F"):
         for cell in sheet[column][1:]:
             cell.number_format = "#,##0.00"
