@@ -200,3 +200,14 @@ def test_the_migrations_make_the_tables_the_models_map(database_url: str) -> Non
         )
     engine.dispose()
     assert differences == []
+
+
+def test_the_revisions_read_from_the_files_are_alembics() -> None:
+    """`ledger_state` reads the migrations' revisions without importing Alembic; they must agree."""
+    from alembic.script import ScriptDirectory
+
+    from huiqi.ledger.database import alembic_config, head_revision, revisions
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert revisions() == {s.revision: s.down_revision for s in scripts.walk_revisions()}
+    assert head_revision() == scripts.get_current_head()

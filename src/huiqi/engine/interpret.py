@@ -223,14 +223,16 @@ def _evaluate_subject(
         )
         if not ok:
             en = f"not met: {condition.text_en} ({why_en})" if condition.text_en else f"not met: {why_en}"
-            absent = unknown_facts(condition.when, scope) if explain else ()
-            undecided = explain and evaluate_expr(condition.when, scope) is None
+            # Unknown, not false: the facts whose absence decided it (an outcome, with or without
+            # explanations); what would make a false one hold is an explanation.
+            undecided = evaluate_expr(condition.when, scope) is None
+            absent = unknown_facts(condition.when, scope) if undecided else ()
             work.reasons.append(
                 Reason(
                     "condition_failed",
                     f"未满足: {condition.text} ({why})",
                     en,
-                    missing=absent if undecided else (),
+                    missing=absent,
                     needs=() if undecided or not explain else tuple(needs(condition.when, scope)),
                 )
             )

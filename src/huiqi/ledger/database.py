@@ -9,11 +9,13 @@ locks (SELECT … FOR UPDATE) on what they check, so checks and writes cannot in
 
 from __future__ import annotations
 
+import re
 from enum import Enum
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -75,36 +77,48 @@ class LedgerState(Enum):
     UNKNOWN = "unknown"  # a revision this huiqi does not know (made by a newer one)
 
 
-def head_revision() -> str:
-    from alembic.script import ScriptDirectory
+_REVISION = re.compile(r'^(down_revision|revision)\s*(?::[^=]*)?=\s*["\']?([\w]+|None)["\']?', re.M)
 
-    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-    assert head is not None
+
+@cache
+def revisions() -> dict[str, str | None]:
+    """Each migration's revision and the one it follows, read from the files themselves: knowing where
+    a ledger stands must not cost Alembic's import (tests/test_ledger_database.py holds this equal to
+    Alembic's own reading)."""
+    found: dict[str, str | None] = {}
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        fields = dict(_REVISION.findall(path.read_text(encoding="utf-8")))
+        if "revision" in fields:
+            down = fields.get("down_revision")
+            found[fields["revision"]] = None if down in (None, "None") else down
+    return found
+
+
+def head_revision() -> str:
+    known = revisions()
+    (head,) = set(known) - {down for down in known.values() if down is not None}
     return head
 
 
 def ledger_state(url: str) -> tuple[LedgerState, str | None]:
     """What the database holds, and its revision; looked at without creating or changing anything."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
     path = sqlite_file(url)
     if path is not None and not path.is_file():
         return LedgerState.MISSING, None
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            revision = MigrationContext.configure(connection).get_current_revision()
-            tables = inspect(connection).get_table_names() if revision is None else []
+            tables = inspect(connection).get_table_names()
+            revision = None
+            if "alembic_version" in tables:
+                revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     finally:
         engine.dispose()
     if revision is None:
         return (LedgerState.FOREIGN if tables else LedgerState.EMPTY), None
-    scripts = ScriptDirectory.from_config(alembic_config(url))
-    if revision == scripts.get_current_head():
+    if revision == head_revision():
         return LedgerState.CURRENT, revision
-    known = {script.revision for script in scripts.walk_revisions()}
-    return (LedgerState.BEHIND if revision in known else LedgerState.UNKNOWN), revision
+    return (LedgerState.BEHIND if revision in revisions() else LedgerState.UNKNOWN), revision
 
 
 def _sqlite_setup(engine: Engine) -> None:
