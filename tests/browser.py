@@ -118,3 +118,12 @@ def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")
         for v in violations
         if v["impact"] in impacts
     ]
+
+
+def sign_in(page: Any, base: str, name: str, password: str) -> None:
+    """Sign in through the form, as a person would; waits for the page it leads to."""
+    page.goto(f"{base}/signin")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("form.signin button[type=submit]")

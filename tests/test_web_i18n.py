@@ -7,7 +7,7 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from huiqi.entrypoints.web.i18n import LOCALE_DIR, amount_range, day, wan, yuan
+from huiqi.entrypoints.web.i18n import amount_range, catalogue_files, day, wan, yuan
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "src/huiqi/entrypoints/web"
@@ -26,9 +26,12 @@ def extracted() -> set[str]:
 
 
 def test_every_page_message_has_its_chinese() -> None:
-    with (LOCALE_DIR / "zh_CN/LC_MESSAGES/messages.po").open("rb") as po:
-        catalog = read_po(po)
-    translated = {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+    translated: dict[str, str] = {}
+    for path in catalogue_files():
+        with path.open("rb") as po:
+            for m in read_po(po):
+                if m.id and m.string and not m.fuzzy:
+                    assert translated.setdefault(m.id, m.string) == m.string, f"{path.name}: {m.id!r} differs"
     messages = extracted()
     assert len(messages) > 100
     missing = sorted(m for m in messages if m not in translated)

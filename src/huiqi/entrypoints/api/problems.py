@@ -75,7 +75,11 @@ def _page(request: Request, status: int, detail: str) -> Response | None:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(LedgerError)
-    async def _ledger(request: Request, error: LedgerError) -> JSONResponse:
+    async def _ledger(request: Request, error: LedgerError) -> Response:
+        refused = getattr(request.app.state, "refusal_page", None)
+        if refused is not None and not request.url.path.startswith("/v1/"):
+            response: Response = refused(request, error)
+            return response
         errors = [{"field": e.field, "message": e.message, **({"row": e.row} if e.row else {})} for e in error.errors]
         return problem(
             error.status,

@@ -12,13 +12,32 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from huiqi.entrypoints.web import auth_pages, calculator_pages, catalogue_pages
+from huiqi.entrypoints.web import (
+    attachment_pages,
+    auth_pages,
+    calculator_pages,
+    catalogue_pages,
+    dashboard_pages,
+    portal_pages,
+    workspace_pages,
+)
+from huiqi.entrypoints.web.access import SignInNeeded, to_sign_in
 from huiqi.entrypoints.web.guard import WebGuard
 from huiqi.entrypoints.web.i18n import Lang, environment
-from huiqi.entrypoints.web.render import error_page
+from huiqi.entrypoints.web.refusals import refusal_text
+from huiqi.entrypoints.web.render import error_page, lang_of
 from huiqi.entrypoints.web.static_files import STATIC, asset_url, vendor_url
+from huiqi.ledger.errors import LedgerError
 
-ROUTERS = (catalogue_pages.router, calculator_pages.router, auth_pages.router)
+ROUTERS = (
+    catalogue_pages.router,
+    calculator_pages.router,
+    auth_pages.router,
+    portal_pages.router,
+    workspace_pages.router,
+    attachment_pages.router,
+    dashboard_pages.router,
+)
 
 
 class CachedStatic(StaticFiles):
@@ -53,9 +72,20 @@ async def _refuse_csrf(request: Request, lang: Lang) -> Response:
     )
 
 
+def refusal_page(request: Request, error: LedgerError) -> Response:
+    """A refusal of the ledger on a page: an error page in the reader's language, reasons listed."""
+    title = _TITLES.get(error.status, "Error")
+    return error_page(request, error.status, title, refusal_text(error, lang_of(request)), error.reasons)
+
+
+_TITLES = {400: "Bad request", 401: "Unauthenticated", 403: "Forbidden", 404: "Not found", 409: "Conflict"}
+_TITLES |= {412: "Precondition failed", 422: "Invalid request"}
+
+
 def install(app: FastAPI, *, secure_cookies: bool = False) -> None:
     """Add the pages, the static files, the API's offline docs and the guard to the app."""
     app.state.error_page = error_page
+    app.state.refusal_page = refusal_page
     app.state.current_user = auth_pages.current_user
     app.state.secure_cookies = secure_cookies
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
@@ -73,5 +103,9 @@ def install(app: FastAPI, *, secure_cookies: bool = False) -> None:
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> HTMLResponse:
         return _api_docs("redoc", app.openapi_url or "/openapi.json")
+
+    @app.exception_handler(SignInNeeded)
+    async def _sign_in(request: Request, error: SignInNeeded) -> Response:
+        return to_sign_in(request, error)
 
     app.add_middleware(WebGuard, refuse=_refuse_csrf, secure_cookies=secure_cookies)

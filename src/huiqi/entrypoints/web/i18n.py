@@ -1,10 +1,11 @@
 """Languages of the pages: Babel message catalogues (zh_CN by default, en), Jinja2 environments,
 and money and dates as people read them (¥12,345.67, 1,234.57万元, 2025年6月30日).
 
-Message ids are English; `locale/zh_CN/LC_MESSAGES/messages.po` gives the Chinese. The
-catalogue is compiled in memory at start-up, so no compiled file is kept in git and an edit of
-the .po is live on the next start. tests/test_web_i18n.py checks every message the templates
-and page code use has its Chinese.
+Message ids are English; the `.po` files in `locale/zh_CN/LC_MESSAGES/` give the Chinese (one
+per area of the site: messages.po for the public pages, portal.po, workspace.po, …; they are
+merged, and an id given twice must say the same). The catalogue is compiled in memory at
+start-up, so no compiled file is kept in git and an edit of the .po is live on the next start.
+tests/test_web_i18n.py checks every message the templates and page code use has its Chinese.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from babel.dates import format_date
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -50,12 +52,26 @@ def translations(lang: Lang) -> gettext.NullTranslations:
     """The catalogue of a language (English is the message ids themselves)."""
     if lang == "en":
         return gettext.NullTranslations()
-    with (LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as po:
-        catalog = read_po(po, locale="zh_Hans_CN")
+    catalog = merged_catalogue()
     compiled = BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
     return Translations(fp=compiled)
+
+
+def catalogue_files() -> list[Path]:
+    return sorted((LOCALE_DIR / "zh_CN" / "LC_MESSAGES").glob("*.po"))
+
+
+def merged_catalogue() -> Catalog:
+    """Every .po of zh_CN in one catalogue (an id in two files says the same: tests/test_web_i18n.py)."""
+    merged = Catalog(locale="zh_Hans_CN")
+    for path in catalogue_files():
+        with path.open("rb") as po:
+            for message in read_po(po, locale="zh_Hans_CN"):
+                if message.id and message.id not in merged:
+                    merged[message.id] = message
+    return merged
 
 
 def gettext_for(lang: Lang) -> Any:

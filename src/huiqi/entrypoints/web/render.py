@@ -6,7 +6,7 @@ everything a page shows can be read by a program, and the HTML is only a view of
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import Request
@@ -101,13 +101,14 @@ def respond(request: Request, template: str, data: Mapping[str, Any], status: in
     return html(request, template, data, status, **extra)
 
 
-def error_page(request: Request, status: int, title: str, detail: str = "") -> Response:
+def error_page(request: Request, status: int, title: str, detail: str = "", reasons: Sequence[str] = ()) -> Response:
     """An error as a page in the reader's language (or problem JSON to a program), never a traceback."""
     _ = gettext_for(lang_of(request))
-    data = {"status": status, "title": _(title), "detail": detail}
+    data = {"status": status, "title": _(title), "detail": detail, "reasons": list(reasons)}
     if wants_json(request):
+        extra = {"reasons": list(reasons)} if reasons else {}
         return JSONResponse(
-            {"type": "about:blank", "title": data["title"], "status": status, "detail": detail},
+            {"type": "about:blank", "title": data["title"], "status": status, "detail": detail, **extra},
             status_code=status,
             media_type="application/problem+json",
         )

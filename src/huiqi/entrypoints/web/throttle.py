@@ -27,17 +27,19 @@ class Throttle:
             times.popleft()
         return times
 
-    def allow(self, key: str) -> bool:
-        """Count an attempt; False when the key has used up its window."""
+    def blocked(self, key: str) -> bool:
+        """True when the key has used up its window (asking does not count as an attempt)."""
         now = self.clock()
         with self._lock:
-            if len(self._seen) > 100_000:  # a flood of addresses: forget the oldest state
+            return len(self._recent(key, now)) >= self.limit
+
+    def record(self, key: str) -> None:
+        """Count one attempt (a failed one: an office behind one address signs in freely)."""
+        now = self.clock()
+        with self._lock:
+            if len(self._seen) > 100_000:
                 self._seen.clear()
-            times = self._recent(key, now)
-            if len(times) >= self.limit:
-                return False
-            times.append(now)
-            return True
+            self._recent(key, now).append(now)
 
     def retry_after(self, key: str) -> float:
         now = self.clock()
