@@ -10,10 +10,13 @@ time) and on PostgreSQL (row locks) alike.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
 
 from huiqi.engine.interpret import evaluate, payment_schedule
 from huiqi.engine.result import Assessment, MeasureResult
@@ -315,6 +318,47 @@ def _check_all_paid(uow: UnitOfWork, row: t.Application) -> None:
         raise Conflict(f"tranches still unpaid: {listed}", code="unpaid_tranches")
 
 
+AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """What a list of applications is narrowed to (the review queue's filters, the API's query)."""
+
+    state: str | None = None
+    measure: str | None = None
+    policy: str | None = None
+    enterprise: str | None = None  # credit code
+    district: str | None = None
+    year: int | None = None
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+
+
+def _filtered(uow: UnitOfWork, query: AnySelect, where: QueueFilter, *, with_state: bool = True) -> AnySelect:
+    if not uow.actor.is_officer:  # an enterprise's users see their own applications only
+        query = query.where(t.Application.enterprise_id == uow.actor.enterprise_id)
+    if where.state and with_state:
+        query = query.where(t.Application.state == where.state)
+    if where.measure:
+        query = query.where(t.Application.measure == where.measure)
+    if where.policy:
+        query = query.where(t.Application.policy == where.policy)
+    if where.year is not None:
+        query = query.where(t.Application.year == where.year)
+    if where.submitted_from is not None:
+        query = query.where(t.Application.submitted_on >= where.submitted_from)
+    if where.submitted_to is not None:
+        query = query.where(t.Application.submitted_on <= where.submitted_to)
+    if where.enterprise or where.district:
+        query = query.join(t.Enterprise, t.Application.enterprise_id == t.Enterprise.id)
+        if where.enterprise:
+            query = query.where(t.Enterprise.credit_code == where.enterprise)
+        if where.district:
+            query = query.where(t.Enterprise.district == where.district)
+    return query
+
+
 def list_applications(
     uow: UnitOfWork,
     *,
@@ -324,21 +368,21 @@ def list_applications(
     year: int | None = None,
     after: int | None = None,
     limit: int = 50,
+    where: QueueFilter | None = None,
 ) -> Sequence[t.Application]:
-    query = select(t.Application).order_by(t.Application.id)
-    if not uow.actor.is_officer:
-        query = query.where(t.Application.enterprise_id == uow.actor.enterprise_id)
-    if state:
-        query = query.where(t.Application.state == state)
-    if measure:
-        query = query.where(t.Application.measure == measure)
-    if year is not None:
-        query = query.where(t.Application.year == year)
-    if enterprise:
-        query = query.join(t.Enterprise, t.Application.enterprise).where(t.Enterprise.credit_code == enterprise)
+    """Applications by id, after the cursor `after`; `where` or the keyword filters narrow them."""
+    where = where or QueueFilter(state=state, measure=measure, enterprise=enterprise, year=year)
+    query = _filtered(uow, select(t.Application).order_by(t.Application.id), where)
+    query = query.options(selectinload(t.Application.enterprise), selectinload(t.Application.project))
     if after is not None:
         query = query.where(t.Application.id > after)
     return uow.session.execute(query.limit(limit)).scalars().all()
+
+
+def count_by_state(uow: UnitOfWork, where: QueueFilter) -> dict[str, int]:
+    """How many applications each state holds under the other filters (the queue's tabs)."""
+    query = _filtered(uow, select(t.Application.state, func.count()), where, with_state=False)
+    return {row[0]: row[1] for row in uow.session.execute(query.group_by(t.Application.state))}
 
 
 def read_amount(raw: Any, field: str) -> Decimal | None:

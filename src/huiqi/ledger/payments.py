@@ -174,3 +174,26 @@ def list_budgets(uow: UnitOfWork, *, policy: str | None = None, year: int | None
     if year is not None:
         query = query.where(t.Budget.year == year)
     return uow.session.execute(query).scalars().all()
+
+
+def award_of(uow: UnitOfWork, application: t.Application) -> t.Award | None:
+    """The award an approval made of this application (None before approval); the caller has read it."""
+    query = select(t.Award).where(t.Award.application_id == application.id)
+    return uow.session.execute(query).scalar_one_or_none()
+
+
+def payments_of(uow: UnitOfWork, award: t.Award) -> Sequence[t.Payment]:
+    if not uow.actor.may_see(award.enterprise_id):
+        raise NotFound(f"no award {award.id}")
+    query = select(t.Payment).where(t.Payment.award_id == award.id).order_by(t.Payment.id)
+    return uow.session.execute(query).scalars().all()
+
+
+def tranche_of_application(uow: UnitOfWork, application_id: int, tranche_id: int) -> t.Tranche:
+    """A tranche, checked to belong to this application's award (a page pays from its application)."""
+    tranche = uow.session.get(t.Tranche, tranche_id)
+    if tranche is None or tranche.award.application_id != application_id:
+        raise NotFound(f"no tranche {tranche_id} of application {application_id}")
+    if not uow.actor.may_see(tranche.award.enterprise_id):
+        raise NotFound(f"no tranche {tranche_id} of application {application_id}")
+    return tranche

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from huiqi.entrypoints.web import (
+    application_pages,
     attachment_pages,
     auth_pages,
     calculator_pages,
@@ -34,6 +35,7 @@ ROUTERS = (
     calculator_pages.router,
     auth_pages.router,
     portal_pages.router,
+    application_pages.router,
     workspace_pages.router,
     attachment_pages.router,
     dashboard_pages.router,

@@ -322,6 +322,8 @@ def layout(
             base = f"{prefix}.{question.name}"
             given = own.get(question.name)
             if question.yearly or isinstance(given, dict):  # by year, also where a file gave several years
+                if question.yearly and given and not isinstance(given, dict):  # one amount: the subject's own year
+                    given = own[question.name] = {str(own.get("year") or as_of.year): given}
                 years = sorted({*_years(question, group.kind, own, as_of), *map(int, (given or {}))})
                 for year in years:
                     name = f"{base}[{year}]"

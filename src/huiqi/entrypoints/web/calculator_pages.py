@@ -24,7 +24,9 @@ from huiqi.engine.questions import subject_kinds_in_force
 from huiqi.entrypoints.api.deps import ANONYMOUS
 from huiqi.entrypoints.web import calculator_form as cf
 from huiqi.entrypoints.web import calculator_views as cr
+from huiqi.entrypoints.web.auth_pages import current_user
 from huiqi.entrypoints.web.i18n import gettext_for
+from huiqi.entrypoints.web.portal_pages import my_facts
 from huiqi.entrypoints.web.render import error_page, html, is_htmx, lang_of, respond
 from huiqi.facts.models import Facts
 from huiqi.facts.parse import parse_facts
@@ -32,6 +34,7 @@ from huiqi.facts.vocabulary import District
 from huiqi.ledger.calculations import calculation, save_calculation
 from huiqi.ledger.errors import NotFound
 from huiqi.ledger.uow import Ledger
+from huiqi.ledger.workflow import Role
 from huiqi.report import assessment_dict
 from huiqi.rules.library import Library, chosen
 
@@ -152,7 +155,11 @@ def calculator(request: Request) -> Response:
         answers, title = for_policy(_library(request), policy_id, date.today())
         if title:
             notice = _("Started for %(policy)s: its place and a day it is in force are filled in.") % {"policy": title}
-    if saved:
+    user = current_user(request)
+    if request.query_params.get("mine") and user is not None and user.role is Role.ENTERPRISE:
+        answers = cf.answers_from_facts(_ledger(request).read(user, my_facts))
+        notice = _("Your enterprise's facts as the ledger holds them. Change them, compute, then keep them.")
+    elif saved:
         try:
             stored = _ledger(request).read(ANONYMOUS, lambda uow: calculation(uow, saved))
             answers = cf.answers_from_facts(stored["facts"])

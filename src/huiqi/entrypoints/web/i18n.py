@@ -26,6 +26,8 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from huiqi.entrypoints.web import labels
+from huiqi.facts.vocabulary import District
 from huiqi.money import round_fen
 
 Lang = Literal["zh", "en"]
@@ -127,6 +129,15 @@ def day(value: object, lang: Lang = "zh") -> str:
     return format_date(when, format="long", locale=BABEL_LOCALES[lang])
 
 
+DISTRICTS = {d.value: d for d in District}
+
+
+def district_name(code: object, lang: Lang = "zh") -> str:
+    """闵行区 for minhang in Chinese; the code itself in English (or for a code not in the vocabulary)."""
+    member = DISTRICTS.get(str(code))
+    return member.zh if member is not None and lang == "zh" else str(code)
+
+
 @cache
 def environment(lang: Lang) -> Environment:
     """One Jinja2 environment per language (the catalogue installed once; thread-safe)."""
@@ -142,6 +153,8 @@ def environment(lang: Lang) -> Environment:
     env.filters["wan"] = lambda value: wan(value, lang)
     env.filters["amount"] = lambda value: amount_range(value, lang)
     env.filters["day"] = lambda value: day(value, lang)
+    env.filters["district"] = lambda code: district_name(code, lang)
     env.globals["lang"] = lang
+    env.globals["labels"] = labels
     env.globals["html_lang"] = HTML_LANG[lang]
     return env
