@@ -16,6 +16,7 @@ from huiqi.ledger.uow import Ledger
 from huiqi.rules.library import Library
 from tests.web_world import PASSWORD, add_officer, web_app
 
+ROOT = Path(__file__).resolve().parent.parent
 FORM_OK = {
     "as_of": "2026-01-15",
     "enterprise.name": "上海智芯科技有限公司",
@@ -301,3 +302,35 @@ def test_another_reading_of_an_ambiguous_clause_is_a_new_result(client: TestClie
     assert client.get(first, headers=JSON).json()["total"] == data["total"]  # the first link is unchanged
     bad = client.post(first + "/reinterpret", data={"csrf_token": token, "choice.nope:x": "y"})
     assert bad.status_code == 422
+
+
+def test_a_lease_and_a_year_written_2025年_compute_as_calc_does(client: TestClient) -> None:
+    """Found by trying the calculator as a new user: `area_m2` (a digit in its name) was dropped from
+    every form, and a project year written 2025年 failed the costs it dates."""
+    token = csrf(client)
+    example = (ROOT / "examples/minhang-robotics.yaml").read_bytes()
+    loaded = client.post(
+        "/calculator/upload",
+        data={"csrf_token": token},
+        files={"facts_file": ("m.yaml", example, "application/yaml")},
+        headers={"accept": "application/json"},
+    )
+    assert loaded.json()["answers"]["leases"][0]["area_m2"] == "800"
+    lease = {
+        "as_of": "2020-06-30",
+        "enterprise.name": "闵行智能机器人有限公司",
+        "enterprise.credit_code": "91310112MA1GC3H0XW",
+        "enterprise.business_district": "minhang",
+        "enterprise.tax_district": "minhang",
+        "enterprise.severe_credit_record": "false",
+        "leases[0].area_m2": "800",
+        "leases[0].annual_rent": "146万",
+        "leases[0].start_date": "2019-07-01",
+        "leases[0].end_date": "2022-06-30",
+    }
+    done = client.post("/calculator", data={**lease, "csrf_token": token}, follow_redirects=False)
+    assert done.status_code == 303, done.text[-800:]
+    year = client.post(
+        "/calculator", data={**FORM_OK, "projects[0].year": "2025年", "csrf_token": token}, follow_redirects=False
+    )
+    assert year.status_code == 303, year.text[-800:]

@@ -141,8 +141,11 @@ class Project(StrictModel):
     def _spread_single_costs(cls, data: Any) -> Any:
         if isinstance(data, dict) and "costs" in data:
             year = data.get("year")
-            if isinstance(year, str) and year.strip().isdigit():  # "2025" from a form or a CSV cell
-                year = int(year)
+            if isinstance(year, str | float | Decimal):  # "2025", "2025年", 2025.0 from a form, a CSV cell
+                try:
+                    year = parse_whole(year, year=True)
+                except Bilingual:
+                    year = None  # the year's own validator names the problem
             data = {**data, "costs": _costs_by_year(data["costs"], year if isinstance(year, int) else None)}
         return data
 

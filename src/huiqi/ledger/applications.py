@@ -136,7 +136,9 @@ def act(
         if refused.code == "wrong_role":
             raise Forbidden(refused.reason) from None
         if refused.code == "reason_required":
-            raise Invalid(refused.reason, errors=[FieldError("reason", "required for this step")]) from None
+            raise Invalid(
+                refused.reason, errors=[FieldError("reason", "required for this step", zh="此步骤须填写理由")]
+            ) from None
         raise Conflict(refused.reason, code=refused.code) from None
     if action is Action.SUBMIT:
         row.submitted_on = uow.today
@@ -172,17 +174,33 @@ def add_review(uow: UnitOfWork, application_id: int, data: dict[str, Any]) -> t.
     conflict = bool(data["conflict_of_interest"])
     decided = data.get("decided")
     if not conflict and decided is None:
-        raise Invalid("decision missing", errors=[FieldError("decided", "required unless you declare a conflict")])
+        raise Invalid(
+            "decision missing",
+            errors=[FieldError("decided", "required unless you declare a conflict", zh="未声明回避时须填写核定金额")],
+        )
     if conflict and decided is not None:
         raise Invalid(
-            "recused", errors=[FieldError("decided", "a reviewer with a conflict of interest may not decide")]
+            "recused",
+            errors=[
+                FieldError(
+                    "decided",
+                    "a reviewer with a conflict of interest may not decide",
+                    zh="声明回避的评审人不能核定金额",
+                )
+            ],
         )
     if decided is not None:
         allowed = allowed_now(uow, row)
         if allowed is not None and not allowed.lo <= decided <= allowed.hi:
             raise Invalid(
                 "outside the range",
-                errors=[FieldError("decided", f"must lie within {allowed.describe()} (the measure's range today)")],
+                errors=[
+                    FieldError(
+                        "decided",
+                        f"must lie within {allowed.describe()} (the measure's range today)",
+                        zh=f"应在 {allowed.describe()} 范围之内（按今日规则可给予的金额）",
+                    )
+                ],
             )
     review = t.Review(
         application_id=row.id,

@@ -31,7 +31,7 @@ FORM_FILE = "表单"
 
 _NAME = re.compile(
     r"^(?P<root>enterprise|projects|leases|institutions|platforms)(?:\[(?P<index>\d{1,2})\])?"
-    r"\.(?P<field>[a-z_]+(?:\.[a-z_]+)?)(?:\[(?P<year>\d{4})\])?$"
+    r"\.(?P<field>[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?)(?:\[(?P<year>\d{4})\])?$"
 )
 
 
