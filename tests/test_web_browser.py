@@ -266,6 +266,7 @@ def test_sign_in_sign_out_wrong_password_and_lockout(page: Page, base: str) -> N
     page.fill("#password", PASSWORD)
     page.click("button[type=submit].primary")
     expect(page.locator("#signin-error")).to_contain_text("账户已被暂时锁定")
+    expect(page.locator("#signin-error")).to_contain_text(re.compile(r"请 1[0-5] 分钟后再试"))  # when, not "later"
     shot(page, "signin-locked")
 
 

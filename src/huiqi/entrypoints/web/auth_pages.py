@@ -7,6 +7,7 @@ whose random token goes in an HttpOnly cookie, and rotates the CSRF token at sig
 
 from __future__ import annotations
 
+import math
 import secrets
 from typing import Any
 
@@ -19,7 +20,7 @@ from huiqi.entrypoints.web.i18n import gettext_for
 from huiqi.entrypoints.web.render import error_page, lang_of, respond
 from huiqi.entrypoints.web.throttle import Throttle
 from huiqi.ledger.actors import Actor
-from huiqi.ledger.errors import LedgerError
+from huiqi.ledger.errors import LedgerError, Locked
 from huiqi.ledger.sessions import IDLE, close_session, open_session, session_actor, touch
 from huiqi.ledger.uow import Ledger
 from huiqi.ledger.users import sign_in
@@ -99,7 +100,12 @@ async def signin(request: Request) -> Response:
         actor = _ledger(request).run(ANONYMOUS, lambda uow: sign_in(uow, name, password))
     except LedgerError as error:
         SIGN_IN_ATTEMPTS.record(client)
-        if error.code == "locked":
+        if isinstance(error, Locked):
+            wait = max(1, math.ceil((error.until - _ledger(request).clock()).total_seconds() / 60))
+            message = _("Too many wrong passwords: this account is locked. Try again in %(minutes)s minutes.") % {
+                "minutes": wait
+            }
+        elif error.code == "locked":
             message = _("Too many wrong passwords: this account is locked for a while. Try again later.")
         elif error.code == "disabled":
             message = _("This account is disabled. Ask an administrator.")
