@@ -387,10 +387,13 @@ def list_applications(
     after: int | None = None,
     limit: int = 50,
     where: QueueFilter | None = None,
+    newest_first: bool = False,
 ) -> Sequence[t.Application]:
-    """Applications by id, after the cursor `after`; `where` or the keyword filters narrow them."""
+    """Applications by id (or the newest first), after the cursor `after`; `where` or the keyword
+    filters narrow them."""
     where = where or QueueFilter(state=state, measure=measure, enterprise=enterprise, year=year)
-    query = _filtered(uow, select(t.Application).order_by(t.Application.id), where)
+    order = t.Application.id.desc() if newest_first else t.Application.id
+    query = _filtered(uow, select(t.Application).order_by(order), where)
     query = query.options(selectinload(t.Application.enterprise), selectinload(t.Application.project))
     if after is not None:
         query = query.where(t.Application.id > after)

@@ -33,6 +33,7 @@ from huiqi.ledger.workflow import Role
 from huiqi.money import ZERO
 
 router = APIRouter(include_in_schema=False)
+SHOWN = 50  # the newest applications on the portal; the count says how many there are
 
 
 def _ledger(request: Request) -> Ledger:
@@ -62,7 +63,8 @@ def portal_data(uow: UnitOfWork, lang: Lang) -> dict[str, Any]:
     }
     pushes = not_applied_for(uow, enterprise, uow.today)
     subjects = list_projects(uow, enterprise=enterprise.credit_code, kind=None, after=None, limit=1000)
-    mine = applications.list_applications(uow, limit=1000)
+    mine = applications.list_applications(uow, limit=SHOWN, newest_first=True)
+    counts = applications.count_by_state(uow, applications.QueueFilter())
     awards = payments.list_awards(uow, limit=10_000)
     paid = payments.list_payments(uow, limit=10_000)
     return {
@@ -98,8 +100,9 @@ def portal_data(uow: UnitOfWork, lang: Lang) -> dict[str, Any]:
                 "submitted_on": a.submitted_on.isoformat() if a.submitted_on else None,
                 "updated_at": a.updated_at.isoformat(),
             }
-            for a in sorted(mine, key=lambda a: a.updated_at, reverse=True)
+            for a in mine
         ],
+        "application_count": sum(counts.values()),
         "money": {
             "awarded": money(sum((a.amount for a in awards), ZERO)),
             "paid": money(sum((p.amount for p in paid), ZERO)),
