@@ -224,6 +224,11 @@ def test_a_facts_file_loads_into_the_form_and_bad_ones_are_refused_by_line(clien
     assert refused.status_code == 422
     assert "bad.yaml:3" in refused.text
     assert "bad.yaml:4" in refused.text
+    broken = client.post(
+        "/calculator/upload", data={"csrf_token": token}, files={"facts_file": ("b.yaml", b"a: [1,\n", "text/yaml")}
+    )
+    assert broken.status_code == 422
+    assert "不是有效的 YAML/JSON 格式" in broken.text  # in Chinese, not only the parser's English
     wrong_type = client.post(
         "/calculator/upload", data={"csrf_token": token}, files={"facts_file": ("x.xlsx", b"PK\x03\x04", "x")}
     )

@@ -184,6 +184,7 @@ def test_an_enterprise_sees_only_its_own_and_no_officer_page(demo: tuple[TestCli
     assert others
     assert chip.get(f"/applications/{others[0]}").status_code == 404
     assert chip.get(f"/applications/{mine[0]['id']}").status_code == 200
+    assert "临港智芯科技有限公司" in chip.get("/account").text  # the account names its enterprise
     anonymous = TestClient(demo[0].app).get("/portal", follow_redirects=False)
     assert anonymous.status_code == 303
     assert anonymous.headers["location"] == "/signin?next=%2Fportal"

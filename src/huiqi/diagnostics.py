@@ -275,9 +275,11 @@ def parse_source(text: str, file: str) -> SourceDoc:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
             line = mark.line + 1 if mark is not None else None
-            raise InputError([Diagnostic(file, line, f"not valid YAML/JSON: {exc.problem}")]) from exc
+            zh = f"不是有效的 YAML/JSON 格式（第 {line} 行附近）：{exc.problem}" if line else None
+            raise InputError([Diagnostic(file, line, f"not valid YAML/JSON: {exc.problem}", zh=zh)]) from exc
         except yaml.YAMLError as exc:
-            raise InputError([Diagnostic(file, None, f"not valid YAML/JSON: {exc}")]) from exc
+            zh = f"不是有效的 YAML/JSON 格式：{exc}"
+            raise InputError([Diagnostic(file, None, f"not valid YAML/JSON: {exc}", zh=zh)]) from exc
         finally:
             loader.dispose()
     return SourceDoc(file, data, _NodeLines(node))

@@ -33,9 +33,10 @@ def read_text(path: Path, limit: SizeLimit | None = None) -> str:
             return path.read_text(encoding="utf-8")
         return read_limited(path, limit).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except FileNotFoundError as exc:
-        raise InputError([Diagnostic(str(path), None, "file not found")]) from exc
+        raise InputError([Diagnostic(str(path), None, "file not found", zh="找不到该文件")]) from exc
     except UnicodeDecodeError as exc:
-        raise InputError([Diagnostic(str(path), None, f"not UTF-8 text: {exc.reason}")]) from exc
+        zh = "不是 UTF-8 编码的文本（请以 UTF-8 保存）"
+        raise InputError([Diagnostic(str(path), None, f"not UTF-8 text: {exc.reason}", zh=zh)]) from exc
     except OSError as exc:
         raise InputError([Diagnostic(str(path), None, exc.strerror or str(exc))]) from exc
 

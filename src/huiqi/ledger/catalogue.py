@@ -192,3 +192,12 @@ def facts_of(uow: UnitOfWork, enterprise: t.Enterprise) -> Facts:
     for subject in subjects:
         lists[FACTS_LIST[subject.kind]].append(subject.facts)
     return Facts.model_validate({"enterprise": enterprise.facts, **lists})
+
+
+def own_enterprise(uow: UnitOfWork) -> t.Enterprise:
+    """The signed-in enterprise user's enterprise (its users see only that one)."""
+    uow.actor.require(Role.ENTERPRISE)
+    row = uow.session.get(t.Enterprise, uow.actor.enterprise_id)
+    if row is None:
+        raise Forbidden("this user belongs to no enterprise")
+    return row

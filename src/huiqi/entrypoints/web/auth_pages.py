@@ -20,6 +20,7 @@ from huiqi.entrypoints.web.i18n import gettext_for
 from huiqi.entrypoints.web.render import error_page, lang_of, respond
 from huiqi.entrypoints.web.throttle import Throttle
 from huiqi.ledger.actors import Actor
+from huiqi.ledger.catalogue import own_enterprise
 from huiqi.ledger.errors import LedgerError, Locked
 from huiqi.ledger.sessions import IDLE, close_session, open_session, session_actor, touch
 from huiqi.ledger.uow import Ledger
@@ -138,9 +139,14 @@ def account(request: Request) -> Response:
     user = current_user(request)
     if user is None:
         return RedirectResponse("/signin?next=/account", status_code=303)
+    enterprise = None
+    if user.enterprise_id is not None:
+        row = _ledger(request).read(user, own_enterprise)
+        enterprise = {"name": row.name, "credit_code": row.credit_code}
     data = {
         "name": user.name,
         "role": user.role.value,
+        "enterprise": enterprise,
         "officer": user.is_officer,
         "idle_minutes": int(IDLE.total_seconds() // 60),
     }

@@ -20,12 +20,11 @@ from huiqi.entrypoints.web.i18n import Lang
 from huiqi.entrypoints.web.refusals import refusal_text
 from huiqi.entrypoints.web.render import lang_of, respond
 from huiqi.ledger import applications, payments
-from huiqi.ledger import tables as t
 from huiqi.ledger.actors import Actor
 from huiqi.ledger.calculations import calculation
-from huiqi.ledger.catalogue import facts_of, list_projects
+from huiqi.ledger.catalogue import facts_of, list_projects, own_enterprise
 from huiqi.ledger.entitlements import not_applied_for
-from huiqi.ledger.errors import Conflict, FieldError, Forbidden, Invalid, LedgerError, PreconditionFailed
+from huiqi.ledger.errors import Conflict, FieldError, Invalid, LedgerError, PreconditionFailed
 from huiqi.ledger.profile import take_facts
 from huiqi.ledger.uow import Ledger, UnitOfWork
 from huiqi.ledger.views import money
@@ -41,22 +40,13 @@ def _ledger(request: Request) -> Ledger:
     return ledger
 
 
-def my_enterprise(uow: UnitOfWork) -> t.Enterprise:
-    """The signed-in enterprise user's enterprise (its users see only that one)."""
-    uow.actor.require(Role.ENTERPRISE)
-    row = uow.session.get(t.Enterprise, uow.actor.enterprise_id)
-    if row is None:
-        raise Forbidden("this user belongs to no enterprise")
-    return row
-
-
 def my_facts(uow: UnitOfWork) -> dict[str, Any]:
     """The enterprise's facts as a facts document (what the calculator and `huiqi calc` read)."""
-    return facts_of(uow, my_enterprise(uow)).model_dump(mode="json", exclude_none=True)
+    return facts_of(uow, own_enterprise(uow)).model_dump(mode="json", exclude_none=True)
 
 
 def portal_data(uow: UnitOfWork, lang: Lang) -> dict[str, Any]:
-    enterprise = my_enterprise(uow)
+    enterprise = own_enterprise(uow)
     titles = {
         r.measure.id: (r.measure.title if lang == "zh" else r.measure.title_en or r.measure.title)
         for r in uow.library.measures()
@@ -144,7 +134,7 @@ def _refused(request: Request, user: Actor, error: LedgerError) -> Response:
 def apply(uow: UnitOfWork, form: dict[str, str]) -> int:
     """A draft application for the measure and subject of `form`, its facts first taken from the
     calculation named in it (if any); the new application's id."""
-    enterprise = my_enterprise(uow)
+    enterprise = own_enterprise(uow)
     ids: dict[str, int] = {}
     if form.get("calculation"):
         stored = calculation(uow, form["calculation"])
@@ -196,7 +186,7 @@ async def take_calculation(request: Request) -> Response:
     public_id = str(form.get("calculation") or "")
 
     def work(uow: UnitOfWork) -> None:
-        take_facts(uow, my_enterprise(uow).credit_code, calculation(uow, public_id)["facts"])
+        take_facts(uow, own_enterprise(uow).credit_code, calculation(uow, public_id)["facts"])
 
     try:
         _ledger(request).run(user, work)
