@@ -339,3 +339,10 @@ def test_a_lease_and_a_year_written_2025年_compute_as_calc_does(client: TestCli
         "/calculator", data={**FORM_OK, "projects[0].year": "2025年", "csrf_token": token}, follow_redirects=False
     )
     assert year.status_code == 303, year.text[-800:]
+
+
+def test_a_required_yes_or_no_offers_no_not_sure(client: TestClient) -> None:
+    """ "Not sure" on a fact the models require was refused as missing: it is not offered there."""
+    page = client.get("/calculator").text
+    assert 'id="f-enterprise-severe_credit_record-yes"' in page
+    assert 'id="f-enterprise-severe_credit_record-unknown"' not in page

@@ -16,7 +16,7 @@ from huiqi.cells import safe_cell
 from huiqi.engine.questions import mentioned_values
 from huiqi.entrypoints.web import calculator_form as cf
 from huiqi.entrypoints.web.i18n import Lang
-from huiqi.rules.factpaths import fact_label
+from huiqi.rules.factpaths import SUBJECT_MODELS, fact_label
 from huiqi.rules.library import Library
 
 OUTCOME_ORDER = ("eligible", "needs_decision", "undecided", "ineligible", "superseded", "no_subject", "not_in_force")
@@ -97,7 +97,15 @@ def input_dict(
         "help": question.help,
         "used_by": [{"zh": titles[m][0], "en": titles[m][1]} for m in question.measures if m in titles],
         "error": {"zh": error.zh, "en": error.en} if error else None,
+        "required": _required(question.path),
     }
+
+
+def _required(path: tuple[str, ...]) -> bool:
+    """A fact the facts model requires (no default): the form offers no "not sure" for it."""
+    model = SUBJECT_MODELS.get(path[0])
+    field = model.model_fields.get(path[1]) if model is not None and len(path) == 2 else None
+    return field is not None and field.is_required()
 
 
 def grouped(inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
