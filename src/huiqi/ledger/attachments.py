@@ -110,7 +110,7 @@ def attach(uow: UnitOfWork, application_id: int, filename: str | None, content: 
                 FieldError(
                     FIELD,
                     f"this file is not one of the accepted kinds ({ACCEPTED_EN}), judged by its content",
-                    zh=f"文件内容不是允许的类型。只接受{ACCEPTED_ZH}；类型按文件内容判断，与文件名无关",
+                    zh=f"文件内容不是允许的类型。只接受 {ACCEPTED_ZH}；类型按文件内容判断，与文件名无关。",
                 )
             ],
         )
