@@ -468,6 +468,7 @@ def test_the_page_refuses_a_body_over_the_limit_with_a_page_in_chinese(demo: Dem
     assert refused.headers["content-type"].startswith("text/html")
     assert "提交的内容过大" in refused.text
     assert "附件上限为 10 MiB" in refused.text
+    assert "script-src 'self'" in refused.headers["content-security-policy"]
     assert "Traceback" not in refused.text
     assert stored(demo) == before
 
@@ -522,3 +523,12 @@ def test_signed_out_readers_are_sent_to_sign_in(demo: Demo, client: TestClient) 
     assert page.status_code == 303
     assert page.headers["location"].startswith("/signin?next=")
     assert client.get("/attachments/1", follow_redirects=False).status_code == 303
+
+
+def test_the_page_in_english(demo: Demo, client: TestClient) -> None:
+    demo.ledger.run(as_user(demo, OWNER), lambda uow: attachments.attach(uow, demo.attachable, "english.pdf", PDF))
+    sign_in_client(client, OWNER)
+    page = client.get(f"/applications/{demo.attachable}/attachments?lang=en")
+    assert "Attached documents" in page.text
+    assert "PDF document" in page.text
+    assert "The type is judged by the file&#39;s content" in page.text

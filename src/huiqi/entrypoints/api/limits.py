@@ -54,7 +54,14 @@ async def _send_413(scope: Scope, send: Send, detail: str) -> None:
     render = getattr(getattr(scope.get("app"), "state", None), "error_page", None)
     if render is not None and not scope["path"].startswith("/v1/"):
         # A browser's form: an error page in Chinese (the reader's language is not known yet), not JSON.
+        from huiqi.entrypoints.web.guard import CSP  # here: the web package imports the API's modules
+
         page = render(Request(scope), 413, "Request body too large", detail)
+        # This runs outside the pages' guard, so the guard's headers are set here.
+        page.headers["content-security-policy"] = CSP
+        page.headers["x-content-type-options"] = "nosniff"
+        page.headers["x-frame-options"] = "DENY"
+        page.headers["cache-control"] = "no-store"
         await page(scope, _no_body, send)
         return
     body = json.dumps(
