@@ -531,4 +531,4 @@ def test_the_page_in_english(demo: Demo, client: TestClient) -> None:
     page = client.get(f"/applications/{demo.attachable}/attachments?lang=en")
     assert "Attached documents" in page.text
     assert "PDF document" in page.text
-    assert "The type is judged by the file&#39;s content" in page.text
+    assert "The type is judged by the file" in page.text
