@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from huiqi.entrypoints.api.app import create_app
+from huiqi.ledger import attachments
+from huiqi.ledger.attachment_store import FOLDER_ENV
 from huiqi.ledger.uow import Ledger
 from tests.ledger_world import LINGANG, MINHANG, World, build_world, example
 
@@ -274,9 +277,15 @@ def test_import_reports_every_bad_row_and_writes_nothing(client: TestClient, wor
     assert count(client, world, "/v1/enterprises") == 2
 
 
-def test_access_is_per_tenant_on_every_endpoint(client: TestClient, world: World, ledger: Ledger) -> None:
+def test_access_is_per_tenant_on_every_endpoint(
+    client: TestClient, world: World, ledger: Ledger, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """Every route, with no token (401) and with another enterprise's token (never Minhang's data)."""
     app = file_demo(client, world).json()["id"]
+    monkeypatch.setenv(FOLDER_ENV, str(tmp_path / "attachments"))
+    document = ledger.run(
+        world.actors["minhang-user"], lambda uow: attachments.attach(uow, app, "报告.pdf", b"%PDF-1.4\n").id
+    )
     step(client, world, app, "submit", "minhang-user")
     step(client, world, app, "start_review", "reviewer")
     step(client, world, app, "approve", "approver", {"amount": "250万"})
@@ -290,6 +299,7 @@ def test_access_is_per_tenant_on_every_endpoint(client: TestClient, world: World
         "year": 2020,
         "policy_id": "minhang-2018",
         "kind": "applications",
+        "attachment_id": document,
     }
     minhang_name = example("minhang-robotics.yaml")["enterprise"]["name"]
     paths = client.get("/openapi.json").json()["paths"]

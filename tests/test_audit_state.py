@@ -3,15 +3,17 @@ outside huiqi, to any ledger table is caught and named (table and row), on SQLit
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, select, text
 
-from huiqi.ledger import audit_log, payments
+from huiqi.ledger import attachments, audit_log, payments
 from huiqi.ledger import tables as t
 from huiqi.ledger.actors import SYSTEM
+from huiqi.ledger.attachment_store import FOLDER_ENV
 from huiqi.ledger.audit import Verdict
 from huiqi.ledger.audit_log import SEAL, verify_chain
 from huiqi.ledger.database import alembic_config, head_revision, upgrade
@@ -31,6 +33,7 @@ TAMPER = {
     "tranches": ("paid", "NOT paid"),
     "payments": ("amount_fen", "amount_fen * 10"),
     "budgets": ("allocated_fen", "allocated_fen * 10"),
+    "attachments": ("size", "size * 10"),
 }
 
 
@@ -47,8 +50,9 @@ def busy(ledger: Ledger, database_url: str) -> tuple[Ledger, World]:
     return fill(ledger, database_url)
 
 
-def fill(ledger: Ledger, database_url: str) -> tuple[Ledger, World]:
-    """A ledger with a row in every table: an application filed, reviewed, approved, its first tranche paid."""
+def fill(ledger: Ledger, database_url: str, *, attach: bool = True) -> tuple[Ledger, World]:
+    """A ledger with a row in every table: an application filed, a document attached, reviewed, approved,
+    its first tranche paid. `attach=False` for a ledger to be taken back to a revision before attachments."""
     if database_url.startswith("postgresql"):
         # A server set up in China answers in its own time zone; the chain and the digests must not care.
         name = database_url.rsplit("/", 1)[1]
@@ -57,6 +61,12 @@ def fill(ledger: Ledger, database_url: str) -> tuple[Ledger, World]:
         ledger.engine.dispose()
     world = build_world(ledger)
     app = file(ledger, world, "minhang-2018.demo", "M1")
+    if attach:
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv(FOLDER_ENV, tempfile.mkdtemp(prefix="huiqi-attachments-"))  # never the checkout's var/
+            ledger.run(
+                world.actors["minhang-user"], lambda uow: attachments.attach(uow, app, "报告.pdf", b"%PDF-1.4\n")
+            )
     to_review(ledger, world, app, "250万")
     approve(ledger, world, app)
     tranche = ledger.read(SYSTEM, lambda uow: payments.list_awards(uow)[0].tranches[0].id)
@@ -141,7 +151,7 @@ def test_a_ledger_from_before_row_digests_is_sealed_when_upgraded(
     """Revision 0001 had no digests: upgrading seals each row that still is what its events say;
     one changed while at 0001 is not sealed (that would hide it) and stays reported."""
     monkeypatch.setattr(audit_log, "row_digest", lambda values, columns: None)  # events as 0001 recorded them
-    fill(ledger, database_url)
+    fill(ledger, database_url, attach=False)  # 0001 has no attachments table
     monkeypatch.undo()
     ledger.engine.dispose()
     _downgrade(database_url, "0001")

@@ -1,6 +1,6 @@
 """How large an input may be, refused before it is read.
 
-Two settings, each an environment variable holding a size in bytes or with a binary unit
+Three settings, each an environment variable holding a size in bytes or with a binary unit
 (`64MiB`, `64M`, `512k`):
 
 - `HUIQI_MAX_FACTS_BYTES`, default 8 MiB: a facts file (`huiqi calc`), a reform file
@@ -8,6 +8,8 @@ Two settings, each an environment variable holding a size in bytes or with a bin
   is 4.4 MiB; an enterprise's own is a few KiB.
 - `HUIQI_MAX_UPLOAD_BYTES`, default 16 MiB: a spreadsheet imported (`huiqi import`,
   `POST /v1/imports/{kind}`).
+- `HUIQI_MAX_ATTACHMENT_BYTES`, default 10 MiB: a document attached to an application
+  (huiqi.ledger.attachments; `POST /v1/applications/{id}/attachments` and the page's form).
 
 A file's size is taken from the file system first (a 270 MB file is refused at once, nothing
 read); a stream that does not know its size (a pipe, `/dev/stdin`, an HTTP body without
@@ -84,6 +86,7 @@ class SizeLimit:
 
 FACTS = SizeLimit("HUIQI_MAX_FACTS_BYTES", 8 * MiB, "事实文件", "facts files")
 UPLOADS = SizeLimit("HUIQI_MAX_UPLOAD_BYTES", 16 * MiB, "导入文件", "imported spreadsheets")
+ATTACHMENTS = SizeLimit("HUIQI_MAX_ATTACHMENT_BYTES", 10 * MiB, "附件", "attachments")
 
 
 def read_limited(path: Path, limit: SizeLimit) -> bytes:

@@ -336,4 +336,33 @@ class WebSession(Base):
     expires_at: Mapped[datetime]
 
 
-AUDITED = (User, Enterprise, Project, Application, ApplicationEvent, Review, Award, Tranche, Payment, Budget)
+class Attachment(Base):
+    """A document attached to an application. The file is in the attachments folder under
+    `stored_name` (random); `filename` is only what the user called it, shown and offered back
+    on download, never used as a path. `media_type` is what the content is (huiqi.ledger.file_types)."""
+
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime]
+
+
+AUDITED = (
+    User,
+    Enterprise,
+    Project,
+    Application,
+    ApplicationEvent,
+    Review,
+    Award,
+    Tranche,
+    Payment,
+    Budget,
+    Attachment,
+)

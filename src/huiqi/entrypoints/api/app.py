@@ -16,6 +16,7 @@ from huiqi.entrypoints import web
 from huiqi.entrypoints.api import (
     admin_routes,
     application_routes,
+    attachment_routes,
     calculator_routes,
     catalogue_routes,
     money_routes,
@@ -38,7 +39,8 @@ reviews, awards and payments.
 * Retries: send an `Idempotency-Key` with a POST to make it safe to repeat.
 * Errors: `application/problem+json` (RFC 9457) with `errors[].field`.
 * Bodies: by default /v1/assess at most 8 MiB (`HUIQI_MAX_FACTS_BYTES`), /v1/imports 16 MiB
-  (`HUIQI_MAX_UPLOAD_BYTES`), any other 1 MiB; larger ones get 413 unread.
+  (`HUIQI_MAX_UPLOAD_BYTES`), an attachment 10 MiB (`HUIQI_MAX_ATTACHMENT_BYTES`), any other
+  1 MiB; larger ones get 413 unread.
 """
 
 
@@ -51,10 +53,12 @@ def create_app(ledger: Ledger, terms: Terms | None = None, *, secure_cookies: bo
     app.state.auth_cache = {}
     app.state.log = logging.getLogger("huiqi.api")
     problems.install(app)
-    app.add_middleware(BodyLimit)
     for module in (calculator_routes, catalogue_routes, application_routes, money_routes, admin_routes):
         app.include_router(module.router)
+    app.include_router(attachment_routes.router)
     web.install(app, secure_cookies=secure_cookies)
+    # Added last, so outermost: a body is limited before anything reads it, the pages' CSRF guard included.
+    app.add_middleware(BodyLimit)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, Any]:
