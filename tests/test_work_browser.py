@@ -56,6 +56,14 @@ def test_an_enterprise_sees_what_it_has_not_applied_for_and_applies(browser: Bro
     expect(page.locator("h1")).to_contain_text(measure.split()[0])
     shot(page, "portal-new-application")
     assert axe_violations(page) == []
+    page.set_input_files(
+        "section.attachments input[type=file]",
+        files=[{"name": "可研报告.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%test\n%%EOF\n"}],
+    )
+    with page.expect_navigation():
+        page.click("form.attach button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("草稿")  # back on the application's page
+    expect(page.locator("table.attachment-list")).to_contain_text("可研报告.pdf")
     with page.expect_navigation():
         page.click("form[data-step=submit] button")
     expect(page.locator("h1")).to_contain_text("已提交")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from huiqi.entrypoints.web.attachment_pages import attachments_data
 from huiqi.entrypoints.web.i18n import Lang
 from huiqi.ledger import applications, payments
 from huiqi.ledger import tables as t
@@ -98,6 +99,7 @@ def application_data(uow: UnitOfWork, application_id: int, actor: Actor, lang: L
         "may_pay": actor.role is Role.FINANCE,
         "headroom": _headroom(uow, row, award) if officer else None,
         "officer": officer,
+        "attachments": attachments_data(uow, row, actor, lang, next_path=f"/applications/{row.id}"),
     }
     return data
 
