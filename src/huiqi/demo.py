@@ -431,7 +431,8 @@ BUDGETS: tuple[tuple[date, str, int, str], ...] = (
     (date(2019, 1, 7), "minhang-2018", 2019, "2000万"),
     (date(2020, 1, 6), "minhang-2018", 2020, "4000万"),
     (date(2021, 1, 4), "minhang-2018", 2021, "1500万"),
-    (date(2025, 1, 6), "lingang-2024", 2025, "2亿"),
+    # 1.1亿: nearly 90% committed by the end, so the approver sees a budget near its limit
+    (date(2025, 1, 6), "lingang-2024", 2025, "1.1亿"),
     # public-platform awards are paid over five years, so the zone plans the years after too
     *((date(2025, 1, 6), "lingang-2024", year, "3000万") for year in range(2026, 2030)),
 )
