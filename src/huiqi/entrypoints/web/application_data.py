@@ -12,12 +12,13 @@ from typing import Any
 
 from huiqi.entrypoints.web.attachment_pages import attachments_data
 from huiqi.entrypoints.web.i18n import Lang
+from huiqi.entrypoints.web.ledger_labels import measure_title, policy_title
 from huiqi.ledger import applications, payments
 from huiqi.ledger import tables as t
 from huiqi.ledger.actors import Actor
 from huiqi.ledger.uow import UnitOfWork
-from huiqi.ledger.views import award_view, budget_view, event_view, money, payment_view, review_view
-from huiqi.ledger.workflow import TRANSITIONS, Action, Role, State, available
+from huiqi.ledger.views import application_view, award_view, budget_view, event_view, money, payment_view, review_view
+from huiqi.ledger.workflow import TRANSITIONS, Action, Role, State
 from huiqi.money import ZERO
 from huiqi.report import result_dict
 
@@ -74,12 +75,13 @@ def application_data(uow: UnitOfWork, application_id: int, actor: Actor, lang: L
     officer = actor.is_officer
     reviews = [review_view(r) for r in applications.reviews_of(uow, row)]
     decided = [r["decided"] for r in reviews if r["decided"] is not None]
-    actions = [a.value for a in _actions(row, actor)]
+    view = _application(row, actor)
+    actions: list[str] = view["actions"]
     data: dict[str, Any] = {
         "application": {
-            **_application(row),
-            "measure_title": ref.measure.title if lang == "zh" else ref.measure.title_en or ref.measure.title,
-            "policy_title": ref.policy.title if lang == "zh" else ref.policy.title_en or ref.policy.title,
+            **view,
+            "measure_title": measure_title(uow.library, row.measure, lang),
+            "policy_title": policy_title(uow.library, row.policy, lang),
             "quote": ref.measure.quote,
         },
         "facts": {
@@ -104,27 +106,10 @@ def application_data(uow: UnitOfWork, application_id: int, actor: Actor, lang: L
     return data
 
 
-def _application(row: t.Application) -> dict[str, Any]:
+def _application(row: t.Application, actor: Actor) -> dict[str, Any]:
+    """The API's view of the application (its actions for this reader included), and what the page adds."""
     return {
-        "id": row.id,
-        "enterprise": row.enterprise.credit_code,
-        "enterprise_name": row.enterprise.name,
+        **application_view(row, actor),
         "district": row.enterprise.district,
-        "subject": row.project.ref if row.project is not None else row.enterprise.credit_code,
         "subject_name": row.project.name if row.project is not None else row.enterprise.name,
-        "measure": row.measure,
-        "policy": row.policy,
-        "year": row.year,
-        "state": row.state,
-        "requested": money(row.requested),
-        "submitted_on": row.submitted_on.isoformat() if row.submitted_on else None,
-        "note": row.note,
-        "version": row.version,
-        "created_at": row.created_at.isoformat(),
-        "updated_at": row.updated_at.isoformat(),
     }
-
-
-def _actions(row: t.Application, actor: Actor) -> list[Action]:
-    mine = actor.role is not Role.ENTERPRISE or actor.enterprise_id == row.enterprise_id
-    return available(State(row.state), actor.role) if mine else []

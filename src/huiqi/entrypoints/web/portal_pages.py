@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from huiqi.entrypoints.web.access import page_user
 from huiqi.entrypoints.web.i18n import Lang
+from huiqi.entrypoints.web.ledger_labels import measure_title
 from huiqi.entrypoints.web.refusals import refusal_text
 from huiqi.entrypoints.web.render import lang_of, respond
 from huiqi.ledger import applications, payments
@@ -47,10 +48,7 @@ def my_facts(uow: UnitOfWork) -> dict[str, Any]:
 
 def portal_data(uow: UnitOfWork, lang: Lang) -> dict[str, Any]:
     enterprise = own_enterprise(uow)
-    titles = {
-        r.measure.id: (r.measure.title if lang == "zh" else r.measure.title_en or r.measure.title)
-        for r in uow.library.measures()
-    }
+    titles = {r.measure.id: measure_title(uow.library, r.measure.id, lang) for r in uow.library.measures()}
     pushes = not_applied_for(uow, enterprise, uow.today)
     subjects = list_projects(uow, enterprise=enterprise.credit_code, kind=None, after=None, limit=1000)
     mine = applications.list_applications(uow, limit=SHOWN, newest_first=True)

@@ -19,12 +19,14 @@ from fastapi.responses import Response
 from huiqi.entrypoints.web import labels
 from huiqi.entrypoints.web.access import officer
 from huiqi.entrypoints.web.i18n import Lang, gettext_for
+from huiqi.entrypoints.web.ledger_labels import measure_title
 from huiqi.entrypoints.web.render import lang_of, respond
 from huiqi.facts.vocabulary import District
 from huiqi.ledger import applications, payments
+from huiqi.ledger import tables as t
 from huiqi.ledger.applications import QueueFilter
 from huiqi.ledger.uow import Ledger, UnitOfWork
-from huiqi.ledger.views import award_view, money, payment_view
+from huiqi.ledger.views import application_view, award_view, payment_view
 from huiqi.rules.library import Library
 from huiqi.tabular import XLSX, workbook_bytes
 
@@ -79,26 +81,15 @@ def queue_filter(request: Request, role: str) -> tuple[QueueFilter, dict[str, st
 
 
 def _titles(library: Library, lang: Lang) -> dict[str, str]:
-    return {
-        r.measure.id: (r.measure.title if lang == "zh" else r.measure.title_en or r.measure.title)
-        for r in library.measures()
-    }
+    return {r.measure.id: measure_title(library, r.measure.id, lang) for r in library.measures()}
 
 
-def _queue_row(row: Any, titles: dict[str, str]) -> dict[str, Any]:
+def _queue_row(row: t.Application, titles: dict[str, str]) -> dict[str, Any]:
+    """The API's view of the application, with its district and measure as the queue shows them."""
     return {
-        "id": row.id,
-        "enterprise": row.enterprise.credit_code,
-        "enterprise_name": row.enterprise.name,
+        **application_view(row),
         "district": row.enterprise.district,
-        "subject": row.project.ref if row.project is not None else row.enterprise.credit_code,
-        "measure": row.measure,
         "measure_title": titles.get(row.measure, row.measure),
-        "policy": row.policy,
-        "year": row.year,
-        "state": row.state,
-        "submitted_on": row.submitted_on.isoformat() if row.submitted_on else None,
-        "requested": money(row.requested),
     }
 
 
