@@ -532,3 +532,28 @@ def test_the_page_in_english(demo: Demo, client: TestClient) -> None:
     assert "Attached documents" in page.text
     assert "PDF document" in page.text
     assert "The type is judged by the file" in page.text
+
+
+def test_the_api_gives_a_refusal_in_chinese_beside_its_english(tmp_path, library) -> None:  # type: ignore[no-untyped-def]
+    """A refused file through /v1 names the field in both languages, as the validation errors do."""
+    from fastapi.testclient import TestClient
+
+    from huiqi.ledger import applications
+    from huiqi.ledger.actors import SYSTEM
+    from tests.web_world import demo_web_app
+
+    app, ledger, _users = demo_web_app(tmp_path, library)
+    drafts = ledger.read(SYSTEM, lambda uow: applications.list_applications(uow, state="draft", limit=5))
+    owner = ledger.read(SYSTEM, lambda uow: drafts[0].enterprise.credit_code)
+    from huiqi.ledger.users import add_user
+
+    token = ledger.run(SYSTEM, lambda uow: add_user(uow, "api-owner", "enterprise", owner)[1])
+    refused = TestClient(app).post(
+        f"/v1/applications/{drafts[0].id}/attachments",
+        headers={"Authorization": f"Bearer {token}"},
+        files={"file": ("x.pdf", b"MZ\x90\x00not a pdf", "application/pdf")},
+    )
+    assert refused.status_code == 422
+    error = refused.json()["errors"][0]
+    assert error["field"] == "file"
+    assert error["message_zh"]

@@ -80,7 +80,12 @@ def install(app: FastAPI) -> None:
         if refused is not None and not request.url.path.startswith("/v1/"):
             response: Response = refused(request, error)
             return response
-        errors = [{"field": e.field, "message": e.message, **({"row": e.row} if e.row else {})} for e in error.errors]
+        errors = [
+            {"field": e.field, "message": e.message}
+            | ({"message_zh": e.zh} if e.zh else {})  # as the validation errors carry it
+            | ({"row": e.row} if e.row else {})
+            for e in error.errors
+        ]
         return problem(
             error.status,
             error.detail,
