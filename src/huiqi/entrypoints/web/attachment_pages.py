@@ -23,6 +23,7 @@ from starlette.datastructures import UploadFile
 from huiqi.entrypoints.api.attachment_routes import download_response
 from huiqi.entrypoints.api.deps import PathId
 from huiqi.entrypoints.web.access import page_user
+from huiqi.entrypoints.web.auth_pages import safe_next
 from huiqi.entrypoints.web.i18n import Lang, day, gettext_for
 from huiqi.entrypoints.web.render import is_htmx, lang_of, respond
 from huiqi.ledger import attachments
@@ -127,7 +128,7 @@ async def upload(request: Request, application_id: PathId) -> Response:
     _ = gettext_for(lang)
     async with request.form(max_files=1, max_fields=20) as form:
         upload = form.get("file")
-        target = _same_site(str(form.get("next") or ""), f"/applications/{application_id}")
+        target = safe_next(str(form.get("next") or ""), f"/applications/{application_id}")
         if not isinstance(upload, UploadFile) or not upload.filename:
             return await _refused(request, application_id, actor, str(_("Choose a file to attach.")), target, 422)
         chosen: UploadFile = upload
@@ -148,34 +149,33 @@ async def upload(request: Request, application_id: PathId) -> Response:
 async def _refused(
     request: Request, application_id: int, actor: Actor, message: str, target: str, status: int
 ) -> Response:
-    if is_htmx(request):
-        return await _partial(request, application_id, actor, message, target, status)
-    lang = lang_of(request)
-    page, _shown = await run_in_threadpool(
-        _ledger(request).read,
-        actor,
-        lambda uow: _page_data(uow, application_id, actor, lang, error=message, next_path=target),
-    )
-    return respond(request, "attachments.html", page, status)
+    template = "partials/attachments.html" if is_htmx(request) else "attachments.html"
+    return await _render(request, template, application_id, actor, message, target, status)
 
 
 async def _partial(
     request: Request, application_id: int, actor: Actor, message: str | None, target: str, status: int
 ) -> Response:
+    return await _render(request, "partials/attachments.html", application_id, actor, message, target, status)
+
+
+async def _render(
+    request: Request,
+    template: str,
+    application_id: int,
+    actor: Actor,
+    message: str | None,
+    target: str,
+    status: int,
+) -> Response:
+    """The attachments (with the refusal beside the file field, if any) as the page or its partial."""
     lang = lang_of(request)
     page, _shown = await run_in_threadpool(
         _ledger(request).read,
         actor,
         lambda uow: _page_data(uow, application_id, actor, lang, error=message, next_path=target),
     )
-    return respond(request, "partials/attachments.html", page, status)
-
-
-def _same_site(target: str, default: str) -> str:
-    """Only a path on this site (never an open redirect to another host)."""
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    return target
+    return respond(request, template, page, status)
 
 
 @router.get("/attachments/{attachment_id}")

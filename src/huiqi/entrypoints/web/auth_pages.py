@@ -56,15 +56,15 @@ def current_user(request: Request) -> Actor | None:
     return user
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None, default: str = "/") -> str:
     """Only a path on this site: never an open redirect to another host."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
+        return default
     return target
 
 
 def signin_data(request: Request, name: str = "", error: str | None = None) -> dict[str, Any]:
-    return {"name": name, "error": error, "next": _safe_next(request.query_params.get("next"))}
+    return {"name": name, "error": error, "next": safe_next(request.query_params.get("next"))}
 
 
 @router.get("/signin")
@@ -79,7 +79,7 @@ async def signin(request: Request) -> Response:
     form = await request.form()
     name = str(form.get("name") or "").strip()
     password = str(form.get("password") or "")
-    target = _safe_next(str(form.get("next") or "/"))
+    target = safe_next(str(form.get("next") or "/"))
     request.state.user = None
     client = request.client.host if request.client else "unknown"
     if SIGN_IN_ATTEMPTS.blocked(client):
