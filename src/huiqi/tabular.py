@@ -27,7 +27,7 @@ from pydantic import BaseModel
 
 from huiqi.cells import safe_cell, safe_xlsx_text
 from huiqi.facts.models import Enterprise as EnterpriseFacts
-from huiqi.facts.models import Lease, Project, RDInstitution, ServicePlatform
+from huiqi.facts.subjects import MODELS
 from huiqi.ledger.errors import FieldError
 from huiqi.text_encoding import EncodingProblem, decode
 
@@ -152,12 +152,7 @@ def nest(values: Mapping[str, Any], model: type[BaseModel], extra: Iterable[str]
     return out
 
 
-SUBJECT_MODELS: dict[str, type[BaseModel]] = {
-    "project": Project,
-    "lease": Lease,
-    "institution": RDInstitution,
-    "platform": ServicePlatform,
-}
+SUBJECT_MODELS: dict[str, type[BaseModel]] = MODELS
 ENTERPRISE_MODEL = EnterpriseFacts
 
 

@@ -27,8 +27,10 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from huiqi.batch.pools import PoolUse, pool_uses
 from huiqi.batch.simulate import Outcome, Simulation
 from huiqi.money import ZERO
+from huiqi.rules.library import Library
 
 MONEY = dt.Decimal(18, 2)
 ELIGIBLE = "eligible"
@@ -83,6 +85,7 @@ class Comparison:
     by_year: tuple[Line, ...]  # counts: eligible results with an amount that year
     changes: dict[str, int]  # gain / loss / mixed / unchanged -> enterprises
     firm_deltas: pa.Table  # the enterprises whose joint total changed, largest rise of the maximum first
+    pools: tuple[tuple[str, PoolUse], ...] = ()  # ("base" | "reform", each budget pool's demand)
 
     def measure(self, measure_id: str) -> Line:
         return next(line for line in self.by_measure if line.key == measure_id)
@@ -95,6 +98,7 @@ class Comparison:
             "by_measure": [line.row("measure") for line in self.by_measure],
             "by_district": [line.row("district") for line in self.by_district],
             "by_year": [line.row("year") for line in self.by_year],
+            **({"pools": [use.row(label) for label, use in self.pools]} if self.pools else {}),
         }
 
 
@@ -213,7 +217,7 @@ def _total(lines: Iterable[Line]) -> Line:
     )
 
 
-def compare(simulation: Simulation, as_of: date) -> Comparison:
+def compare(simulation: Simulation, as_of: date, libraries: tuple[Library, Library] | None = None) -> Comparison:
     """Baseline vs reform: totals, by measure, by district, by year, and who gains or loses."""
     base, reform = simulation.base, simulation.reform
     joint = _joint(simulation.firms, base, reform)
@@ -229,4 +233,10 @@ def compare(simulation: Simulation, as_of: date) -> Comparison:
         by_year=_lines(_by_year(base), _by_year(reform)),
         changes={change: counts.get(change, 0) for change in CHANGES},
         firm_deltas=changed.to_pyarrow(),
+        pools=_pools(simulation, libraries) if libraries is not None else (),
     )
+
+
+def _pools(simulation: Simulation, libraries: tuple[Library, Library]) -> tuple[tuple[str, PoolUse], ...]:
+    base = [("base", use) for use in pool_uses(libraries[0], simulation.base.results)]
+    return (*base, *[("reform", use) for use in pool_uses(libraries[1], simulation.reform.results)])

@@ -380,6 +380,8 @@ def normalise(
             add(mine & missing, reason("required_for", name=name, record=found.record))
     if "start_date" in values and "end_date" in values:
         add((values["end_date"] < values["start_date"]).fill_null(False), reason("end_date"))
+    if "service_start" in values and "service_end" in values:
+        add((values["service_end"] < values["service_start"]).fill_null(False), reason("service_end"))
     grouped = list(singles)
     for same in negatives.values():
         grouped.append(ibis.least(*same) < 0 if len(same) > 1 else same[0] < 0)
@@ -641,7 +643,7 @@ def check(raw: ir.Table, rows: ir.Table, any_flagged: bool = True) -> ir.Table:
 
 # The columns whose years decide the layout's span (their record kind is the schema's).
 _YEAR_STATS = ("project_year", "platform_year", "recognised_year", "award_year")
-_DATE_STATS = ("settled_date", "start_date", "end_date")
+_DATE_STATS = ("settled_date", "start_date", "end_date", "signed")
 
 
 # What layout_of reads of the normalised tables.

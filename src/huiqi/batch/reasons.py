@@ -24,6 +24,7 @@ RECORD_ZH = {
     "lease": "租赁",
     "institution": "研发机构",
     "platform": "服务平台",
+    "contract": "合同",
     "prior_award": "已获资助",
 }
 
@@ -31,7 +32,7 @@ RECORD_ZH = {
 TEMPLATES: dict[str, tuple[str, str]] = {
     "record": ("record: must be one of {codes}", "record: 应为 {codes} 之一"),
     "required": ("{name}: required", "{name}: 必填"),
-    "id_required": ("id: required for a subject row", "id: 项目、租赁、研发机构和平台的行必须有编号"),
+    "id_required": ("id: required for a subject row", "id: 项目、租赁、研发机构、平台和合同的行必须有编号"),
     "name_required": ("name: required for this record", "name: 这类行必须有名称"),
     "foreign": ("{name}: only a {record} row has this column", "{name}: 只有{record}行有这一列"),
     "amount": (
@@ -61,6 +62,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "code": ("{name}: not one of {codes}", "{name}: 应为 {codes} 之一"),
     "required_for": ("{name}: required for a {record} row", "{name}: {record}行必填"),
     "end_date": ("end_date: before start_date", "end_date: 早于 start_date"),
+    "service_end": ("service_end: before service_start", "service_end: 早于 service_start"),
     "credit_code": (
         "credit_code: not a valid unified social credit code (GB 32100-2015)",
         "credit_code: 不是有效的统一社会信用代码 (GB 32100-2015 校验位不符)",

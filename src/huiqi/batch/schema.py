@@ -4,7 +4,7 @@ One table, long by record kind, because the facts are a small tree (an enterpris
 projects, leases, institutions, platforms and prior awards) and a district's extract is a union
 of such lists. Every row names its enterprise by `credit_code` and its kind in `record`:
 
-    record       one of enterprise | project | lease | institution | platform | prior_award
+    record       one of enterprise | project | lease | institution | platform | contract | prior_award
     credit_code  the enterprise's unified social credit code (all rows)
     id, name     the subject's id and name (the enterprise's name on its own row)
 
@@ -28,13 +28,13 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Literal
 
-from huiqi.facts.models import Enterprise, Facts, Lease, PriorAward, Project, RDInstitution, ServicePlatform
+from huiqi.facts.models import Contract, Enterprise, Facts, Lease, PriorAward, Project, RDInstitution, ServicePlatform
 from huiqi.facts.vocabulary import CostKind, Labelled
 from huiqi.rules.factpaths import _unwrap
 
-Record = Literal["enterprise", "project", "lease", "institution", "platform", "prior_award"]
-RECORDS: tuple[Record, ...] = ("enterprise", "project", "lease", "institution", "platform", "prior_award")
-SUBJECT_RECORDS: tuple[Record, ...] = ("project", "lease", "institution", "platform")
+Record = Literal["enterprise", "project", "lease", "institution", "platform", "contract", "prior_award"]
+RECORDS: tuple[Record, ...] = ("enterprise", "project", "lease", "institution", "platform", "contract", "prior_award")
+SUBJECT_RECORDS: tuple[Record, ...] = ("project", "lease", "institution", "platform", "contract")
 ColumnKind = Literal["bool", "int", "money", "area", "enum", "set", "date", "str"]
 
 MODELS: dict[Record, type[Any]] = {
@@ -43,6 +43,7 @@ MODELS: dict[Record, type[Any]] = {
     "lease": Lease,
     "institution": RDInstitution,
     "platform": ServicePlatform,
+    "contract": Contract,
     "prior_award": PriorAward,
 }
 KEY_COLUMNS = ("record", "credit_code", "id", "name")
@@ -159,10 +160,15 @@ def classify(name: str) -> Column | tuple[YearFamily, int] | str | None:
 def describe() -> list[tuple[str, str, str, str]]:
     """(column, record, type, notes) for docs and `huiqi batch --schema`."""
     rows = [
-        ("record", "all", "text", "enterprise | project | lease | institution | platform | prior_award"),
+        ("record", "all", "text", "enterprise | project | lease | institution | platform | contract | prior_award"),
         ("credit_code", "all", "text", "the enterprise's unified social credit code (GB 32100-2015)"),
-        ("id", "project, lease, institution, platform", "text", "the subject's id, unique within the enterprise"),
-        ("name", "enterprise, project, institution, platform", "text", "name"),
+        (
+            "id",
+            "project, lease, institution, platform, contract",
+            "text",
+            "the subject's id, unique within the enterprise",
+        ),
+        ("name", "enterprise, project, institution, platform, contract", "text", "name"),
     ]
     types = {
         "bool": "boolean",
@@ -209,6 +215,7 @@ def facts_rows(facts: Facts) -> list[dict[str, object]]:
         ("lease", facts.leases),
         ("institution", facts.institutions),
         ("platform", facts.platforms),
+        ("contract", facts.contracts),
     ]
     for record, items in groups:
         for item in items:
@@ -277,11 +284,18 @@ def rows_table(rows: list[dict[str, object]]) -> Any:
 def facts_of_rows(rows: list[dict[str, Any]]) -> list[Facts]:
     """Facts per enterprise from good rows of the flattened table, in row order (tests compare with the interpreter)."""
     firms: dict[str, dict[str, Any]] = {}
-    plural = {"project": "projects", "lease": "leases", "institution": "institutions", "platform": "platforms"}
+    plural = {
+        "project": "projects",
+        "lease": "leases",
+        "institution": "institutions",
+        "platform": "platforms",
+        "contract": "contracts",
+    }
     for row in rows:
         code, record = row["credit_code"], row["record"]
         firm = firms.setdefault(
-            code, {"projects": [], "leases": [], "institutions": [], "platforms": [], "prior_awards": []}
+            code,
+            {"projects": [], "leases": [], "institutions": [], "platforms": [], "contracts": [], "prior_awards": []},
         )
         data: dict[str, Any] = {}
         by_year: dict[str, dict[int, Any]] = {}

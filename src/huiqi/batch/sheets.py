@@ -92,6 +92,17 @@ COMPARISON_HEADINGS = {
     "firms_unchanged": "不变的企业",
     "name": "企业名称",
     "change": "变化",
+    "library": "方案",
+    "policy": "政策",
+    "pool": "资金池",
+    "pool_title": "资金池名称",
+    "period": "期间",
+    "pool_amount": "资金池金额(元)",
+    "demand_min": "需求最低(元)",
+    "demand_max": "需求最高(元)",
+    "runs_out": "是否用尽",
+    "rationing": "分配方式",
+    "pro_rata_share": "按比例分配系数",
 }
 CHANGE_ZH = {"gain": "增加", "loss": "减少", "mixed": "有增有减", "unchanged": "不变"}
 _BY_YEAR = re.compile(r"^(min|max)_(\d{4})$")

@@ -36,7 +36,7 @@ import ibis.expr.types as ir
 
 from huiqi.batch import schema as flat
 from huiqi.engine import values as scalar
-from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, refs, to_text
+from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, Sum, refs, to_text
 from huiqi.rules.model import (
     AmountChoice,
     AmountRange,
@@ -70,9 +70,21 @@ TABLES = {
     "lease": "huiqi_leases",
     "institution": "huiqi_institutions",
     "platform": "huiqi_platforms",
+    "contract": "huiqi_contracts",
     "prior_award": "huiqi_awards",
 }
 SUBJECT_YEAR = {"project": "project_year", "institution": "recognised_year", "platform": "platform_year"}
+SUBJECT_DATE_YEAR = {"lease": "start_date", "contract": "signed"}
+"""Subjects whose year is the year of a date: a lease's start, a contract's signing."""
+
+
+def subject_year(kind: str, table: ir.Table) -> ir.IntegerValue:
+    """The year a subject of this kind belongs to (as huiqi.engine.values.SUBJECT_YEAR)."""
+    if kind in SUBJECT_DATE_YEAR:
+        return table[SUBJECT_DATE_YEAR[kind]].year().cast(I64)
+    return table[SUBJECT_YEAR[kind]].cast(I64)
+
+
 I64 = dt.int64
 BIG = dt.Decimal(38, 0)
 
@@ -251,21 +263,97 @@ Value = Num | Series | Text | Codes | Day | Truth | Literal | Members
 
 @dataclass
 class Scope:
-    """The row a measure's expressions read: enterprise columns and the subject's columns."""
+    """The row a measure's expressions read: enterprise columns and the subject's columns; the
+    assessment date (for derived facts such as enterprise.age_years) and, per sum(...) node,
+    the column holding its total (joined onto the rows by huiqi.engine.compile_sums)."""
 
     row: ir.Table
     measure: str
     layout: Layout
     subject: str
+    as_of: date | None = None
+    sums: dict[Sum, tuple[str, int]] = field(default_factory=dict)
 
     def column(self, name: str) -> ir.Column | None:
         return self.row[name] if name in self.row.columns else None
+
+
+def _date_or_null(scope: Scope, name: str) -> ir.DateValue:
+    col = scope.column(name)
+    return col.cast(dt.date) if col is not None else ibis.null(dt.date)
+
+
+def _term_months(scope: Scope) -> Value:
+    start, end = _date_or_null(scope, "service_start"), _date_or_null(scope, "service_end")
+    months = (end.year() - start.year()) * 12 + (end.month() - start.month())
+    return Num((months + ibis.ifelse(end.day() >= start.day(), 1, 0)).cast(I64), 1)
+
+
+def _age_years(scope: Scope) -> Value:
+    if scope.as_of is None:
+        raise NotCompilable("fact enterprise.age_years", scope.measure, "no assessment date")
+    founded, as_of = _date_or_null(scope, "founded"), scope.as_of
+    later_in_year = (founded.month() * 100 + founded.day()) > (as_of.month * 100 + as_of.day)
+    return Num((as_of.year - founded.year() - ibis.ifelse(later_in_year, 1, 0)).cast(I64), 1)
+
+
+def _rank(value: ir.NumericValue, large: int, medium: int, small: int) -> ir.IntegerValue:
+    """3 large, 2 medium, 1 small, 0 micro by one indicator; null when the indicator is unknown."""
+    ranked = ibis.cases((value >= large, 3), (value >= medium, 2), (value >= small, 1), else_=0)
+    return ibis.ifelse(value.isnull(), ibis.null(I64), ranked.cast(I64))
+
+
+def _size(scope: Scope) -> Value:
+    """As huiqi.engine.values._size: size_class when given, else the national classification's table as
+    one CASE: per industry, the lowest class its indicators reach; micro by any one indicator."""
+    if scope.as_of is None:
+        raise NotCompilable("fact enterprise.size", scope.measure, "no assessment date")
+    from huiqi.facts.size_class import SIZE_CLASSES, industries
+
+    def column(name: str, kind: dt.DataType) -> ir.Value:
+        col = scope.column(name)
+        return col.cast(kind) if col is not None else ibis.null(kind)
+
+    indicators: dict[str, tuple[ir.Value, int]] = {
+        "employees": (column("employees", I64), 1),
+        "revenue": (column(f"revenue_{scope.as_of.year - 1}", I64), 100),  # fen
+        "assets": (ibis.null(I64), 100),  # not among the facts: known only through the other indicators
+    }
+    by_industry = []
+    for row in industries():
+        ranks = []
+        for t in row.thresholds:
+            value, scale = indicators[t.indicator]
+            ranks.append(_rank(value, int(t.large * scale), int(t.medium * scale), int(t.small * scale)))
+        micro = ibis.or_(*[(r == 0).fill_null(False) for r in ranks])
+        unknown = ibis.or_(*[r.isnull() for r in ranks])
+        lowest = ibis.least(*ranks) if len(ranks) > 1 else ranks[0]
+        size = ibis.cases(
+            (micro, "micro"),
+            (unknown, ibis.null(dt.string)),
+            *[(lowest == 3 - k, name) for k, name in enumerate(SIZE_CLASSES[:3])],
+            else_=ibis.null(dt.string),
+        )
+        by_industry.append((column("industry", dt.string) == row.code, size))
+    computed = ibis.cases(*by_industry, else_=ibis.null(dt.string))
+    return Text(ibis.coalesce(column("size_class", dt.string), computed))
+
+
+DERIVED_RULES: dict[tuple[str, str], Callable[[Scope], Value]] = {
+    ("contract", "term_months"): _term_months,
+    ("contract", "year"): lambda scope: Num(_date_or_null(scope, "signed").year().cast(I64), 1),
+    ("enterprise", "age_years"): _age_years,
+    ("enterprise", "size"): _size,
+}
+"""Derived facts (huiqi.rules.factpaths.DERIVED), computed as the interpreter computes them."""
 
 
 def _ref(expr: Ref, scope: Scope) -> Value:
     root, name, *rest = expr.path
     if root not in ("enterprise", scope.subject):
         raise NotCompilable(f"fact {expr.dotted}", scope.measure, "not readable for this subject")
+    if not rest and (root, name) in DERIVED_RULES:
+        return DERIVED_RULES[(root, name)](scope)
     path = tuple(expr.path)
     family = flat.FAMILY_BY_PATH.get(path)
     if family is not None:
@@ -478,6 +566,14 @@ def _pick_over_rows(func: str, numbers: list[Num]) -> Num:
     return Num(ibis.ifelse(any_null, ibis.null(BIG), picked.expr), picked.scale, picked.den)
 
 
+def _sum(expr: Sum, scope: Scope) -> Value:
+    joined = scope.sums.get(expr)
+    if joined is None:
+        raise NotCompilable(f"sum {to_text(expr)}", scope.measure, "its total was not joined onto the rows")
+    column, scale = joined
+    return Num(scope.row[column].cast(I64), scale)
+
+
 EXPR_RULES: dict[type[Any], Callable[[Any, Scope], Value]] = {
     Const: lambda e, s: Literal(e.value),
     ListOf: lambda e, s: Members(tuple(str(i.value) for i in e.items)),
@@ -487,6 +583,7 @@ EXPR_RULES: dict[type[Any], Callable[[Any, Scope], Value]] = {
     Compare: _compare,
     Arith: _arith,
     Call: _call,
+    Sum: _sum,
 }
 
 

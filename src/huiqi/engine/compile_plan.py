@@ -18,7 +18,6 @@ import ibis.expr.types as ir
 
 from huiqi.engine.compile import (
     I64,
-    SUBJECT_YEAR,
     Ctx,
     Layout,
     Matrix,
@@ -31,8 +30,11 @@ from huiqi.engine.compile import (
     holds,
     unbound_tables,
 )
+from huiqi.engine.compile import subject_year as year_of_subject
+from huiqi.engine.compile_sums import join_sums, measure_sums
 from huiqi.engine.prune import prune
 from huiqi.engine.result import Status
+from huiqi.rules.expr import Sum
 from huiqi.rules.library import Library
 from huiqi.rules.model import InForce, Match, Measure, NonDuplicationGroup, Policy, Ratio
 
@@ -151,10 +153,18 @@ class CompiledLibrary:
         rows = self._rows(measure)
         layout = self.layout
         term = _in_force(policy, measure)
-        scope = Scope(rows, measure.id, layout, measure.applies_to)
+        sums: dict[Sum, tuple[str, int]] = {}
+        if measure_sums(policy, measure):
+            rows, sums = join_sums(rows, self.tables, measure, policy, layout, self.as_of)
+            rows = self._stage(f"m{index}_sums", rows)
+
+        def scoped(rows: ir.Table) -> Scope:
+            return Scope(rows, measure.id, layout, measure.applies_to, self.as_of, sums)
+
+        scope = scoped(rows)
         if measure.scope is not None:
             rows = rows.filter(holds(measure.scope, scope))
-            scope = Scope(rows, measure.id, layout, measure.applies_to)
+            scope = scoped(rows)
         from huiqi.engine.compile import PRESTAGE_RULES
 
         extra: dict[str, ir.Value] = {}
@@ -164,7 +174,7 @@ class CompiledLibrary:
                 extra.update(prestage(component, name, scope))
         if extra:
             rows = self._stage(f"m{index}_pre", rows.mutate(**extra))
-            scope = Scope(rows, measure.id, layout, measure.applies_to)
+            scope = scoped(rows)
         # A base (a sum over years of a cost) enters base × rate several times; computed once here.
         bases: dict[str, ir.Value] = {}
         for name, component in measure.benefits.items():
@@ -174,21 +184,15 @@ class CompiledLibrary:
                     bases[base_column(name)] = base.expr
         if bases:
             rows = rows.mutate(**bases)
-            scope = Scope(rows, measure.id, layout, measure.applies_to)
+            scope = scoped(rows)
         first, last = term.start.year, term.end.year if term.end else layout.last_year
-        year_column = SUBJECT_YEAR.get(measure.applies_to)
         ok = ibis.and_(*[holds(c.when, scope) for c in (*policy.conditions, *measure.conditions)])
         subject_year: ir.IntegerValue | int
         if measure.applies_to == "enterprise":
             subject_year = self.as_of.year
             years = [subject_year]
-        elif measure.applies_to == "lease":
-            subject_year = rows.start_date.year().cast(I64)
-            years = [y for y in layout.years if first <= y <= last]
-            ok = ok & (subject_year >= first) & (subject_year <= last)
         else:
-            assert year_column is not None
-            subject_year = rows[year_column].cast(I64)
+            subject_year = year_of_subject(measure.applies_to, rows)
             years = [y for y in layout.years if first <= y <= last]
             ok = ok & (subject_year >= first).fill_null(False) & (subject_year <= last).fill_null(False)
         matrix = Matrix(list(measure.benefits))
@@ -232,9 +236,9 @@ class CompiledLibrary:
             inner_columns[f"_d{k}_lo"], inner_columns[f"_d{k}_hi"] = lo.cast(I64), hi.cast(I64)
         for k, p in enumerate(placed):
             inner_columns[f"_p{k}_lo"], inner_columns[f"_p{k}_hi"] = p.lo.cast(I64), p.hi.cast(I64)
-        if placed:
-            assert not isinstance(subject_year, int)
-            inner_columns["_sy"] = subject_year
+        per_year_claims = measure.claims is not None and measure.claims.per == "enterprise_year"
+        if placed or per_year_claims:
+            inner_columns["_sy"] = ibis.literal(subject_year, I64) if isinstance(subject_year, int) else subject_year
         inner = rows.select(**inner_columns)
         spread = Matrix(list(measure.benefits))
         for k, key in enumerate(matrix.cells):
@@ -257,10 +261,14 @@ class CompiledLibrary:
             columns[_cell(components.index(key[0]), key[1], "hi")] = hi.cast(I64)
         for name in limit_columns.values():
             columns[name] = inner[name]
+        if per_year_claims:
+            columns["_sy"] = inner._sy
         staged = inner.select(**columns)
         if awards is not None:
             staged = staged.left_join(awards, ["credit_code", "subject_id"])
             staged = staged.drop(*[c for c in staged.columns if c.endswith("_right")])
+        if per_year_claims:
+            staged = self._yearly_claims(measure, staged)
         table = MeasureTable(
             policy,
             measure,
@@ -291,18 +299,26 @@ class CompiledLibrary:
                 table.table = self._stage(f"m{index}_cap{j}{half}", t.mutate(**table.store(matrix)))
         t = table.table
         _lo_total, hi_total = table.total()
+        claimable: ir.BooleanValue = ibis.literal(True)
+        if measure.claims is not None and measure.claims.per == "subject":
+            claimed = t._prior_n.fill_null(0) if awards is not None else ibis.literal(0, I64)
+            claimable = claimed < measure.claims.times
         status = ibis.cases(
-            (~t._ok, Status.INELIGIBLE.value),
+            (~t._ok | ~claimable, Status.INELIGIBLE.value),
             (t._decision, Status.NEEDS_DECISION.value),
             (hi_total == 0, Status.INELIGIBLE.value),
             else_=Status.ELIGIBLE.value,
         )
         table.table = self._stage(f"m{index}_status", t.mutate(_status=status, _superseded_by=ibis.null(dt.string)))
+        if per_year_claims:
+            table.table = self._stage(f"m{index}_claims", self._claims_per_year(measure, table.table))
         return table
 
     def _subject_awards(self, measure: Measure, rows: ir.Table) -> ir.Table | None:
-        """Prior awards of this measure per subject, in total and per year (subject caps only)."""
-        if not any(cap.per in ("subject", "subject_year") for cap in measure.caps):
+        """Prior awards of this measure per subject, in total and per year (subject caps), and their
+        number (a claim limit per subject)."""
+        claims_per_subject = measure.claims is not None and measure.claims.per == "subject"
+        if not claims_per_subject and not any(cap.per in ("subject", "subject_year") for cap in measure.caps):
             return None
         awards = self.tables["prior_award"]
         if "award_measure" not in awards.columns:
@@ -313,10 +329,34 @@ class CompiledLibrary:
             mine = mine.mutate(subject_id=mine.credit_code)
         else:
             mine = mine.mutate(subject_id=mine.award_subject)
-        sums = {"_prior": mine.award_amount.sum()}
+        sums = {"_prior": mine.award_amount.sum(), "_prior_n": mine.count()}
         for year in self.layout.years:
             sums[f"_prior_{year}"] = mine.award_amount.sum(where=mine.award_year == year)
         return mine.group_by(["credit_code", "subject_id"]).aggregate(**sums)
+
+    def _yearly_claims(self, measure: Measure, staged: ir.Table) -> ir.Table:
+        """The number of prior awards of the measure in each row's subject year (`_claims_n`)."""
+        awards = self.tables["prior_award"]
+        if "award_measure" not in awards.columns:
+            return staged.mutate(_claims_n=ibis.literal(0, I64))
+        mine = awards.filter(awards.award_measure == measure.id)
+        counted = mine.group_by(["credit_code", "award_year"]).aggregate(_claims_n=mine.count())
+        counted = counted.rename(_claims_code="credit_code")
+        found = staged.left_join(
+            counted, [staged.credit_code == counted._claims_code, staged._sy == counted.award_year]
+        )
+        found = found.drop(*[c for c in found.columns if c.endswith("_right")], "_claims_code", "award_year")
+        return found.mutate(_claims_n=found._claims_n.fill_null(0).cast(I64))
+
+    def _claims_per_year(self, measure: Measure, t: ir.Table) -> ir.Table:
+        """At most N claims per enterprise and year: the year's prior awards of the measure take
+        places first, then the eligible subjects in facts order (as the interpreter)."""
+        assert measure.claims is not None
+        eligible = ibis.ifelse(t._status == Status.ELIGIBLE.value, 1, 0)
+        order = ibis.window(group_by=[t.credit_code, t._sy], order_by=t._row, preceding=None, following=0)
+        before = eligible.sum().over(order) - eligible
+        over = (t._status == Status.ELIGIBLE.value) & (t._claims_n + before >= measure.claims.times)
+        return t.mutate(_status=ibis.ifelse(over, Status.INELIGIBLE.value, t._status))
 
     def _firm_awards(self, measure: Measure) -> ir.Table | None:
         awards = self.tables["prior_award"]

@@ -13,7 +13,7 @@ Order of work (each step documented in docs/rule-language.md, "How a measure is 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -34,9 +34,10 @@ from huiqi.engine.result import (
     Subject,
     TrancheAmount,
 )
-from huiqi.engine.values import Scope, holds
+from huiqi.engine.values import SUBJECT_YEAR, Scope, holds
 from huiqi.engine.values import evaluate as evaluate_expr
 from huiqi.facts.models import Facts
+from huiqi.facts.subjects import PLURALS
 from huiqi.memo import IdentityMemo
 from huiqi.money import ZERO, Interval, format_rate, format_yuan, split_shares
 from huiqi.rules.expr import to_text
@@ -67,24 +68,21 @@ class _Work:
 _Candidate = tuple[Subject, Scope, int | None]
 
 
-def _subjects(kind: str, facts: Facts) -> list[_Candidate]:
+def _subjects(kind: str, facts: Facts, as_of: date) -> list[_Candidate]:
     """Every object a measure of this kind could apply to, with the scope its rules read."""
     enterprise = facts.enterprise
-
-    def scoped(obj: BaseModel) -> Scope:
-        return Scope({"enterprise": enterprise, kind: obj})
-
+    lists: dict[str, Sequence[BaseModel]] = {kind: getattr(facts, plural) for kind, plural in PLURALS.items()}
     if kind == "enterprise":
-        return [
-            (Subject("enterprise", enterprise.credit_code, enterprise.name), Scope({"enterprise": enterprise}), None)
-        ]
-    if kind == "project":
-        return [(Subject("project", p.id, p.name), scoped(p), p.year) for p in facts.projects]
-    if kind == "lease":
-        return [(Subject("lease", x.id, x.id), scoped(x), x.start_date.year) for x in facts.leases]
-    if kind == "institution":
-        return [(Subject("institution", i.id, i.name), scoped(i), i.recognised_year) for i in facts.institutions]
-    return [(Subject("platform", p.id, p.name), scoped(p), p.year) for p in facts.platforms]
+        scope = Scope({"enterprise": enterprise}, lists, as_of.year, as_of)
+        return [(Subject("enterprise", enterprise.credit_code, enterprise.name), scope, None)]
+    year_of = SUBJECT_YEAR[kind]
+    found: list[_Candidate] = []
+    for item in lists[kind]:
+        year = year_of(item)
+        name = getattr(item, "name", None) or item.id  # type: ignore[attr-defined]
+        scope = Scope({"enterprise": enterprise, kind: item}, lists, year, as_of)
+        found.append((Subject(kind, item.id, name), scope, year))  # type: ignore[attr-defined]
+    return found
 
 
 def _in_force(policy: Policy, measure: Measure) -> InForce:
@@ -248,6 +246,11 @@ def _evaluate_subject(
                 f"the subject's year {year} is outside the policy's term ({term})",
             )
         )
+    claims = measure.claims
+    if claims is not None and claims.per == "subject":
+        claimed = priors.count(measure.id, subject=subject.id, enterprise_subject=subject.kind == "enterprise")
+        if claimed >= claims.times:
+            work.reasons.append(_claimed(claimed, claims.times, "subject"))
     if work.reasons:
         work.status = Status.INELIGIBLE
         return work
@@ -276,6 +279,37 @@ def _evaluate_subject(
         zero = Reason("zero", "计算金额为零", "the formula gives nothing for these facts")
         work.reasons += missing or ([] if work.reasons else [zero])
     return work
+
+
+def _claimed(claimed: int, times: int, per: str) -> Reason:
+    if per == "subject":
+        where_zh, where_en = "每个对象", "each subject"
+    else:
+        where_zh, where_en = "每家企业每年", "each enterprise a year"
+    return Reason(
+        "claimed",
+        f"已申领 {claimed} 次; 本措施{where_zh}限申领 {times} 次",
+        f"claimed {claimed} time(s) already; the measure allows {times} for {where_en}",
+    )
+
+
+def _limit_claims_per_year(works: list[_Work], priors: PriorSums) -> None:
+    """A measure claimed at most N times per enterprise and year: the prior awards of that year take
+    places first, then the eligible subjects in facts order; the rest become ineligible."""
+    taken: dict[int, int] = {}
+    for work in works:
+        claims = work.measure.claims
+        if claims is None or work.status is not Status.ELIGIBLE:
+            continue
+        year = work.scope.year if work.scope.year is not None else 0
+        if year not in taken:
+            taken[year] = priors.count(work.measure.id, year=year)
+        if taken[year] >= claims.times:
+            work.status = Status.INELIGIBLE
+            work.reasons.append(_claimed(taken[year], claims.times, "enterprise_year"))
+            work.matrix = Matrix(order=list(work.measure.benefits))
+            continue
+        taken[year] += 1
 
 
 def _resolve_groups(works: list[_Work], groups: list[NonDuplicationGroup]) -> None:
@@ -477,7 +511,7 @@ def evaluate(facts: Facts, library: Library, as_of: date, *, explain: bool = Tru
                 results.append(_not_in_force(doc, measure, in_force, as_of))
                 continue
             if measure.applies_to not in candidates:
-                candidates[measure.applies_to] = _subjects(measure.applies_to, facts)
+                candidates[measure.applies_to] = _subjects(measure.applies_to, facts, as_of)
             in_scope = [
                 c
                 for c in candidates[measure.applies_to]
@@ -490,10 +524,11 @@ def evaluate(facts: Facts, library: Library, as_of: date, *, explain: bool = Tru
                 )
                 results.append(_outside(doc, measure, Status.INELIGIBLE, reason))
                 continue
-            for candidate in in_scope:
-                work = _evaluate_subject(doc, measure, facts, priors, as_of, candidate, explain)
-                works.append(work)
-                results.append(work)
+            measure_works = [_evaluate_subject(doc, measure, facts, priors, as_of, c, explain) for c in in_scope]
+            if measure.claims is not None and measure.claims.per == "enterprise_year":
+                _limit_claims_per_year(measure_works, priors)
+            works += measure_works
+            results += measure_works
     _resolve_groups(works, [g for doc in library.docs for g in doc.policy.non_duplication])
     total = _enterprise_caps(works, priors)
     finished = tuple(r if isinstance(r, MeasureResult) else _finish(r, docs[r.measure.id]) for r in results)

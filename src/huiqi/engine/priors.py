@@ -24,11 +24,25 @@ class PriorSums:
 
     def __init__(self, awards: Iterable[PriorAward]):
         sums: defaultdict[_Key, Decimal] = defaultdict(lambda: ZERO)
+        counts: defaultdict[_Key, int] = defaultdict(int)
         for award in awards:
             for year in (award.year, None):
-                sums[(award.measure, year, award.subject)] += award.amount
-                sums[(award.measure, year, _ANY)] += award.amount
+                for who in (award.subject, _ANY):
+                    sums[(award.measure, year, who)] += award.amount
+                    counts[(award.measure, year, who)] += 1
         self._sums = dict(sums)
+        self._counts = dict(counts)
+
+    def count(
+        self, measure_id: str, *, subject: str | None = None, year: int | None = None, enterprise_subject: bool = False
+    ) -> int:
+        """How many prior awards of the measure (as `total` selects them)."""
+        if subject is None:
+            return self._counts.get((measure_id, year, _ANY), 0)
+        found = self._counts.get((measure_id, year, subject), 0)
+        if enterprise_subject:
+            found += self._counts.get((measure_id, year, None), 0)
+        return found
 
     def total(
         self, measure_id: str, *, subject: str | None = None, year: int | None = None, enterprise_subject: bool = False

@@ -18,6 +18,7 @@ from typing import Any, cast
 from pydantic import BaseModel
 
 from huiqi.engine.values import Scope, evaluate
+from huiqi.facts.subjects import KIND_NAMES
 from huiqi.rules.expr import BoolOp, Compare, Const, Expr, ListOf, Not, Ref, refs
 from huiqi.rules.factpaths import SUBJECT_MODELS, FactType, fact_label, fact_type
 from huiqi.rules.library import Library
@@ -33,7 +34,7 @@ from huiqi.rules.model import (
     RentSchedule,
 )
 
-SUBJECT_KINDS = ("project", "lease", "institution", "platform")
+SUBJECT_KINDS = KIND_NAMES
 # Facts every subject needs whatever the measures read: the models require them, or they name it.
 IDENTITY: dict[str, tuple[str, ...]] = {
     "enterprise": ("name", "credit_code", "business_district", "tax_district", "severe_credit_record"),
@@ -41,6 +42,7 @@ IDENTITY: dict[str, tuple[str, ...]] = {
     "lease": ("area_m2", "annual_rent", "start_date", "end_date"),
     "institution": ("name", "level", "domestic_funded", "recognised_year"),
     "platform": ("name", "kind", "year"),
+    "contract": ("kind", "signed", "amount"),
 }
 # What a rent schedule reads besides its expressions: the enterprise's leases and its settling date.
 RENT_FACTS = (("enterprise", "settled_date"), *(("lease", name) for name in IDENTITY["lease"]))

@@ -7,8 +7,8 @@ is True, and an unknown makes it fail with "not provided" rather than guess.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -16,18 +16,23 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from huiqi.facts.size_class import classify
 from huiqi.memo import per_node
 from huiqi.money import EXACT, Exact, exact_decimal, format_exact
-from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, refs, to_text
+from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, Sum, refs, to_text
 
 Value = Decimal | Fraction | str | bool | date | frozenset[str] | Mapping[int, Decimal] | None
 
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """The objects a rule may read: enterprise, plus the measure's subject."""
+    """The objects a rule may read: enterprise, plus the measure's subject; the enterprise's
+    subjects by kind (for sum(...)), the subject's year and the assessment date."""
 
     objects: Mapping[str, BaseModel]
+    subjects: Mapping[str, Sequence[BaseModel]] = field(default_factory=dict)
+    year: int | None = None
+    as_of: date | None = None
 
     def read(self, ref: Ref) -> Value:
         return compiled(ref)(self)
@@ -99,9 +104,97 @@ _ARITH: dict[str, Callable[[Exact, Exact], Exact | None]] = {
 Evaluator = Callable[[Scope], Value]
 
 
+def full_years(start: date, end: date) -> int:
+    """Whole years from start to end: 2021-03-01 to 2024-02-29 is 2, to 2024-03-01 is 3."""
+    return end.year - start.year - (1 if (end.month, end.day) < (start.month, start.day) else 0)
+
+
+def _age_years(scope: Scope) -> Value:
+    founded = getattr(scope.objects["enterprise"], "founded", None)
+    if founded is None or scope.as_of is None:
+        return None
+    return Decimal(full_years(founded, scope.as_of))
+
+
+def _size(scope: Scope) -> Value:
+    """The size class as given, else by the national classification (huiqi.facts.size_class) from the
+    industry, employees and the revenue of the year before the assessment date."""
+    enterprise: Any = scope.objects["enterprise"]
+    if enterprise.size_class is not None:
+        return str(enterprise.size_class.value)
+    if enterprise.industry is None or scope.as_of is None:
+        return None
+    revenue = enterprise.revenue.get(scope.as_of.year - 1)
+    reading = classify(str(enterprise.industry.value), enterprise.employees, revenue)
+    return None if reading is None else reading.size
+
+
+def _property(root: str, name: str) -> Evaluator:
+    def read(scope: Scope) -> Value:
+        value = getattr(scope.objects[root], name)
+        return None if value is None else Decimal(value)
+
+    return read
+
+
+DERIVED: dict[tuple[str, str], Evaluator] = {
+    ("contract", "term_months"): _property("contract", "term_months"),
+    ("contract", "year"): _property("contract", "year"),
+    ("enterprise", "age_years"): _age_years,
+    ("enterprise", "size"): _size,
+}
+"""How the interpreter computes each derived fact (huiqi.rules.factpaths.DERIVED)."""
+
+SUBJECT_YEAR: dict[str, Callable[[Any], int]] = {
+    "project": lambda p: int(p.year),
+    "lease": lambda x: int(x.start_date.year),
+    "institution": lambda i: int(i.recognised_year),
+    "platform": lambda p: int(p.year),
+    "contract": lambda c: int(c.year),
+}
+"""The year a subject belongs to (its claims, annual caps, sum(..., year='subject'))."""
+
+
+def _sum(expr: Sum) -> Evaluator:
+    """The total over the enterprise's subjects of one kind; unknown when a counted subject's
+    value, or whether it counts, is unknown (never a guess)."""
+    kind = expr.of.path[0]
+    value = compiled(expr.of)
+    where = compiled(expr.where) if expr.where is not None else None
+    year_of = SUBJECT_YEAR[kind]
+
+    def run(scope: Scope) -> Value:
+        total: Exact = Decimal(0)
+        for item in scope.subjects.get(kind, ()):
+            if expr.year == "subject" and (scope.year is None or year_of(item) != scope.year):
+                continue
+            inner = Scope(
+                {"enterprise": scope.objects["enterprise"], kind: item}, scope.subjects, scope.year, scope.as_of
+            )
+            if where is not None:
+                counts = where(inner)
+                if counts is None:
+                    return None
+                if counts is not True:
+                    continue
+            amount = as_number(value(inner))
+            if amount is None:
+                return None
+            total = (
+                EXACT.add(total, amount)
+                if isinstance(total, Decimal) and isinstance(amount, Decimal)
+                else exact_decimal(Fraction(total) + Fraction(amount))
+            )
+        return total
+
+    return run
+
+
 def _reader(path: tuple[str, ...]) -> Evaluator:
     """A fact read, specialised at compile time: enterprise.x, project.y or project.costs.<kind>."""
     root, name, *rest = path
+    if not rest and (root, name) in DERIVED:
+        return DERIVED[(root, name)]
     if rest:  # project.costs.<kind>: a by-year mapping, None when not given
         kind = rest[0]
 
@@ -179,6 +272,8 @@ def _build(expr: Expr) -> Evaluator:
                 return None if len(known) < len(numbers) else pick(known)
 
             return call
+        case Sum():
+            return _sum(expr)
     raise TypeError(f"no evaluation rule for {type(expr).__name__}")  # pragma: no cover
 
 

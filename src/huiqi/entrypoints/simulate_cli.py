@@ -65,6 +65,24 @@ def _comparison_table(title: str, key: str, lines: tuple[Line, ...], counted: st
     return table
 
 
+def _pools_table(comparison: Comparison) -> Table:
+    table = Table(title="Budget pools: demand against the pool (资金池), yuan", title_justify="left")
+    for name in ("", "pool", "period", "pool amount", "demand min", "demand max", "runs out", "if pro rata"):
+        table.add_column(name, justify="right" if name.startswith(("pool a", "demand")) else "left")
+    for label, use in comparison.pools:
+        table.add_row(
+            label,
+            f"{use.policy}/{use.pool} {use.title}",
+            use.period,
+            format_yuan(use.amount),
+            format_yuan(use.demand_min),
+            format_yuan(use.demand_max),
+            "[red]yes[/red]" if use.runs_out else "no",
+            f"{use.share:.2%} ({'chosen' if use.rationing == 'pro_rata' else 'first come first served chosen'})",
+        )
+    return table
+
+
 def render_simulation(reform: Reform, comparison: Comparison) -> None:
     out.print(f"[bold]{reform.title}[/bold]  ({reform.file}), as of {comparison.as_of}", highlight=False)
     for change in reform.changes:
@@ -73,6 +91,8 @@ def render_simulation(reform: Reform, comparison: Comparison) -> None:
     out.print(_comparison_table("By measure (sum of results), yuan", "measure", comparison.by_measure, "eligible"))
     out.print(_comparison_table("By district (enterprise totals), yuan", "district", comparison.by_district, "firms"))
     out.print(_comparison_table("By year (sum of results), yuan", "year", comparison.by_year, "results"))
+    if comparison.pools:
+        out.print(_pools_table(comparison))
     changes = comparison.changes
     out.print(
         f"Enterprises ({comparison.firms:,}): [green]{changes['gain']:,} gaining[/green], "
@@ -160,7 +180,7 @@ def simulate(
             describe("evaluating baseline and reform")
             simulation = run_both(con, raw, library, reform.library, day, step, planned, PlanCache.default())
             describe("comparing")
-            comparison = compare(simulation, day)
+            comparison = compare(simulation, day, (library, reform.library))
             rejected = con.to_pyarrow(simulation.rejected).to_pylist() if simulation.counts["left_out_rows"] else []
     except InputError as exc:
         _fail(exc.diagnostics)

@@ -21,14 +21,17 @@ from huiqi.diagnostics import Bilingual
 from huiqi.facts.chinese import parse_bool, parse_date, parse_number, parse_whole, parse_year
 from huiqi.facts.credit_code import validate_credit_code
 from huiqi.facts.vocabulary import (
+    ContractKind,
     CostKind,
     District,
     EntityType,
+    IndustryKind,
     Labelled,
     Level,
     PlatformKind,
     ProjectKind,
     Recognition,
+    SizeClass,
     Track,
 )
 from huiqi.facts.vocabulary import Field as TechField
@@ -101,6 +104,22 @@ class Enterprise(StrictModel):
     )
     above_scale: Annotated[YesNo | None, _term("进入区规上企业库")] = None
     settled_date: Annotated[Day | None, _term("落户日期", "date the enterprise settled in the district")] = None
+    founded: Annotated[Day | None, _term("成立日期", "the date of establishment on the business licence")] = None
+    industry: Annotated[
+        IndustryKind | None,
+        _labelled(IndustryKind),
+        _term("所属行业", "the row of the national size classification. " + IndustryKind.described()),
+    ] = None
+    employees: Annotated[Count | None, _term("从业人员数", "people employed at the end of the last year", "人")] = None
+    size_class: Annotated[
+        SizeClass | None,
+        _labelled(SizeClass),
+        _term(
+            "企业规模",
+            "大型/中型/小型/微型 as registered; when not given, rules reading enterprise.size classify the"
+            " enterprise by industry, employees and last year's revenue. " + SizeClass.described(),
+        ),
+    ] = None
 
 
 def _costs_by_year(raw: object, info_year: int | None) -> object:
@@ -188,11 +207,55 @@ class ServicePlatform(StrictModel):
     )
 
 
+def months_between(start: date, end: date) -> int:
+    """The calendar months a term from start to end (inclusive) runs in, a month counted once its
+    day of the month is reached: 2024-01-01..2024-12-31 is 12, 2024-01-15..2025-01-14 is 12,
+    2024-01-15..2025-01-15 is 13 (a day more than a year). The batch compiler counts the same way."""
+    return (end.year - start.year) * 12 + (end.month - start.month) + (1 if end.day >= start.day else 0)
+
+
+class Contract(StrictModel):
+    """A service contract a voucher pays on: compute, model API calls, corpus or data purchase."""
+
+    id: Annotated[str, Field(min_length=1, title="合同编号")]
+    name: Annotated[str | None, Field(title="合同名称")] = None
+    kind: Annotated[ContractKind, _labelled(ContractKind), _term("合同类型", ContractKind.described())]
+    counterparty: Annotated[str | None, _term("服务商", "the other party: the compute, model or data provider")] = None
+    related_party: Annotated[YesNo | None, _term("关联方交易", "the provider is a related party of the enterprise")] = (
+        None
+    )
+    signed: Annotated[Day, _term("签订日期")]
+    service_start: Annotated[Day | None, _term("服务起始日")] = None
+    service_end: Annotated[Day | None, _term("服务终止日", "the last day of service (inclusive)")] = None
+    amount: Annotated[Money, _term("合同金额", unit="元")]
+    paid: Annotated[Money | None, _term("实际支付金额", "paid under the contract, by invoice", "元")] = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Contract:
+        if self.service_start is not None and self.service_end is not None and self.service_end < self.service_start:
+            raise Bilingual("服务终止日不能早于起始日", "service_end must not be before service_start")
+        return self
+
+    @property
+    def year(self) -> int:
+        """A contract belongs to the year it was signed (its claims and annual caps)."""
+        return self.signed.year
+
+    @property
+    def term_months(self) -> int | None:
+        """The service term in months (months_between), unknown without both dates."""
+        if self.service_start is None or self.service_end is None:
+            return None
+        return months_between(self.service_start, self.service_end)
+
+
 class PriorAward(StrictModel):
     measure: Annotated[str, Field(min_length=1, title="措施编号", description="e.g. lingang-2024.procurement")]
     year: Annotated[Year, _term("年度", unit="年")]
     amount: Annotated[Money, _term("已获金额", unit="元")]
-    subject: Annotated[str | None, _term("项目/对象编号", "the project, lease, institution or platform id")] = None
+    subject: Annotated[
+        str | None, _term("项目/对象编号", "the project, lease, institution, platform or contract id")
+    ] = None
 
 
 class Facts(StrictModel):
@@ -204,17 +267,20 @@ class Facts(StrictModel):
     leases: list[Lease] = Field(default_factory=list)
     institutions: list[RDInstitution] = Field(default_factory=list)
     platforms: list[ServicePlatform] = Field(default_factory=list)
+    contracts: list[Contract] = Field(default_factory=list)
     prior_awards: list[PriorAward] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Facts:
         seen: set[str] = set()
-        for group in (self.projects, self.leases, self.institutions, self.platforms):
+        groups: tuple[list[Any], ...] = (self.projects, self.leases, self.institutions, self.platforms, self.contracts)
+        for group in groups:
             for item in group:
                 if item.id in seen:
                     raise Bilingual(
-                        f"编号 {item.id!r} 重复; 项目、租赁、研发机构和平台的编号须各不相同",
-                        f"id {item.id!r} is used twice; projects, leases, institutions and platforms need distinct ids",
+                        f"编号 {item.id!r} 重复; 项目、租赁、研发机构、平台和合同的编号须各不相同",
+                        f"id {item.id!r} is used twice; projects, leases, institutions, platforms and contracts"
+                        " need distinct ids",
                     )
                 seen.add(item.id)
         return self

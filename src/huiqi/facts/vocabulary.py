@@ -8,6 +8,7 @@ code, so a typo is an error naming the accepted forms rather than a silent misma
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from huiqi.diagnostics import Bilingual
 
@@ -197,3 +198,59 @@ class PlatformKind(Labelled):
     TECH_INNOVATION_SERVICE = "tech_innovation_service", "产业技术创新服务平台"
     PROFESSIONAL_SERVICE = "professional_service", "专业技术服务平台"
     PUBLIC_TECH_SERVICE = "public_tech_service", "公共技术服务平台"
+
+
+class ContractKind(Labelled):
+    """Kinds of service contract the compute, model and corpus vouchers pay on."""
+
+    COMPUTE = "compute", "算力服务"
+    MODEL_API = "model_api", "模型服务(API调用)"
+    CORPUS = "corpus", "语料/数据采购"
+    OTHER = "other", "其他服务"
+
+    @classmethod
+    def aliases(cls) -> dict[str, tuple[str, ...]]:
+        return {
+            "compute": ("智算服务", "算力", "智能算力", "算力租赁", "训练算力"),
+            "model_api": ("模型服务", "大模型服务", "模型API", "API调用", "模型调用"),
+            "corpus": ("语料", "数据采购", "语料采购", "数据集采购"),
+        }
+
+
+class SizeClass(Labelled):
+    """Enterprise size by the national statistical classification (统计上大中小微型企业划分办法)."""
+
+    LARGE = "large", "大型"
+    MEDIUM = "medium", "中型"
+    SMALL = "small", "小型"
+    MICRO = "micro", "微型"
+
+    @classmethod
+    def aliases(cls) -> dict[str, tuple[str, ...]]:
+        return {m.value: (m.zh + "企业",) for m in cls}
+
+
+def labelled_from_data(name: str, terms: list[tuple[str, str, tuple[str, ...]]]) -> type[Labelled]:
+    """A vocabulary read from data: (code, Chinese term, other accepted names) per term."""
+    members = [(code.upper(), (code, zh)) for code, zh, _ in terms]
+    factory: Any = Labelled  # the functional API: each member's value is (code, Chinese term)
+    vocabulary: type[Labelled] = factory(name, members)
+    others = {code: aliases for code, _, aliases in terms if aliases}
+    vocabulary.aliases = classmethod(lambda cls: others)  # type: ignore[assignment, method-assign]
+    return vocabulary
+
+
+def _industries() -> type[Labelled]:
+    from huiqi.facts.size_class import industries
+
+    terms = [(i.code, i.zh, (*i.synonyms, *i.gb_codes, i.table_name)) for i in industries()]
+    return labelled_from_data("IndustryKind", terms)
+
+
+if TYPE_CHECKING:
+
+    class IndustryKind(Labelled):
+        """The industries of the national size classification (huiqi/data/enterprise_size), by its codes."""
+
+else:
+    IndustryKind = _industries()

@@ -24,11 +24,12 @@ from huiqi.ledger import tables as t
 from huiqi.ledger.approval import Award as AwardFact
 from huiqi.ledger.approval import Budget as BudgetFact
 from huiqi.ledger.approval import allowed_amount, charges, check_approval, with_awards
+from huiqi.ledger.budget_accounts import account_of
 from huiqi.ledger.catalogue import check_version, enterprise_by_code, facts_of, project_by_id
 from huiqi.ledger.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from huiqi.ledger.uow import UnitOfWork
 from huiqi.ledger.workflow import Action, Role, State, TransitionRefused, transition
-from huiqi.money import Interval, parse_amount
+from huiqi.money import ZERO, Interval, parse_amount
 from huiqi.rules.library import MeasureRef
 
 
@@ -270,15 +271,21 @@ def _approve(uow: UnitOfWork, row: t.Application, amount: Decimal | None) -> Non
         amount = decided[-1]
     ref = uow.library.measure(row.measure)
     years = sorted(charges(payment_schedule(ref.measure, {row.year: Interval(amount, amount)}), row.year))
+    account, pool_amount = account_of(uow.library, row.measure)
     budgets = {
         b.year: b
         for b in uow.session.execute(
             select(t.Budget)
-            .where(t.Budget.policy == row.policy, t.Budget.year.in_(years))
+            .where(t.Budget.policy == account, t.Budget.year.in_(years))
             .order_by(t.Budget.year)
             .with_for_update()
         ).scalars()
     }
+    if pool_amount is not None:  # a pool's yearly budget, seeded from the policy the first time it is drawn on
+        for year in years:
+            if year not in budgets:
+                budgets[year] = t.Budget(policy=account, year=year, allocated=pool_amount, committed=ZERO, paid=ZERO)
+                uow.session.add(budgets[year])
     enterprise = uow.session.execute(
         select(t.Enterprise).where(t.Enterprise.id == row.enterprise_id).with_for_update()
     ).scalar_one()
@@ -317,7 +324,7 @@ def _approve(uow: UnitOfWork, row: t.Application, amount: Decimal | None) -> Non
                 trigger=tranche.on,
                 share=tranche.share,
                 title=tranche.title,
-                policy=row.policy,
+                policy=account,
                 year=charged,
                 amount=tranche.amount.hi,
                 paid=False,

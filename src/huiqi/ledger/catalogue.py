@@ -14,19 +14,15 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
 from huiqi.facts.models import Enterprise as EnterpriseFacts
-from huiqi.facts.models import Facts, Lease, Project, RDInstitution, ServicePlatform
+from huiqi.facts.models import Facts
+from huiqi.facts.subjects import MODELS, PLURALS
 from huiqi.ledger import tables as t
 from huiqi.ledger.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, PreconditionFailed
 from huiqi.ledger.uow import UnitOfWork
 from huiqi.ledger.workflow import Role
 
-KINDS: dict[str, type[BaseModel]] = {
-    "project": Project,
-    "lease": Lease,
-    "institution": RDInstitution,
-    "platform": ServicePlatform,
-}
-FACTS_LIST = {"project": "projects", "lease": "leases", "institution": "institutions", "platform": "platforms"}
+KINDS: dict[str, type[BaseModel]] = MODELS
+FACTS_LIST = PLURALS
 
 
 def field_errors(error: ValidationError, prefix: str = "", row: int | None = None) -> list[FieldError]:

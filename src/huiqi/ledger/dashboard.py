@@ -25,6 +25,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from huiqi.ledger import tables as t
 from huiqi.ledger.actors import OFFICERS
+from huiqi.ledger.budget_accounts import of_policy, policy_of_account
 from huiqi.ledger.uow import UnitOfWork
 from huiqi.money import ZERO
 
@@ -98,7 +99,7 @@ def budgets(uow: UnitOfWork, *, policy: str | None = None, year: int | None = No
     uow.actor.require(*OFFICERS)
     query = select(t.Budget.policy, t.Budget.year, t.Budget.allocated, t.Budget.committed, t.Budget.paid)
     if policy:
-        query = query.where(t.Budget.policy == policy)
+        query = query.where(of_policy(t.Budget.policy, policy))
     if year is not None:
         query = query.where(t.Budget.year == year)
     rows = uow.session.execute(query.order_by(t.Budget.policy, t.Budget.year)).all()
@@ -172,6 +173,6 @@ def choices(uow: UnitOfWork) -> tuple[list[str], list[int]]:
     uow.actor.require(*OFFICERS)
     policies = select(t.Budget.policy).union(select(t.Application.policy))
     years = select(t.Budget.year).union(select(t.Application.year))
-    found_policies = sorted(str(p) for p in uow.session.execute(policies).scalars())
+    found_policies = sorted({policy_of_account(str(p)) for p in uow.session.execute(policies).scalars()})
     found_years = sorted(int(y) for y in uow.session.execute(years).scalars())
     return found_policies, found_years

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from huiqi.ledger import tables as t
 from huiqi.ledger.actors import OFFICERS
+from huiqi.ledger.budget_accounts import of_policy
 from huiqi.ledger.catalogue import check_version
 from huiqi.ledger.errors import Conflict, FieldError, Invalid, NotFound
 from huiqi.ledger.uow import UnitOfWork
@@ -170,7 +171,7 @@ def list_budgets(uow: UnitOfWork, *, policy: str | None = None, year: int | None
     uow.actor.require(*OFFICERS)
     query = select(t.Budget).order_by(t.Budget.policy, t.Budget.year)
     if policy:
-        query = query.where(t.Budget.policy == policy)
+        query = query.where(of_policy(t.Budget.policy, policy))
     if year is not None:
         query = query.where(t.Budget.year == year)
     return uow.session.execute(query).scalars().all()

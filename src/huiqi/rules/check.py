@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Literal
 
+from pydantic import BaseModel
+
 from huiqi.rules.expr import Expr
 from huiqi.rules.factpaths import Checker
 from huiqi.rules.model import (
@@ -41,7 +43,7 @@ def _rate_problems(choice: RateChoice, path: Path) -> Iterator[Problem]:
             yield where, f"rate range is upside down: {value.min} > {value.max}"
 
 
-def _component_exprs(component: Component, path: Path) -> Iterator[tuple[Path, Expr, Expect]]:
+def component_exprs(component: Component, path: Path) -> Iterator[tuple[Path, Expr, Expect]]:
     if component.when is not None:
         yield (*path, "when"), component.when, "bool"
     if isinstance(component, Ratio | Match):
@@ -62,13 +64,13 @@ def _component_exprs(component: Component, path: Path) -> Iterator[tuple[Path, E
             yield (*path, name, "cases", index, "when"), case.when, "bool"
 
 
-def _measure_exprs(measure: Measure, path: Path) -> Iterator[tuple[Path, Expr, Expect]]:
+def measure_exprs(measure: Measure, path: Path) -> Iterator[tuple[Path, Expr, Expect]]:
     if measure.scope is not None:
         yield (*path, "scope"), measure.scope, "bool"
     for index, condition in enumerate(measure.conditions):
         yield (*path, "conditions", index, "when"), condition.when, "bool"
     for name, component in measure.benefits.items():
-        yield from _component_exprs(component, (*path, "benefits", name))
+        yield from component_exprs(component, (*path, "benefits", name))
     for index, cap in enumerate(measure.caps):
         for case_index, case in enumerate(cap.max.cases):
             yield (*path, "caps", index, "max", "cases", case_index, "when"), case.when, "bool"
@@ -107,6 +109,28 @@ def _component_problems(component: Component, path: Path) -> Iterator[Problem]:
             yield (*path, "tiers"), "tiers must be listed from the lowest threshold up"
 
 
+def quotes_of(node: object, path: Path = ()) -> Iterator[tuple[Path, str]]:
+    """Every quote in the tree, with its path: a measure's, a condition's, a cap's, a rate case's…"""
+    if isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            value = getattr(node, name)
+            if name == "quote" and isinstance(value, str):
+                yield (*path, "quote"), value
+            elif isinstance(value, BaseModel | tuple | list | dict):
+                yield from quotes_of(value, (*path, name))
+    elif isinstance(node, tuple | list):
+        for index, item in enumerate(node):
+            yield from quotes_of(item, (*path, index))
+    elif isinstance(node, dict):
+        for key, item in node.items():
+            yield from quotes_of(item, (*path, key))
+
+
+def _is_measure_quote(path: Path) -> bool:
+    """A measure's own quote (reported with the measure's other problems)."""
+    return len(path) == 3 and path[0] == "measures"
+
+
 def check_policy(policy: Policy, source_text: str | None) -> list[Problem]:
     """Every semantic problem of one policy (an empty list when it is sound)."""
     problems: list[Problem] = []
@@ -123,7 +147,7 @@ def check_policy(policy: Policy, source_text: str | None) -> list[Problem]:
         if not measure.id.startswith(policy.id + "."):
             problems.append(((*path, "id"), f"measure id must start with the policy id: {policy.id}.<name>"))
         roots = frozenset({"enterprise", measure.applies_to})
-        problems += _check_exprs(_measure_exprs(measure, path), roots)
+        problems += _check_exprs(measure_exprs(measure, path), roots)
         problems += _cap_problems(measure.caps, set(measure.benefits), path)
         problems += _payment_problems(measure.payment, path)
         for name, component in measure.benefits.items():
@@ -131,20 +155,23 @@ def check_policy(policy: Policy, source_text: str | None) -> list[Problem]:
         if source_text is not None and measure.quote not in source_text:
             problems.append(((*path, "quote"), "quote is not verbatim in the policy's source text"))
     if source_text is not None:
-        quoted: list[tuple[Path, str | None]] = [
-            (("conditions", i, "quote"), c.quote) for i, c in enumerate(policy.conditions)
-        ]
-        quoted += [(("non_duplication", i, "quote"), g.quote) for i, g in enumerate(policy.non_duplication)]
-        quoted += [
-            (("measures", m, "conditions", i, "quote"), c.quote)
-            for m, measure in enumerate(policy.measures)
-            for i, c in enumerate(measure.conditions)
-        ]
         problems += [
             (path, "quote is not verbatim in the policy's source text")
-            for path, quote in quoted
-            if quote is not None and quote not in source_text
+            for path, quote in quotes_of(policy)
+            if quote not in source_text and not _is_measure_quote(path)
         ]
+    pooled: dict[str, str] = {}
+    for index, pool in enumerate(policy.budgets):
+        for member in pool.measures:
+            if member not in seen:
+                problems.append(
+                    (("budgets", index, "measures"), f"unknown measure {member!r} (pools name this policy's measures)")
+                )
+            elif member in pooled:
+                problems.append((("budgets", index, "measures"), f"{member!r} is already in pool {pooled[member]!r}"))
+            pooled[member] = pool.id
+    if len({p.id for p in policy.budgets}) < len(policy.budgets):
+        problems.append((("budgets",), "two budget pools have the same id"))
     for index, group in enumerate(policy.non_duplication):
         for member in group.measures:
             if member.startswith(policy.id + ".") and member not in seen:

@@ -14,6 +14,7 @@ exactly 100000000000), and strings compared with money may use Chinese units ('3
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal, TypeAlias
@@ -79,7 +80,18 @@ class Call:
     args: tuple[Expr, ...]
 
 
-Expr: TypeAlias = Const | ListOf | Ref | Not | BoolOp | Compare | Arith | Call
+@dataclass(frozen=True, slots=True)
+class Sum:
+    """sum(contract.amount, where=contract.kind == 'compute', year='subject'): a fact summed over
+    every subject of one kind the enterprise has (the subject assessed included), those where
+    `where` holds, and, with year='subject', only those of the assessed subject's year."""
+
+    of: Ref
+    where: Expr | None = None
+    year: Literal["subject"] | None = None
+
+
+Expr: TypeAlias = Const | ListOf | Ref | Not | BoolOp | Compare | Arith | Call | Sum
 
 
 class ExprSyntaxError(ValueError):
@@ -101,12 +113,21 @@ _COMPARE_OPS: dict[type[ast.cmpop], CompareOp] = {
 _ARITH_OPS: dict[type[ast.operator], ArithOp] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
 
+# A bare ISO date (contract.signed >= 2023-09-01) is a date literal; Python would read it as a
+# subtraction (and refuse 09), so it is quoted before parsing. Quoted strings are left alone.
+_BARE_DATE = re.compile(r"""('[^']*'|"[^"]*")|(?<![\w.'"])(\d{4}-\d{2}-\d{2})(?![\w.'"])""")
+
+
+def _quote_dates(text: str) -> str:
+    return _BARE_DATE.sub(lambda m: m.group(1) or f"'{m.group(2)}'", text)
+
+
 def parse_expr(text: str) -> Expr:
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(_quote_dates(text.strip()), mode="eval")
     except SyntaxError as exc:
         raise ExprSyntaxError(f"cannot parse expression {text!r}: {exc.msg}", exc.offset) from exc
-    return _Converter(text.strip()).convert(tree.body)
+    return _Converter(_quote_dates(text.strip())).convert(tree.body)
 
 
 class _Converter:
@@ -136,6 +157,8 @@ class _Converter:
                 return Arith(_ARITH_OPS[type(op)], self.convert(left), self.convert(right))
             case ast.Call(func=ast.Name(id="min" | "max" as func), args=args, keywords=[]) if len(args) >= 2:
                 return Call(func, tuple(self.convert(a) for a in args))
+            case ast.Call(func=ast.Name(id="sum"), args=[ast.Attribute() as of], keywords=keywords):
+                return self.sum(node, Ref(self.path(of)), keywords)
             case ast.Constant():
                 return self.constant(node)
             case ast.List(elts=elts) | ast.Tuple(elts=elts) | ast.Set(elts=elts):
@@ -145,6 +168,18 @@ class _Converter:
             case ast.Name() | ast.Attribute():
                 return Ref(self.path(node))
         raise self.fail(node, type(node).__name__)
+
+    def sum(self, node: ast.expr, of: Ref, keywords: list[ast.keyword]) -> Sum:
+        where: Expr | None = None
+        year: Literal["subject"] | None = None
+        for keyword in keywords:
+            if keyword.arg == "where":
+                where = self.convert(keyword.value)
+            elif keyword.arg == "year" and isinstance(keyword.value, ast.Constant) and keyword.value.value == "subject":
+                year = "subject"
+            else:
+                raise self.fail(node, f"sum(..., {keyword.arg}=...): only where=<condition> and year='subject'")
+        return Sum(of, where, year)
 
     def compare(self, left: ast.expr, ops: list[ast.cmpop], comparators: list[ast.expr]) -> Expr:
         # a < b <= c is read as (a < b) and (b <= c), as in Python.
@@ -196,6 +231,8 @@ def refs(expr: Expr) -> tuple[Ref, ...]:
             case Compare(left=left, right=right) | Arith(left=left, right=right):
                 walk(left)
                 walk(right)
+            case Sum():
+                pass  # reads other subjects: shown as the sum, not as facts of the subject
             case Const() | ListOf():
                 pass
 
@@ -223,6 +260,13 @@ def to_text(expr: Expr) -> str:
             return f"{_wrap(left)} {op} {_wrap(right)}"
         case Call(func=func, args=args):
             return f"{func}(" + ", ".join(to_text(a) for a in args) + ")"
+        case Sum(of=of, where=where, year=year):
+            parts = [of.dotted]
+            if where is not None:
+                parts.append(f"where={to_text(where)}")
+            if year is not None:
+                parts.append(f"year={year!r}")
+            return "sum(" + ", ".join(parts) + ")"
     raise TypeError(f"not an expression node: {expr!r}")  # pragma: no cover
 
 

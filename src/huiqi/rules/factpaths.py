@@ -18,19 +18,31 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel
 
-from huiqi.facts.models import Enterprise, Lease, Project, RDInstitution, ServicePlatform
-from huiqi.facts.vocabulary import CostKind
-from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, to_text
+from huiqi.facts.models import Enterprise, Project
+from huiqi.facts.subjects import KIND_NAMES, MODELS
+from huiqi.facts.vocabulary import CostKind, SizeClass
+from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, Sum, to_text
 
 TypeKind = Literal["number", "bool", "enum", "set", "date", "str", "by_year"]
 
-SUBJECT_MODELS: dict[str, type[BaseModel]] = {
-    "enterprise": Enterprise,
-    "project": Project,
-    "lease": Lease,
-    "institution": RDInstitution,
-    "platform": ServicePlatform,
+SUBJECT_MODELS: dict[str, type[BaseModel]] = {"enterprise": Enterprise, **MODELS}
+SUMMABLE = KIND_NAMES
+"""The subject kinds sum(...) may run over (the enterprise is one, not a list)."""
+
+DERIVED: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("contract", "term_months"): ("服务期限(月)", "term in months", "months from start to end, inclusive"),
+    ("contract", "year"): ("签订年度", "year signed", "the year of the signing date"),
+    ("enterprise", "age_years"): ("成立年限(年)", "years since founding", "whole years from founded to the as-of date"),
+    ("enterprise", "size"): (
+        "企业规模",
+        "enterprise size",
+        "size_class when given, else by the national classification from industry, employees and the"
+        " revenue of the year before the as-of year",
+    ),
 }
+"""Facts computed from others (Chinese, English, how): every walker computes them."""
+DERIVED_ENUMS: dict[tuple[str, str], type[Enum]] = {("enterprise", "size"): SizeClass}
+"""Derived facts that are codes (the rest are numbers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +99,11 @@ def fact_type(path: tuple[str, ...]) -> FactType:
     if not rest:
         raise KeyError(f"{root!r} alone is not a fact; name a field, e.g. {root}.{next(iter(model.model_fields))}")
     name, *tail = rest
+    if (root, name) in DERIVED and not tail:
+        enum = DERIVED_ENUMS.get((root, name))
+        if enum is not None:
+            return FactType("enum", enum, True, frozenset(str(m.value) for m in enum))
+        return FactType("number", nullable=True)
     if name not in model.model_fields:
         raise KeyError(f"unknown fact {'.'.join(path)!r}; {root} has: {', '.join(model.model_fields)}")
     if model is Project and name == "costs":
@@ -113,6 +130,7 @@ class Checker:
 
     roots: frozenset[str]
     errors: list[str] = field(default_factory=list)
+    in_sum: bool = False
 
     def check(self, expr: Expr, expect: Literal["bool", "number", "by_year"]) -> None:
         found = self.visit(expr)
@@ -155,10 +173,28 @@ class Checker:
                 for arg in args:
                     self.check(arg, "number")
                 return "number"
+            case Sum():
+                self.sum(expr)
+                return "number"
             case Compare():
                 self.compare(expr)
                 return "bool"
         raise TypeError(f"not an expression node: {expr!r}")  # pragma: no cover
+
+    def sum(self, expr: Sum) -> None:
+        if self.in_sum:
+            self.errors.append(f"{to_text(expr)!r}: a sum inside a sum cannot be computed; write it as two conditions")
+            return
+        kind = expr.of.path[0]
+        if kind not in SUMMABLE:
+            self.errors.append(
+                f"{to_text(expr)!r}: sum runs over one kind of subject: {', '.join(SUMMABLE)}; not {kind!r}"
+            )
+            return
+        inner = Checker(frozenset({"enterprise", kind}), self.errors, in_sum=True)
+        inner.check(expr.of, "number")
+        if expr.where is not None:
+            inner.check(expr.where, "bool")
 
     def compare(self, expr: Compare) -> None:
         left_type, right_type = self.visit(expr.left), self.visit(expr.right)
@@ -220,6 +256,9 @@ def fact_label(path: tuple[str, ...]) -> tuple[str, str]:
     """The Chinese and English names of a fact, from the facts models (e.g. 项目新增投资 / new investment)."""
     root, *rest = path
     model = SUBJECT_MODELS.get(root)
+    if len(rest) == 1 and (root, rest[0]) in DERIVED:
+        zh, en, _ = DERIVED[(root, rest[0])]
+        return zh, en
     if model is None or not rest or rest[0] not in model.model_fields:
         return ".".join(path), ".".join(path)
     name = rest[0]

@@ -36,11 +36,12 @@ from huiqi.rules.expr import (
     ExprSyntaxError,
     ListOf,
     Not,
+    Sum,
     parse_expr,
     to_text,
 )
 
-SubjectKind: TypeAlias = Literal["enterprise", "project", "lease", "institution", "platform"]
+SubjectKind: TypeAlias = Literal["enterprise", "project", "lease", "institution", "platform", "contract"]
 Trigger: TypeAlias = Literal["approval", "acceptance", "annual", "award"]
 CapScope: TypeAlias = Literal["subject", "subject_year", "enterprise_year", "enterprise_total"]
 
@@ -72,6 +73,8 @@ def _normalise_literals(expr: Expr) -> Expr:
             return Arith(op, _normalise_literals(left), _normalise_literals(right))
         case Call(func=func, args=args):
             return Call(func, tuple(_normalise_literals(a) for a in args))
+        case Sum(of=of, where=where, year=year):
+            return Sum(of, None if where is None else _normalise_literals(where), year)
     return expr
 
 
@@ -170,6 +173,7 @@ class RateCase(Node):
     when: ExprField
     rate: RateValue
     title: str | None = None
+    quote: str | None = None
 
 
 class RateChoice(Node):
@@ -183,6 +187,7 @@ class AmountCase(Node):
     when: ExprField
     amount: Amount
     title: str | None = None
+    quote: str | None = None
 
 
 class AmountChoice(Node):
@@ -207,6 +212,8 @@ AmountSpec = Annotated[AmountChoice, BeforeValidator(_choice)]
 class ComponentBase(Node):
     title: str | None = None
     title_en: str | None = None
+    quote: str | None = None
+    """The clause that states this component's numbers, verbatim (checked like every quote)."""
     when: ExprField | None = None
     """The component is given only when this holds (e.g. a bonus for a pilot scenario)."""
 
@@ -246,6 +253,7 @@ class BonusOption(Node):
     when: ExprField
     amount: Amount
     title: str | None = None
+    quote: str | None = None
 
 
 class Bonus(ComponentBase):
@@ -272,6 +280,7 @@ class Tier(Node):
     amount: Amount
     when: ExprField | None = None
     title: str | None = None
+    quote: str | None = None
 
 
 class Milestones(ComponentBase):
@@ -342,12 +351,26 @@ class Cap(Node):
     over: tuple[LocalId, ...] | None = None
     per: CapScope = "subject"
     title: str | None = None
+    quote: str | None = None
+
+
+class ClaimLimit(Node):
+    """How often a measure may be claimed (同一合同仅能申领一次): at most `times` awards per subject,
+    or per enterprise and year (the subject's year). Read against the prior awards in the facts,
+    which in the ledger include its approved awards; in one assessment the earlier subjects, in
+    facts order, take the places first."""
+
+    times: Annotated[int, Field(ge=1)] = 1
+    per: Literal["subject", "enterprise_year"] = "subject"
+    quote: str | None = None
+    title: str | None = None
 
 
 class Tranche(Node):
     share: Rate
     on: Trigger
     title: str | None = None
+    quote: str | None = None
 
 
 class Alternative(Node):
@@ -381,6 +404,7 @@ class Measure(Node):
     review: tuple[str, ...] = ()
     benefits: dict[LocalId, Component] = Field(min_length=1)
     caps: tuple[Cap, ...] = ()
+    claims: ClaimLimit | None = None
     payment: tuple[Tranche, ...] = ()
     interpretations: tuple[Interpretation, ...] = ()
     in_force: InForce | None = None
@@ -398,6 +422,23 @@ class NonDuplicationGroup(Node):
     interpretation: str | None = None
 
 
+class BudgetPool(Node):
+    """A programme budget over some measures (每年发放最高5亿元, 发放6亿元算力券): per calendar year or
+    for the whole term. The ledger's budgets are seeded from it and approvals refuse beyond it;
+    `huiqi simulate` says when demand passes it and what each rationing would pay."""
+
+    id: LocalId
+    title: str
+    title_en: str | None = None
+    amount: Amount
+    per: Literal["year", "term"] = "year"
+    measures: tuple[MeasureId, ...] = Field(min_length=1)
+    rationing: Literal["first_come", "pro_rata"] = "first_come"
+    """How the pool is shared when demand passes it: first come first served (approvals stop when
+    it is spent), or pro rata (every award scaled by pool / demand). Usually an interpretation."""
+    quote: str | None = None
+
+
 class Policy(Node):
     id: Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
     title: str
@@ -411,5 +452,10 @@ class Policy(Node):
     source: str = "source.txt"
     conditions: tuple[ConditionItem, ...] = ()
     non_duplication: tuple[NonDuplicationGroup, ...] = ()
+    budgets: tuple[BudgetPool, ...] = ()
     interpretations: tuple[Interpretation, ...] = ()
     measures: tuple[Measure, ...] = Field(min_length=1)
+
+    def pool_of(self, measure_id: str) -> BudgetPool | None:
+        """The budget pool a measure draws on, if any."""
+        return next((p for p in self.budgets if measure_id in p.measures), None)

@@ -21,7 +21,7 @@ class Body(BaseModel):
 
 class ProjectIn(Body):
     enterprise: Annotated[str, Field(min_length=18, max_length=18, description="The enterprise's credit code")]
-    type: Literal["project", "lease", "institution", "platform"] = "project"
+    type: Literal["project", "lease", "institution", "platform", "contract"] = "project"
     facts: dict[str, Any] = Field(description="The subject as in a facts file (Project, Lease, …)")
 
 

@@ -20,17 +20,19 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from huiqi.diagnostics import Bilingual, Diagnostic, SourceDoc, chinese_message, from_validation_error
 from huiqi.engine.questions import SUBJECT_KINDS, Question, SubjectQuestions, questions_for
 from huiqi.facts.models import Facts, Money
+from huiqi.facts.subjects import PLURALS
+from huiqi.facts.subjects import SUBJECT_KINDS as SUBJECT_TABLE
 from huiqi.rules.factpaths import SUBJECT_MODELS, fact_type
 from huiqi.rules.library import Library
 
-LISTS = {"project": "projects", "lease": "leases", "institution": "institutions", "platform": "platforms"}
+LISTS = PLURALS
 KINDS = {plural: kind for kind, plural in LISTS.items()}
-ID_PREFIX = {"project": "项目", "lease": "租赁", "institution": "机构", "platform": "平台"}
+ID_PREFIX = {s.kind: s.id_prefix for s in SUBJECT_TABLE}
 MAX_SUBJECTS = 20  # per kind: a form, not an import (larger groups: a facts file)
 FORM_FILE = "表单"
 
 _NAME = re.compile(
-    r"^(?P<root>enterprise|projects|leases|institutions|platforms)(?:\[(?P<index>\d{1,2})\])?"
+    r"^(?P<root>enterprise|" + "|".join(PLURALS.values()) + r")(?:\[(?P<index>\d{1,2})\])?"
     r"\.(?P<field>[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?)(?:\[(?P<year>\d{4})\])?$"
 )
 

@@ -48,6 +48,7 @@ KINDS = {
     "lease": N_("Lease"),
     "institution": N_("R&D institution"),
     "platform": N_("Service platform"),
+    "contract": N_("Contract"),
     "enterprise": N_("Enterprise"),
 }
 # Where the queue opens for each role: the state that waits for it.

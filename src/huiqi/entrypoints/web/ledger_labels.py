@@ -30,11 +30,19 @@ def district_label(code: str, lang: Lang) -> str:
 
 
 def policy_title(library: Library, policy_id: str, lang: Lang) -> str:
+    """A policy's title; for a budget pool's account (`<policy>/<pool>`), the policy's and the pool's."""
+    policy_id, _, pool_id = policy_id.partition("/")
     try:
         found = library.policy(policy_id)
     except KeyError:
-        return policy_id  # a policy since removed from the library: its id, as the ledger has it
-    return found.title if lang == "zh" or not found.title_en else found.title_en
+        return policy_id + (f"/{pool_id}" if pool_id else "")  # since removed from the library: as the ledger has it
+    title = found.title if lang == "zh" or not found.title_en else found.title_en
+    pool = next((p for p in found.budgets if p.id == pool_id), None) if pool_id else None
+    if pool_id and pool is None:
+        return f"{title} · {pool_id}"
+    if pool is not None:
+        return f"{title} · {pool.title if lang == 'zh' or not pool.title_en else pool.title_en}"
+    return title
 
 
 def measure_title(library: Library, measure_id: str, lang: Lang) -> str:

@@ -1,0 +1,101 @@
+"""A budget pool declared in a policy is the budget its measures draw on in the ledger: seeded from
+the pool's yearly amount at the first approval, refusing beyond it, paid from it (SQLite and
+PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from huiqi.ledger import applications, catalogue, payments, users
+from huiqi.ledger.actors import SYSTEM, Actor
+from huiqi.ledger.database import make_engine
+from huiqi.ledger.errors import Conflict
+from huiqi.ledger.uow import Ledger, UnitOfWork
+from huiqi.ledger.workflow import Action
+from huiqi.money import parse_amount
+from huiqi.policy_files import load_library
+from tests.conftest import FakeClock
+
+LIBRARY = load_library(Path(__file__).parent / "assets" / "voucher-library")
+CODE = "91110108MA01ABCD1E"
+
+
+@pytest.fixture
+def pooled(database_url: str) -> Iterator[tuple[Ledger, dict[str, Actor], dict[str, int]]]:
+    ledger = Ledger(make_engine(database_url), LIBRARY, clock=FakeClock(datetime(2024, 6, 1, 9, 0, tzinfo=UTC)))
+    actors: dict[str, Actor] = {}
+    subjects: dict[str, int] = {}
+
+    def setup(uow: UnitOfWork) -> None:
+        facts = {
+            "name": "北京某智能科技有限公司",
+            "credit_code": CODE,
+            "business_district": "outside_shanghai",
+            "tax_district": "outside_shanghai",
+            "severe_credit_record": False,
+            "founded": "2010-01-01",
+        }
+        catalogue.add_enterprise(uow, facts)
+        for ref, amount in (("C1", "300万"), ("C2", "300万"), ("C3", "600万")):
+            contract = {
+                "id": ref,
+                "kind": "compute",
+                "signed": "2024-03-01",
+                "service_start": "2024-03-01",
+                "service_end": "2024-12-31",
+                "amount": amount,
+            }
+            subjects[ref] = catalogue.add_project(uow, CODE, "contract", contract).id
+        for name, role, code in [("firm", "enterprise", CODE), ("reviewer", "reviewer", None)]:
+            user, _ = users.add_user(uow, name, role, code)
+            actors[name] = users.actor_of(user)
+        user, _ = users.add_user(uow, "approver", "approver", None)
+        actors["approver"] = users.actor_of(user)
+
+    ledger.run(SYSTEM, setup)
+    yield ledger, actors, subjects
+    ledger.engine.dispose()
+
+
+def _to_approval(ledger: Ledger, actors: dict[str, Actor], subject: int, decided: str) -> int:
+    app = ledger.run(
+        actors["firm"],
+        lambda uow: (
+            applications.file_application(
+                uow, enterprise=CODE, project=subject, measure="scratch-voucher.compute", year=2024
+            ).id
+        ),
+    )
+    ledger.run(actors["firm"], lambda uow: applications.act(uow, app, Action.SUBMIT))
+    ledger.run(actors["reviewer"], lambda uow: applications.act(uow, app, Action.START_REVIEW))
+    review = {"conflict_of_interest": False, "decided": parse_amount(decided), "scores": []}
+    ledger.run(actors["reviewer"], lambda uow: applications.add_review(uow, app, review))
+    return app
+
+
+def test_a_pool_is_seeded_drawn_on_and_refuses_beyond_its_amount(
+    pooled: tuple[Ledger, dict[str, Actor], dict[str, int]],
+) -> None:
+    ledger, actors, subjects = pooled
+    # the pool: 100万 a year over scratch-voucher.compute; each contract 300万 × [10%, 20%] = 30万–60万
+    first = _to_approval(ledger, actors, subjects["C1"], "60万")
+    ledger.run(actors["approver"], lambda uow: applications.act(uow, first, Action.APPROVE))
+    budget = ledger.read(SYSTEM, lambda uow: payments.budget_of(uow, "scratch-voucher/compute-pool", 2024))
+    assert (budget.allocated, budget.committed) == (Decimal("1000000.00"), Decimal("600000.00"))
+    second = _to_approval(ledger, actors, subjects["C2"], "50万")
+    with pytest.raises(Conflict) as refused:  # 40万 left in the pool, 50万 asked
+        ledger.run(actors["approver"], lambda uow: applications.act(uow, second, Action.APPROVE))
+    assert any("scratch-voucher/compute-pool 2024" in r and "不足" in r for r in refused.value.reasons)
+    ledger.run(
+        actors["approver"], lambda uow: applications.act(uow, second, Action.APPROVE, amount=parse_amount("40万"))
+    )
+    budget = ledger.read(SYSTEM, lambda uow: payments.budget_of(uow, "scratch-voucher/compute-pool", 2024))
+    assert budget.committed == budget.allocated == Decimal("1000000.00")
+    # the policy's own filter finds its pool's budget
+    listed = ledger.read(SYSTEM, lambda uow: [b.policy for b in payments.list_budgets(uow, policy="scratch-voucher")])
+    assert listed == ["scratch-voucher/compute-pool"]
