@@ -273,3 +273,45 @@ def test_simulate_reports_when_a_budget_pool_runs_out(tmp_path: Path) -> None:
     assert "0.8333" in pools, pools  # base: 100万 / 120万, rounded down
     assert "资金池名称" in pools and "需求最高(元)" in pools
     assert "Budget pools" in result.output and "yes" in result.output
+
+
+def test_a_joint_cap_cuts_the_district_top_up_to_what_the_city_leaves() -> None:
+    f = _facts(
+        "  - {id: C1, kind: compute, signed: 2024-03-01, service_start: 2024-03-01, service_end: 2024-12-31,"
+        " amount: 40万}\n"
+        "  - {id: C2, kind: compute, signed: 2024-03-01, service_start: 2024-03-01, service_end: 2024-12-31,"
+        " amount: 100万}\n",
+        "prior_awards:\n  - {measure: scratch-district.top-up, year: 2024, amount: 1万, subject: C2}\n",
+    )
+    found = _results(f, date(2025, 6, 30))  # founded 2022-03-01: 3 years, no startup
+    # 2024's compute total is 140万 > 50万: the city pays 10%–20%. C1: city [4万, 8万]; the district's 30%
+    # is 12万; together at most 20万: the district keeps 12万 (20 − 8 = 12 at least, 20 − 4 = 16 at most)
+    assert found[("top-up", "C1")][:3] == (Status.ELIGIBLE, Decimal("120000.00"), Decimal("120000.00"))
+    # C2: city [10万, 20万]; district 30万; limit 50万 less the district's prior 1万 = 49万: at least
+    # 49 − 20 = 29万, at most 49 − 10 = 39万, so the district's 30万 becomes [29万, 30万]
+    assert found[("top-up", "C2")][:3] == (Status.ELIGIBLE, Decimal("290000.00"), Decimal("300000.00"))
+    startup = _results(f, date(2025, 2, 28))  # a startup: the city pays 60%, C1 24万, C2 60万
+    # C1: 20 − 24 < 0, nothing left for the district; C2: 49 − 60 < 0 too
+    assert startup[("top-up", "C1")][0] is Status.INELIGIBLE and "合计已达上限" in startup[("top-up", "C1")][3]
+    assert startup[("top-up", "C2")][0] is Status.INELIGIBLE
+
+
+def test_a_joint_cap_naming_an_unknown_measure_or_another_kind_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "library"
+    for name in ("scratch", "scratch-district"):
+        (folder / name).mkdir(parents=True)
+        for file in ("policy.yaml", "source.txt"):
+            text = (LIBRARY_DIR / name / file).read_text(encoding="utf-8")
+            (folder / name / file).write_text(text, encoding="utf-8")
+    policy = folder / "scratch-district" / "policy.yaml"
+    policy.write_text(
+        policy.read_text(encoding="utf-8").replace(
+            "with: [scratch-voucher.compute]", "with: [scratch-voucher.computer, scratch-voucher.model]"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        load_library(folder)
+    messages = "\n".join(str(d) for d in caught.value.diagnostics)
+    assert "unknown measure 'scratch-voucher.computer'" in messages
+    assert "scratch-voucher.model" not in messages  # a contract measure too: allowed

@@ -14,11 +14,17 @@ distributions are documented and meant to look like a Shanghai district's AI-ind
 - leases: 35% of firms one, 10% two; area log-normal median 400 m² (≤ 5,000); rent 2.5–6
   yuan/m²/day; start 2016–2024; 70% end three years later.
 - institutions 5% of firms, platforms 4%, prior awards 5%.
+
+Drawn from a second stream (seed + 1), so the rows above stay as they were: founded 2010–2025
+(80%); industry software and IT 50%, industry 30%, leasing and business 10%, other 10% (85%);
+employees log-normal, median 60 (80%); service contracts for 40% of firms, Poisson(1.5) each, at
+most 5: compute 50%, model API 30%, corpus 20%; signed 2022–2026, service from the signing date for
+3–24 months (90%), amount log-normal, median 800,000 yuan (σ 1.2); 5% with a related party.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -88,6 +94,9 @@ def population(firms: int, seed: int = 2024) -> pa.Table:
     rng = np.random.default_rng(seed)
     codes = credit_codes(1, firms)
     tables = [_enterprises(rng, codes), _projects(rng, codes), _leases(rng, codes), _others(rng, codes)]
+    more = np.random.default_rng(seed + 1)
+    tables[0] = _attributes(more, tables[0])
+    tables.append(_contracts(more, codes))
     table = pa.concat_tables(tables, promote_options="default")
     # Rows of one enterprise together, the enterprise row first (facts order within a firm).
     firm = pc.index_in(table["credit_code"], pa.array(codes.astype(str))).to_numpy()
@@ -130,6 +139,57 @@ def _enterprises(rng: np.random.Generator, codes: np.ndarray) -> pa.Table:
         base = base * growth if i else base
         cols[f"revenue_{year}"] = _money(base)
     return pa.table(cols)
+
+
+INDUSTRIES = [("software_it", 50), ("industry", 30), ("leasing_business", 10), ("other", 10)]
+CONTRACT_KINDS = [("compute", 50), ("model_api", 30), ("corpus", 20)]
+
+
+def _attributes(rng: np.random.Generator, firms: pa.Table) -> pa.Table:
+    """Founding date, industry and employees: what the size class and startup readings need."""
+    n = firms.num_rows
+    founded = pa.array(_dates(rng, date(2010, 1, 1), date(2025, 12, 31), n), pa.date32())
+    industry = _pick(rng, INDUSTRIES, n)
+    employees = np.maximum(rng.lognormal(np.log(60), 1.2, n).round(), 1).astype(np.int64)
+    known = [rng.random(n) < share for share in (0.8, 0.85, 0.8)]
+    firms = firms.append_column("founded", pc.if_else(pa.array(known[0]), founded, pa.nulls(n, pa.date32())))
+    firms = firms.append_column("industry", pa.array(_some(known[1], industry), pa.string()))
+    return firms.append_column(
+        "employees", pc.if_else(pa.array(known[2]), pa.array(employees), pa.nulls(n, pa.int64()))
+    )
+
+
+def _contracts(rng: np.random.Generator, codes: np.ndarray) -> pa.Table:
+    having = codes[rng.random(len(codes)) < 0.4]
+    per_firm = np.minimum(np.maximum(rng.poisson(1.5, len(having)), 1), 5)
+    owner = np.repeat(having, per_firm)
+    n = len(owner)
+    index = np.concatenate([np.arange(k) for k in per_firm]) if n else np.array([], dtype=np.int64)
+    signed = _dates(rng, date(2022, 1, 1), date(2026, 6, 30), n)
+    months = rng.integers(3, 25, n)
+    start = signed
+    end = [_months_later(day, int(m)) for day, m in zip(signed.astype(date), months, strict=True)]
+    dated = rng.random(n) < 0.9
+    return pa.table(
+        {
+            "record": pa.array(["contract"] * n),
+            "credit_code": pa.array(owner.astype(str)),
+            "id": pa.array(np.char.add("C", index.astype(str))),
+            "contract_kind": pa.array(_pick(rng, CONTRACT_KINDS, n).astype(str)),
+            "signed": pa.array(signed, pa.date32()),
+            "service_start": pc.if_else(pa.array(dated), pa.array(start, pa.date32()), pa.nulls(n, pa.date32())),
+            "service_end": pc.if_else(pa.array(dated), pa.array(end, pa.date32()), pa.nulls(n, pa.date32())),
+            "amount": _money(rng.lognormal(np.log(8e5), 1.2, n)),
+            "related_party": pa.array(rng.random(n) < 0.05),
+        }
+    )
+
+
+def _months_later(day: date, months: int) -> date:
+    """The last day of a term of `months` months from `day`: the day before the same day of the month
+    `months` later (the 28th at most, so every month has it)."""
+    year, month = divmod(day.month - 1 + months, 12)
+    return date(day.year + year, month + 1, min(day.day, 28)) - timedelta(days=1)
 
 
 def _projects(rng: np.random.Generator, codes: np.ndarray) -> pa.Table:

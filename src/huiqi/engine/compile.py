@@ -599,6 +599,15 @@ def holds(expr: Expr, scope: Scope) -> ir.BooleanValue:
     return _truth(compile_expr(expr, scope), scope, expr).fill_null(False)
 
 
+def floor_fen(value: Num) -> ir.IntegerValue:
+    """A number to whole fen, rounded down (a negative is 0), null when unknown: a limit written as
+    an expression (huiqi.engine.across.fen_floor)."""
+    n = ibis.greatest(value.expr, _lit(0))
+    if value.den is None:
+        return exact_quotient(_times(n, 100), value.scale)
+    return exact_quotient(_big(n) * 100, value.den * value.scale)
+
+
 def base_value(expr: Expr, scope: Scope) -> Num:
     """A base, exact (not rounded: only base × rate is, as in the interpreter); null if unknown."""
     value = _number(compile_expr(expr, scope), scope)

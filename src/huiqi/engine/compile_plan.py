@@ -27,6 +27,7 @@ from huiqi.engine.compile import (
     base_column,
     base_value,
     compile_component,
+    floor_fen,
     holds,
     unbound_tables,
 )
@@ -36,7 +37,7 @@ from huiqi.engine.prune import prune
 from huiqi.engine.result import Status
 from huiqi.rules.expr import Sum
 from huiqi.rules.library import Library
-from huiqi.rules.model import InForce, Match, Measure, NonDuplicationGroup, Policy, Ratio
+from huiqi.rules.model import InForce, JointCap, Match, Measure, NonDuplicationGroup, Policy, Ratio
 
 ENTERPRISE_CAPS = ("enterprise_year", "enterprise_total")
 MONEY = dt.Decimal(18, 2)
@@ -104,6 +105,9 @@ class CompiledLibrary:
         self.groups = [g for doc in library.docs for g in doc.policy.non_duplication]
         self.measures = [self._measure(i, p, m) for i, (p, m) in enumerate(self.in_force)]
         by_id = {t.measure.id: t for t in self.measures}
+        for table in self.measures:
+            for j, joint in enumerate(table.measure.joint_caps):
+                self._joint_cap(table, j, joint, by_id)
         for group in self.groups:
             self._resolve(group, by_id)
         self.joint: list[ir.Table] = []
@@ -232,6 +236,8 @@ class CompiledLibrary:
         for j, cap in enumerate(measure.caps):
             inner_columns[f"_limit{j}"] = amount_fen(cap.max, scope).cast(I64)
             limit_columns[j] = f"_limit{j}"
+        for j, joint in enumerate(measure.joint_caps):
+            inner_columns[f"_jlimit{j}"] = floor_fen(base_value(joint.limit, scope)).cast(I64)
         for k, (lo, hi) in enumerate(matrix.cells.values()):
             inner_columns[f"_d{k}_lo"], inner_columns[f"_d{k}_hi"] = lo.cast(I64), hi.cast(I64)
         for k, p in enumerate(placed):
@@ -261,6 +267,8 @@ class CompiledLibrary:
             columns[_cell(components.index(key[0]), key[1], "hi")] = hi.cast(I64)
         for name in limit_columns.values():
             columns[name] = inner[name]
+        for j in range(len(measure.joint_caps)):
+            columns[f"_jlimit{j}"] = inner[f"_jlimit{j}"]
         if per_year_claims:
             columns["_sy"] = inner._sy
         staged = inner.select(**columns)
@@ -333,6 +341,52 @@ class CompiledLibrary:
         for year in self.layout.years:
             sums[f"_prior_{year}"] = mine.award_amount.sum(where=mine.award_year == year)
         return mine.group_by(["credit_code", "subject_id"]).aggregate(**sums)
+
+    def _joint_cap(self, table: MeasureTable, j: int, joint: JointCap, by_id: dict[str, MeasureTable]) -> None:
+        """As huiqi.engine.across.joint_caps: the named measures' eligible amounts on the same subject (as
+        their tables stand) and their and this measure's prior awards for it come off the limit first."""
+        t = table.table
+        used_parts = []
+        for other in (by_id[m] for m in joint.with_ if m in by_id):
+            lo, hi = other.total()
+            o = other.table
+            used_parts.append(
+                o.filter(o._status == Status.ELIGIBLE.value).select(
+                    "credit_code", "subject_id", _ulo=lo.cast(I64), _uhi=hi.cast(I64)
+                )
+            )
+        zero = ibis.literal(0, I64)
+        used_lo: ir.IntegerValue = zero
+        used_hi: ir.IntegerValue = zero
+        if used_parts:
+            used = ibis.union(*used_parts, distinct=False) if len(used_parts) > 1 else used_parts[0]
+            used = used.group_by(["credit_code", "subject_id"]).aggregate(_ulo=used._ulo.sum(), _uhi=used._uhi.sum())
+            t = t.left_join(used, ["credit_code", "subject_id"])
+            t = t.drop(*[c for c in t.columns if c.endswith("_right")])
+            used_lo, used_hi = t._ulo.fill_null(0), t._uhi.fill_null(0)
+        prior: ir.IntegerValue = zero
+        awards = self.tables["prior_award"]
+        if "award_measure" in awards.columns:
+            mine = awards.filter(awards.award_measure.isin([table.measure.id, *joint.with_]))
+            mine = mine.group_by(["credit_code", "award_subject"]).aggregate(_jprior=mine.award_amount.sum())
+            mine = mine.rename(_jcode="credit_code")
+            t = t.left_join(mine, [t.credit_code == mine._jcode, t.subject_id == mine.award_subject])
+            t = t.drop(*[c for c in t.columns if c.endswith("_right")], "_jcode", "award_subject")
+            prior = t._jprior.fill_null(0).cast(I64)
+        table.table = t
+        limit = t[f"_jlimit{j}"]
+        eligible = t._status == Status.ELIGIBLE.value
+        matrix = table.matrix()
+        keys = matrix.keys()
+        matrix.limit_lo(keys, (limit - prior - used_hi).fill_null(0))
+        matrix.limit_hi(keys, (limit - prior - used_hi).fill_null(0), (limit - prior - used_lo).fill_null(0))
+        cut = t.mutate(**table.store(matrix, where=eligible))
+        table.table = cut
+        _lo, hi_total = table.total()
+        gone = eligible & (limit.isnull() | (hi_total == 0))
+        status = ibis.ifelse(gone, Status.INELIGIBLE.value, cut._status)
+        extra = [c for c in ("_ulo", "_uhi", "_jprior") if c in cut.columns]
+        table.table = self._stage(f"m{table.index}_joint{j}", cut.mutate(_status=status).drop(*extra))
 
     def _yearly_claims(self, measure: Measure, staged: ir.Table) -> ir.Table:
         """The number of prior awards of the measure in each row's subject year (`_claims_n`)."""

@@ -539,4 +539,17 @@ def evaluate_component(component: Component, ctx: Context) -> ComponentOutcome:
                 )
             )
             return out
-    return rule(component, ctx)
+    outcome = rule(component, ctx)
+    if component.funder is not None:
+        zh, en = FUNDERS[component.funder]
+        name, name_en = component.title or ctx.name, component.title_en or ctx.name
+        outcome.note(lambda: Step("note", f"{name}: 资金来源 {zh}", f"{name_en}: paid by the {en}", "", None, ""))
+    return outcome
+
+
+FUNDERS = {
+    "national": ("国家", "national government"),
+    "city": ("市级财政", "city"),
+    "district": ("区级财政", "district"),
+    "zone": ("功能区/新片区", "zone"),
+}

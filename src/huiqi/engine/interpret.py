@@ -13,13 +13,13 @@ Order of work (each step documented in docs/rule-language.md, "How a measure is 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel
 
+from huiqi.engine.across import claimed, joint_caps, limit_claims_per_year
 from huiqi.engine.caps import Matrix
 from huiqi.engine.components import Context, amount_of, evaluate_component, no_note
 from huiqi.engine.needs import needs, unknown_facts
@@ -36,6 +36,7 @@ from huiqi.engine.result import (
 )
 from huiqi.engine.values import SUBJECT_YEAR, Scope, holds
 from huiqi.engine.values import evaluate as evaluate_expr
+from huiqi.engine.work import Work
 from huiqi.facts.models import Facts
 from huiqi.facts.subjects import PLURALS
 from huiqi.memo import IdentityMemo
@@ -43,27 +44,6 @@ from huiqi.money import ZERO, Interval, format_rate, format_yuan, split_shares
 from huiqi.rules.expr import to_text
 from huiqi.rules.library import Library, PolicyDoc
 from huiqi.rules.model import Cap, InForce, Measure, NonDuplicationGroup, Policy, RentSchedule
-
-
-@dataclass
-class _Work:
-    """A measure × subject while it is being computed."""
-
-    policy: Policy
-    measure: Measure
-    subject: Subject
-    scope: Scope
-    status: Status
-    explain: bool = True
-    matrix: Matrix = field(default_factory=Matrix)
-    steps: list[Step] = field(default_factory=list)
-    reasons: list[Reason] = field(default_factory=list)
-    superseded_by: str | None = None
-
-    def note(self, make: Callable[[], Step]) -> None:
-        if self.explain:
-            self.steps.append(make())
-
 
 _Candidate = tuple[Subject, Scope, int | None]
 
@@ -118,7 +98,7 @@ _CAP_EN = {
 
 
 def _apply_cap(
-    work: _Work,
+    work: Work,
     cap: Cap,
     priors: PriorSums,
     limit: Decimal,
@@ -203,10 +183,10 @@ def _evaluate_subject(
     as_of: date,
     candidate: _Candidate,
     explain: bool,
-) -> _Work:
+) -> Work:
     policy = doc.policy
     subject, scope, subject_year = candidate
-    work = _Work(policy, measure, subject, scope, Status.ELIGIBLE, explain)
+    work = Work(policy, measure, subject, scope, Status.ELIGIBLE, explain)
     for condition in (*policy.conditions, *measure.conditions):
         ok, why, why_en = holds(condition.when, scope)
         work.note(
@@ -248,9 +228,9 @@ def _evaluate_subject(
         )
     claims = measure.claims
     if claims is not None and claims.per == "subject":
-        claimed = priors.count(measure.id, subject=subject.id, enterprise_subject=subject.kind == "enterprise")
-        if claimed >= claims.times:
-            work.reasons.append(_claimed(claimed, claims.times, "subject"))
+        count = priors.count(measure.id, subject=subject.id, enterprise_subject=subject.kind == "enterprise")
+        if count >= claims.times:
+            work.reasons.append(claimed(count, claims.times, "subject"))
     if work.reasons:
         work.status = Status.INELIGIBLE
         return work
@@ -281,43 +261,12 @@ def _evaluate_subject(
     return work
 
 
-def _claimed(claimed: int, times: int, per: str) -> Reason:
-    if per == "subject":
-        where_zh, where_en = "每个对象", "each subject"
-    else:
-        where_zh, where_en = "每家企业每年", "each enterprise a year"
-    return Reason(
-        "claimed",
-        f"已申领 {claimed} 次; 本措施{where_zh}限申领 {times} 次",
-        f"claimed {claimed} time(s) already; the measure allows {times} for {where_en}",
-    )
-
-
-def _limit_claims_per_year(works: list[_Work], priors: PriorSums) -> None:
-    """A measure claimed at most N times per enterprise and year: the prior awards of that year take
-    places first, then the eligible subjects in facts order; the rest become ineligible."""
-    taken: dict[int, int] = {}
-    for work in works:
-        claims = work.measure.claims
-        if claims is None or work.status is not Status.ELIGIBLE:
-            continue
-        year = work.scope.year if work.scope.year is not None else 0
-        if year not in taken:
-            taken[year] = priors.count(work.measure.id, year=year)
-        if taken[year] >= claims.times:
-            work.status = Status.INELIGIBLE
-            work.reasons.append(_claimed(taken[year], claims.times, "enterprise_year"))
-            work.matrix = Matrix(order=list(work.measure.benefits))
-            continue
-        taken[year] += 1
-
-
-def _resolve_groups(works: list[_Work], groups: list[NonDuplicationGroup]) -> None:
+def _resolve_groups(works: list[Work], groups: list[NonDuplicationGroup]) -> None:
     """就高不重复: within a group, per subject (or per enterprise), only the higher measure stays."""
     labels = {"max": "上限", "min": "下限", "midpoint": "中值"}
     for group in groups:
         order = {m: i for i, m in enumerate(group.measures)}
-        buckets: dict[str, dict[str, list[_Work]]] = defaultdict(lambda: defaultdict(list))
+        buckets: dict[str, dict[str, list[Work]]] = defaultdict(lambda: defaultdict(list))
         for work in works:
             if work.measure.id in order and work.status is Status.ELIGIBLE:
                 key = "" if group.per == "enterprise" else f"{work.subject.kind}:{work.subject.id}"
@@ -358,14 +307,14 @@ def _rank(total: Interval, compare: str) -> Decimal:
     return {"max": total.hi, "min": total.lo, "midpoint": (total.lo + total.hi) / 2}[compare]
 
 
-def _enterprise_caps(works: list[_Work], priors: PriorSums) -> Interval:
+def _enterprise_caps(works: list[Work], priors: PriorSums) -> Interval:
     """Apply enterprise-wide caps across subjects in facts order; returns the joint total.
 
     Each subject's range is what it can get given the others' ranges; the joint total is what
     the enterprise can get altogether: per measure and year, the sum of the subjects' figures
     before these caps, capped once (so it never exceeds a cap, as a sum of ranges might).
     """
-    by_measure: dict[str, list[_Work]] = defaultdict(list)
+    by_measure: dict[str, list[Work]] = defaultdict(list)
     for work in works:
         if work.status is Status.ELIGIBLE:
             by_measure[work.measure.id].append(work)
@@ -434,7 +383,7 @@ def payment_schedule(measure: Measure, by_year: dict[int, Interval]) -> tuple[Tr
     )
 
 
-def _finish(work: _Work, doc: PolicyDoc) -> MeasureResult:
+def _finish(work: Work, doc: PolicyDoc) -> MeasureResult:
     measure = work.measure
     eligible = work.status is Status.ELIGIBLE
     by_year = work.matrix.by_year() if eligible else {}
@@ -498,8 +447,8 @@ def evaluate(facts: Facts, library: Library, as_of: date, *, explain: bool = Tru
     With explain=False the figures, statuses and reasons are the same but no trace is
     written (for callers that only need the numbers, such as matching many firms).
     """
-    results: list[MeasureResult | _Work] = []
-    works: list[_Work] = []
+    results: list[MeasureResult | Work] = []
+    works: list[Work] = []
     docs: dict[str, PolicyDoc] = {}
     candidates: dict[str, list[_Candidate]] = {}
     priors = PriorSums(facts.prior_awards)
@@ -526,9 +475,10 @@ def evaluate(facts: Facts, library: Library, as_of: date, *, explain: bool = Tru
                 continue
             measure_works = [_evaluate_subject(doc, measure, facts, priors, as_of, c, explain) for c in in_scope]
             if measure.claims is not None and measure.claims.per == "enterprise_year":
-                _limit_claims_per_year(measure_works, priors)
+                limit_claims_per_year(measure_works, priors)
             works += measure_works
             results += measure_works
+    joint_caps(works, priors)
     _resolve_groups(works, [g for doc in library.docs for g in doc.policy.non_duplication])
     total = _enterprise_caps(works, priors)
     finished = tuple(r if isinstance(r, MeasureResult) else _finish(r, docs[r.measure.id]) for r in results)

@@ -74,6 +74,8 @@ def measure_exprs(measure: Measure, path: Path) -> Iterator[tuple[Path, Expr, Ex
     for index, cap in enumerate(measure.caps):
         for case_index, case in enumerate(cap.max.cases):
             yield (*path, "caps", index, "max", "cases", case_index, "when"), case.when, "bool"
+    for index, joint in enumerate(measure.joint_caps):
+        yield (*path, "joint_caps", index, "limit"), joint.limit, "number"
 
 
 def _check_exprs(items: Iterator[tuple[Path, Expr, Expect]], roots: frozenset[str]) -> Iterator[Problem]:

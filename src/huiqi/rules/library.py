@@ -127,6 +127,7 @@ class Library:
     def cross_check(self) -> list[Diagnostic]:
         problems = []
         known = {ref.measure.id for ref in self.measures()}
+        kinds = {ref.measure.id: ref.measure.applies_to for ref in self.measures()}
         ids = [d.policy.id for d in self.docs]
         for doc in self.docs:
             if ids.count(doc.policy.id) > 1:
@@ -136,7 +137,25 @@ class Library:
                     # The policy's own measures were checked with their lines when it loaded.
                     if member not in known and not member.startswith(doc.policy.id + "."):
                         problems.append(Diagnostic(doc.file, None, f"unknown measure {member!r}", "", group.id))
+            for measure in doc.policy.measures:
+                problems += self._joint_cap_problems(doc, measure, kinds)
         return problems
+
+    @staticmethod
+    def _joint_cap_problems(doc: PolicyDoc, measure: Measure, kinds: Mapping[str, str]) -> list[Diagnostic]:
+        """A joint cap names measures of the library that pay on the same kind of subject."""
+        found = []
+        for index, joint in enumerate(measure.joint_caps):
+            where = f"measures.{doc.policy.measures.index(measure)}.joint_caps.{index}.with"
+            for other in joint.with_:
+                if other not in kinds:
+                    found.append(Diagnostic(doc.file, None, f"unknown measure {other!r}", where, measure.id))
+                elif kinds[other] != measure.applies_to:
+                    message = f"{other} pays on a {kinds[other]}, {measure.id} on a {measure.applies_to}"
+                    found.append(Diagnostic(doc.file, None, message, where, measure.id))
+                elif other == measure.id:
+                    found.append(Diagnostic(doc.file, None, "a joint cap names its own measure", where, measure.id))
+        return found
 
     def with_choices(self, choices: Mapping[str, str]) -> Library:
         """The library with officers' choices among the interpretations' alternatives.

@@ -214,6 +214,8 @@ class ComponentBase(Node):
     title_en: str | None = None
     quote: str | None = None
     """The clause that states this component's numbers, verbatim (checked like every quote)."""
+    funder: Literal["national", "city", "district", "zone"] | None = None
+    """Who pays this component (市区协同: the city's share and the district's), shown in the explanation."""
     when: ExprField | None = None
     """The component is given only when this holds (e.g. a bonus for a pilot scenario)."""
 
@@ -354,6 +356,18 @@ class Cap(Node):
     quote: str | None = None
 
 
+class JointCap(Node):
+    """A ceiling on this measure together with others on the same subject, often another policy's
+    (市区协同, 市区合计不超过租金的100%): the others keep their amounts and this measure is cut to what
+    is left of `limit`, an expression of the subject's facts (`lease.annual_rent`, `'500万'`)
+    rounded down to the fen, net of the prior awards of every measure named."""
+
+    with_: tuple[MeasureId, ...] = Field(alias="with", min_length=1)
+    limit: ExprField
+    title: str | None = None
+    quote: str | None = None
+
+
 class ClaimLimit(Node):
     """How often a measure may be claimed (同一合同仅能申领一次): at most `times` awards per subject,
     or per enterprise and year (the subject's year). Read against the prior awards in the facts,
@@ -404,6 +418,7 @@ class Measure(Node):
     review: tuple[str, ...] = ()
     benefits: dict[LocalId, Component] = Field(min_length=1)
     caps: tuple[Cap, ...] = ()
+    joint_caps: tuple[JointCap, ...] = ()
     claims: ClaimLimit | None = None
     payment: tuple[Tranche, ...] = ()
     interpretations: tuple[Interpretation, ...] = ()
