@@ -372,3 +372,35 @@ def test_cli_bad_engine_options(tmp_path: Path, args: list[str], words: str) -> 
     assert done.returncode == 2, done.stderr
     assert words.replace("{tmp}", str(out)) in " ".join(done.stderr.split()), done.stderr
     assert not list(out.iterdir())  # nothing written
+
+
+@pytest.fixture(scope="module")
+def contracts_file(tmp_path_factory: pytest.TempPathFactory) -> Location:
+    """300 synthetic firms, 40% of them with service contracts (huiqi synth)."""
+    path = tmp_path_factory.mktemp("engines") / "contracts.parquet"
+    pq.write_table(population(300, seed=7), path)
+    return parse_location(str(path), "INPUT", output=False)
+
+
+@pytest.mark.parametrize("engine_name", ["spark", "postgres"])
+def test_the_voucher_rules_run_alike_on_every_engine(
+    request: pytest.FixtureRequest, engine_name: str, contracts_file: Location
+) -> None:
+    """Contracts, dates and terms, sum(...), claim limits, the size class and joint caps
+    (tests/assets/voucher-library, equal to the interpreter on DuckDB in tests/test_contracts.py):
+    the same figures on Spark and PostgreSQL."""
+    from huiqi.policy_files import load_library
+
+    vouchers = load_library(Path(__file__).parent / "assets" / "voucher-library")
+    day = date(2025, 6, 30)
+    expected = duckdb_rows(contracts_file, vouchers, day)
+    for measure in ("scratch-voucher.compute", "scratch-voucher.model", "scratch-district.top-up"):
+        assert any(("measure", measure) in r and ("status", "eligible") in r for r in expected["results"]), measure
+    if engine_name == "spark":
+        assert_same(expected, evaluate(request.getfixturevalue("spark"), contracts_file, vouchers, day))
+        return
+    engine = Postgres(request.getfixturevalue("postgres_url"))
+    try:
+        assert_same(expected, evaluate(engine, contracts_file, vouchers, day))
+    finally:
+        engine.close()
