@@ -63,7 +63,7 @@ def test_bad_rows_are_reported_with_row_number_and_reason_and_their_enterprise_l
         (p + 1, bad_code): "project_year: not a whole number; write a year as 2024, 2024年 or 2024.0",
         (e + 1, other_code): reasons[(e + 1, other_code)],
     }
-    assert str(reasons[(e + 1, other_code)]).startswith("business_district: not one of")
+    assert str(reasons[(e + 1, other_code)]).startswith("business_district: not a region")
     # the cell at fault, as given
     values = {r["row"]: (r["column"], r["value"]) for r in rejected}
     assert values == {p + 1: ("project_year", "twenty"), e + 1: ("business_district", "atlantis")}

@@ -35,8 +35,8 @@ def pooled(database_url: str) -> Iterator[tuple[Ledger, dict[str, Actor], dict[s
         facts = {
             "name": "北京某智能科技有限公司",
             "credit_code": CODE,
-            "business_district": "outside_shanghai",
-            "tax_district": "outside_shanghai",
+            "business_district": "北京市海淀区",
+            "tax_district": "北京市海淀区",
             "severe_credit_record": False,
             "founded": "2010-01-01",
         }

@@ -39,7 +39,7 @@ def test_a_facts_file_written_the_chinese_way() -> None:
     facts = parse_facts(FACTS, "facts.yaml")
     firm = facts.enterprise
     assert facts.as_of == date(2025, 6, 30)
-    assert (firm.business_district, firm.tax_district) == ("minhang", "minhang")
+    assert (firm.business_district, firm.tax_district) == ("310112", "310112")  # 闵行区, by its code
     assert (firm.severe_credit_record, firm.ai_enterprise, firm.above_scale, firm.leading_enterprise) == (
         False,
         True,
@@ -81,11 +81,11 @@ def test_an_unknown_district_names_the_accepted_forms_in_both_languages() -> Non
         parse_facts(FACTS.replace("business_district: 闵行", "business_district: 闵行县"), "facts.yaml")
     (found,) = caught.value.diagnostics
     assert (found.field, found.line) == ("enterprise.business_district", 5)
-    assert "闵行区 (闵行, minhang)" in found.message
-    assert "'闵行县' is not known" in found.message
+    assert "上海市闵行区" in found.message  # the did-you-mean
+    assert "'闵行县' is not a known region" in found.message
     assert found.zh is not None
-    assert "无法识别 '闵行县'" in found.zh
-    assert "临港新片区 (临港, lingang)" in found.zh
+    assert "未知地区 '闵行县'" in found.zh
+    assert "是否指: 上海市闵行区" in found.zh
 
 
 @pytest.mark.parametrize(
@@ -202,7 +202,7 @@ def test_the_models_read_the_same_forms_as_the_api_and_import_give_them() -> Non
             "revenue": {"2024": "３００万"},
         }
     )
-    assert (firm.business_district, firm.tax_district, firm.severe_credit_record) == ("lingang", "pudong", False)
+    assert (firm.business_district, firm.tax_district, firm.severe_credit_record) == ("310000-lingang", "310115", False)
     assert firm.revenue == {2024: Decimal("3000000.00")}
     lease = Lease.model_validate({"id": "L", "area_m2": "500", "annual_rent": "12万元", "start_date": "2024/7/1"})
     assert lease.start_date == date(2024, 7, 1)

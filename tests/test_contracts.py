@@ -28,8 +28,8 @@ FIRM = """
 enterprise:
   name: 北京某智能科技有限公司
   credit_code: 91110108MA01ABCD1E
-  business_district: outside_shanghai
-  tax_district: outside_shanghai
+  business_district: 北京市海淀区
+  tax_district: 海淀区
   severe_credit_record: false
   founded: 2022-03-01
 """
@@ -69,10 +69,12 @@ def test_a_contracts_term_in_months(start: date, end: date, months: int) -> None
 def test_a_contract_ending_before_it_starts_is_refused_in_both_languages() -> None:
     with pytest.raises(InputError) as caught:
         _facts(
-            "  - {id: C1, kind: 算力, signed: 2024-01-10, service_start: 2024-02-01, service_end: 2024-01-31, amount: 1万}\n"
+            "  - {id: C1, kind: 算力, signed: 2024-01-10, service_start: 2024-02-01,"
+            " service_end: 2024-01-31, amount: 1万}\n"
         )
     text = str(caught.value) + " ".join(d.zh or "" for d in caught.value.diagnostics)
-    assert "service_end" in text and "终止日不能早于起始日" in text
+    assert "service_end" in text
+    assert "终止日不能早于起始日" in text
 
 
 def test_a_bare_date_and_a_sum_parse_as_nodes() -> None:
@@ -80,17 +82,23 @@ def test_a_bare_date_and_a_sum_parse_as_nodes() -> None:
         ">=", Ref(("contract", "signed")), Const("2023-09-01")
     )
     parsed = parse_expr("sum(contract.amount, where=contract.kind == 'compute', year='subject') <= 1")
-    assert isinstance(parsed, Compare) and isinstance(parsed.left, Sum)
-    assert parsed.left.year == "subject" and parsed.left.of == Ref(("contract", "amount"))
+    assert isinstance(parsed, Compare)
+    assert isinstance(parsed.left, Sum)
+    assert parsed.left.year == "subject"
+    assert parsed.left.of == Ref(("contract", "amount"))
     assert parse_expr("x == '2023-09-01'") == Compare("==", Ref(("x",)), Const("2023-09-01"))  # quoted stays
 
 
 def test_dates_terms_age_and_the_years_total_decide_the_voucher() -> None:
     f = _facts(
-        "  - {id: C1, kind: compute, signed: 2024-01-10, service_start: 2024-01-15, service_end: 2025-01-14, amount: 300万}\n"
-        "  - {id: C2, kind: compute, signed: 2023-08-31, service_start: 2023-09-01, service_end: 2024-08-31, amount: 100万}\n"
-        "  - {id: C3, kind: compute, signed: 2024-02-01, service_start: 2024-02-01, service_end: 2026-01-31, amount: 100万}\n"
-        "  - {id: C4, kind: compute, signed: 2025-02-01, service_start: 2025-02-01, service_end: 2025-07-31, amount: 20万}\n"
+        "  - {id: C1, kind: compute, signed: 2024-01-10, service_start: 2024-01-15,"
+        " service_end: 2025-01-14, amount: 300万}\n"
+        "  - {id: C2, kind: compute, signed: 2023-08-31, service_start: 2023-09-01,"
+        " service_end: 2024-08-31, amount: 100万}\n"
+        "  - {id: C3, kind: compute, signed: 2024-02-01, service_start: 2024-02-01,"
+        " service_end: 2026-01-31, amount: 100万}\n"
+        "  - {id: C4, kind: compute, signed: 2025-02-01, service_start: 2025-02-01,"
+        " service_end: 2025-07-31, amount: 20万}\n"
     )
     found = _results(f, date(2025, 3, 1))
     # founded 2022-03-01, assessed 2025-03-01: 3 whole years, so not a startup (< 3): C1's 2024 total
@@ -127,7 +135,8 @@ def test_the_size_class_given_or_computed_sets_the_small_firms_rate() -> None:
 
 def test_a_contract_claimed_once_and_a_measure_claimed_twice_a_year() -> None:
     f = _facts(
-        "  - {id: C1, kind: compute, signed: 2024-05-01, service_start: 2024-05-01, service_end: 2024-10-31, amount: 40万}\n"
+        "  - {id: C1, kind: compute, signed: 2024-05-01, service_start: 2024-05-01,"
+        " service_end: 2024-10-31, amount: 40万}\n"
         "  - {id: M1, kind: model_api, signed: 2024-02-01, amount: 10万}\n"
         "  - {id: M2, kind: model_api, signed: 2024-03-01, amount: 20万}\n"
         "  - {id: M3, kind: model_api, signed: 2024-04-01, amount: 30万}\n"
@@ -135,7 +144,8 @@ def test_a_contract_claimed_once_and_a_measure_claimed_twice_a_year() -> None:
         "prior_awards:\n  - {measure: scratch-voucher.compute, year: 2024, amount: 4万, subject: C1}\n",
     )
     found = _results(f, date(2025, 6, 30))
-    assert found[("compute", "C1")][0] is Status.INELIGIBLE and "限申领 1 次" in found[("compute", "C1")][3]
+    assert found[("compute", "C1")][0] is Status.INELIGIBLE
+    assert "限申领 1 次" in found[("compute", "C1")][3]
     # two model claims a year: M1 and M2 take 2024's places, M3 is refused; M4 is 2025's first
     assert [found[("model", m)][0] for m in ("M1", "M2", "M3", "M4")] == [
         Status.ELIGIBLE,
@@ -185,8 +195,8 @@ def firms(draw: st.DrawFn) -> list[Facts]:
         enterprise = {
             "name": f"企业{i}",
             "credit_code": complete(f"911101{i:011d}"),
-            "business_district": "outside_shanghai",
-            "tax_district": "outside_shanghai",
+            "business_district": draw(st.sampled_from(["110108", "110105", "440305", "310112", "outside_shanghai"])),
+            "tax_district": draw(st.sampled_from(["110108", "北京市朝阳区", "440305"])),
             "severe_credit_record": False,
             "founded": draw(st.none() | st.dates(date(2018, 1, 1), date(2025, 12, 31))),
             "industry": draw(st.none() | st.sampled_from(["software_it", "industry", "leasing_business", "retail"])),
@@ -232,9 +242,11 @@ def test_the_checker_names_every_problem_of_a_sum(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         load_library(folder)
     messages = "\n".join(str(d) for d in caught.value.diagnostics)
-    assert "sum runs over one kind of subject" in messages and "'enterprise'" in messages
+    assert "sum runs over one kind of subject" in messages
+    assert "'enterprise'" in messages
     assert "a sum inside a sum" in messages
-    assert "contract.counterparty" in messages and "a number is needed" in messages
+    assert "contract.counterparty" in messages
+    assert "a number is needed" in messages
     assert "'rocket' is not a known value" in messages
     assert all(d.line is not None for d in caught.value.diagnostics)
 
@@ -263,16 +275,21 @@ def test_simulate_reports_when_a_budget_pool_runs_out(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = CliRunner().invoke(
         app,
-        ["simulate", str(facts_file), "--reform", str(reform), "--as-of", "2025-06-30", "--out", str(out)]
-        + ["--policies", str(LIBRARY_DIR)],
+        [
+            *("simulate", str(facts_file), "--reform", str(reform)),
+            *("--as-of", "2025-06-30", "--out", str(out), "--policies", str(LIBRARY_DIR)),
+        ],
     )
     assert result.exit_code == 0, result.output
     pools = (out / "pools.csv").read_text(encoding="utf-8-sig")
     # demand 60万–120万 in 2024 against 100万: runs out; pro rata pays 100/120 = 83.33%
-    assert "算力券资金池" in pools and "2024" in pools
+    assert "算力券资金池" in pools
+    assert "2024" in pools
     assert "0.8333" in pools, pools  # base: 100万 / 120万, rounded down
-    assert "资金池名称" in pools and "需求最高(元)" in pools
-    assert "Budget pools" in result.output and "yes" in result.output
+    assert "资金池名称" in pools
+    assert "需求最高(元)" in pools
+    assert "Budget pools" in result.output
+    assert "yes" in result.output
 
 
 def test_a_joint_cap_cuts_the_district_top_up_to_what_the_city_leaves() -> None:
@@ -292,7 +309,8 @@ def test_a_joint_cap_cuts_the_district_top_up_to_what_the_city_leaves() -> None:
     assert found[("top-up", "C2")][:3] == (Status.ELIGIBLE, Decimal("290000.00"), Decimal("300000.00"))
     startup = _results(f, date(2025, 2, 28))  # a startup: the city pays 60%, C1 24万, C2 60万
     # C1: 20 − 24 < 0, nothing left for the district; C2: 49 − 60 < 0 too
-    assert startup[("top-up", "C1")][0] is Status.INELIGIBLE and "合计已达上限" in startup[("top-up", "C1")][3]
+    assert startup[("top-up", "C1")][0] is Status.INELIGIBLE
+    assert "合计已达上限" in startup[("top-up", "C1")][3]
     assert startup[("top-up", "C2")][0] is Status.INELIGIBLE
 
 

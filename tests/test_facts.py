@@ -38,7 +38,7 @@ def errors_of(text: str) -> list[str]:
 
 def test_good_facts_read_chinese_terms_and_units() -> None:
     facts = parse_facts(GOOD, "facts.yaml")
-    assert facts.enterprise.business_district == "minhang"
+    assert facts.enterprise.business_district == "310112"  # 闵行 read to its GB/T 2260 code
     assert facts.enterprise.revenue == {2019: Decimal("26000000.00"), 2020: Decimal("120000000.00")}
     assert facts.projects[0].kind == "application_demo"
     assert facts.projects[0].costs["investment"] == {2020: Decimal("20000000.00")}
@@ -57,7 +57,7 @@ def test_good_facts_read_chinese_terms_and_units() -> None:
             "unknown key",
         ),
         ("year: 2020", "year: 2020\n    start_date: 2024-02-30", 14, "projects[0].start_date", "unknown key"),
-        ("  tax_district: minhang", "  tax_district: mars", 5, "enterprise.tax_district", "minhang"),
+        ("  tax_district: minhang", "  tax_district: mars", 5, "enterprise.tax_district", "310112"),
         ("2019: 2600万", "2019: 2600.5.5万", 7, "enterprise.revenue[2019]", "cannot read"),
     ],
 )

@@ -89,7 +89,7 @@ def test_update_keeps_what_the_sheet_does_not_name(ledger: Ledger) -> None:
         ("revenue.2021", "300000000.00"),
     ]
     stored = ledger.read(SYSTEM, lambda uow: uow.session.execute(_facts_query()).scalar_one())
-    assert stored["business_district"] == "minhang"
+    assert stored["business_district"] == "310112"  # 闵行, stored as its region code
     assert set(stored["revenue"]) == {"2018", "2019", "2020", "2021"}
     assert ledger.read(SYSTEM, lambda uow: verify_chain(uow.session)).ok
 

@@ -41,7 +41,7 @@ def test_every_quote_is_verbatim_in_its_source(library: Library) -> None:
 def test_sources_are_the_seed_texts(library: Library) -> None:
     if not SEEDS.exists():
         pytest.skip("shared/seeds is not beside this checkout")
-    for doc in library.docs:
+    for doc in (d for d in library.docs if d.policy.id in SEED_OF):  # the other cities' texts are not seeds
         source = (Path(doc.file).parent / doc.policy.source).read_bytes()
         assert source == (SEEDS / SEED_OF[doc.policy.id]).read_bytes()
 

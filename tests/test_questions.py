@@ -22,6 +22,7 @@ title: 测试市算力支持办法
 title_en: Test city compute support
 issuer: 测试市经信委
 jurisdiction: pudong
+applies_in: {region: 浦东新区}
 level: district
 in_force: {from: 2026-01-01, to: 2027-12-31}
 conditions:
@@ -122,8 +123,10 @@ def test_what_would_make_a_condition_hold() -> None:
     ]
     assert said == ["模型参数量须不低于 1000亿（现为 500亿）"]  # the unknown part is not a failure
     assert unknown_facts(parse_expr("project.application_scenarios >= 3"), scope) == ("project.application_scenarios",)
-    district = needs(parse_expr("enterprise.business_district == 'lingang'"), scope)
+    district = needs(parse_expr("enterprise.business_district == '310000-lingang'"), scope)
     assert district[0].zh == "工商注册地须为 临港新片区（现为 闵行区）"
+    inside = needs(parse_expr("within(enterprise.business_district, '310000-lingang')"), scope)
+    assert inside[0].zh == "工商注册地须在 临港新片区（现为 闵行区）"
     credit = needs(parse_expr("not enterprise.severe_credit_record"), scope)
     assert credit[0].zh == "严重失信记录须为 否"
     field = needs(parse_expr("project.field in ['ai_chip', 'smart_sensor']"), scope)

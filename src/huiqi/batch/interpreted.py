@@ -43,7 +43,7 @@ def _row(facts: Facts, result: MeasureResult) -> dict[str, Any]:
         "min": _fen(result.amount.lo) if result.amount is not None else None,
         "max": _fen(result.amount.hi) if result.amount is not None else None,
         "enterprise": enterprise.name,
-        "district": enterprise.business_district.value,
+        "district": enterprise.business_district,
     }
     for year, amount in sorted(result.by_year.items()):
         row[f"min_{year}"] = _fen(amount.lo)

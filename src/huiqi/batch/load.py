@@ -175,6 +175,8 @@ def _not_a_code(name: str, value: ir.StringValue) -> tuple[ir.BooleanValue, str]
         ok = (value == "") | value.re_search(f"^{pattern}(;{pattern})*$")
         return value.notnull() & ~ok.fill_null(False), reason("codes", name=name, codes=", ".join(found.codes))
     # an empty cell is not judged here: the enum's default (one of its codes) fills it, or it is missing
+    if found.region:
+        return value.notnull() & ~value.isin(list(found.codes)), reason("region", name=name)
     return value.notnull() & ~value.isin(list(found.codes)), reason("code", name=name, codes=", ".join(found.codes))
 
 

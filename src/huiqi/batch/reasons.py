@@ -63,6 +63,12 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "required_for": ("{name}: required for a {record} row", "{name}: {record}行必填"),
     "end_date": ("end_date: before start_date", "end_date: 早于 start_date"),
     "service_end": ("service_end: before service_start", "service_end: 早于 service_start"),
+    "region": (
+        "{name}: not a region; write a GB/T 2260 code (310112, 440305), a zone's (310000-lingang) or a Shanghai"
+        " district's name (闵行)",
+        "{name}: 无法识别的地区; 请填 GB/T 2260 代码(如 310112、440305)、功能区代码(310000-lingang)"
+        "或上海各区名称(如 闵行)",
+    ),
     "credit_code": (
         "credit_code: not a valid unified social credit code (GB 32100-2015)",
         "credit_code: 不是有效的统一社会信用代码 (GB 32100-2015 校验位不符)",

@@ -21,8 +21,9 @@ from markupsafe import Markup
 
 import huiqi
 from huiqi.batch.compare import Comparison, Line
-from huiqi.batch.sheets import CHANGE_ZH, DISTRICT_LABEL
+from huiqi.batch.sheets import CHANGE_ZH
 from huiqi.money import format_yuan
+from huiqi.region_text import region_label
 
 ECHARTS = Path(huiqi.__file__).parent / "entrypoints" / "web" / "static" / "vendor" / "echarts-6.1.0" / "echarts.min.js"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -77,7 +78,7 @@ def _chart(lines: tuple[Line, ...], labels: dict[str, str]) -> dict[str, Any]:
 def render(comparison: Comparison, title: str, file: str, changes: list[str], titles: dict[str, str]) -> str:
     """The page: the reform's title and changes, the charts, and the tables of the comparison."""
     measures = {m: f"{titles.get(m, '')} ({m})" if titles.get(m) else m for m in (x.key for x in comparison.by_measure)}
-    districts = {key: DISTRICT_LABEL.get(key, key) for key in (x.key for x in comparison.by_district)}
+    districts = {key: region_label(key) for key in (x.key for x in comparison.by_district)}
     years = {x.key: f"{x.key}年" for x in comparison.by_year}
     firms = comparison.firm_deltas.slice(0, FIRMS_SHOWN).to_pylist()
     data = {
@@ -101,7 +102,7 @@ def render(comparison: Comparison, title: str, file: str, changes: list[str], ti
             {
                 "credit_code": f["credit_code"],
                 "name": f["name"],
-                "district": DISTRICT_LABEL.get(f["district"], f["district"]),
+                "district": region_label(f["district"]),
                 "base": f"{format_yuan(f['base_min'])} – {format_yuan(f['base_max'])}",
                 "reform": f"{format_yuan(f['reform_min'])} – {format_yuan(f['reform_max'])}",
                 "delta_max": _signed(f["delta_max"]),

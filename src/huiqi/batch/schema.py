@@ -29,7 +29,8 @@ from enum import Enum
 from typing import Any, Literal
 
 from huiqi.facts.models import Contract, Enterprise, Facts, Lease, PriorAward, Project, RDInstitution, ServicePlatform
-from huiqi.facts.vocabulary import CostKind, Labelled
+from huiqi.facts.vocabulary import CostKind, District, Labelled
+from huiqi.regions import all_regions, read_region
 from huiqi.rules.factpaths import _unwrap
 
 Record = Literal["enterprise", "project", "lease", "institution", "platform", "contract", "prior_award"]
@@ -64,6 +65,7 @@ class Column:
     codes: tuple[str, ...] = ()
     labels: tuple[tuple[str, str], ...] = ()  # (Chinese term or other name, code), read to the code
     default: str | None = None  # the model's default when the cell is empty (entity_type)
+    region: bool = False  # a region code (huiqi.regions): its codes are every region
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +83,23 @@ def _column_name(record: Record, field: str) -> str:
     return f"{record}_{field}" if field in _SHARED else field
 
 
-def _kind_of(annotation: object, field: str) -> tuple[ColumnKind, type[Enum] | None] | None:
+REGION_FORMS = "a GB/T 2260 code (310112, 440305), a zone's (310000-lingang), or a Shanghai district's name (闵行)"
+
+
+def _region_labels() -> tuple[tuple[str, str], ...]:
+    """What a batch file may write for a region besides its code: the names and codes huiqi read for
+    Shanghai's districts before regions (闵行, 闵行区, minhang, 临港 …). Other regions by code, so the
+    reading stays a short CASE (`huiqi regions` finds a code)."""
+    found: dict[str, str] = {}
+    for text, member in District.spellings():
+        found.setdefault(text, read_region(str(member.value)).code)
+    return tuple(found.items())
+
+
+def _kind_of(annotation: object, field: str, info: Any = None) -> tuple[ColumnKind, type[Enum] | None] | None:
+    extra = getattr(info, "json_schema_extra", None)
+    if isinstance(extra, dict) and extra.get("region"):
+        return "enum", None  # a region's code (Column.region): checked and read as an enum's
     inner, _ = _unwrap(annotation)
     if field in ("area_m2",):
         return "area", None
@@ -113,7 +131,7 @@ def _derive() -> tuple[tuple[Column, ...], tuple[YearFamily, ...]]:
         for field, info in model.model_fields.items():
             if record != "prior_award" and field in ("id", "name", "credit_code"):
                 continue
-            found = _kind_of(info.annotation, field)
+            found = _kind_of(info.annotation, field, info)
             if found is None:
                 if field == "costs":
                     families += [YearFamily(k.value, record, (record, "costs", k.value)) for k in CostKind]
@@ -122,15 +140,21 @@ def _derive() -> tuple[tuple[Column, ...], tuple[YearFamily, ...]]:
                 continue
             kind, enum = found
             codes = tuple(str(m.value) for m in enum) if enum is not None else ()
+            region = isinstance(info.json_schema_extra, dict) and bool(info.json_schema_extra.get("region"))
+            if region:
+                codes = tuple(sorted(all_regions()))
             # every other name of a code (its Chinese term, a district's short name) read to the code
             labels = (
                 tuple((text, str(m.value)) for text, m in enum.spellings() if text != m.value)
                 if enum is not None and issubclass(enum, Labelled)
+                else _region_labels()
+                if region
                 else ()
             )
             required = info.is_required() and field not in ("name",)
             default = str(info.default.value) if isinstance(info.default, Enum) else None
-            columns.append(Column(_column_name(record, field), record, field, kind, required, codes, labels, default))
+            name = _column_name(record, field)
+            columns.append(Column(name, record, field, kind, required, codes, labels, default, region))
     return tuple(columns), tuple(families)
 
 
@@ -181,7 +205,8 @@ def describe() -> list[tuple[str, str, str, str]]:
         "str": "text",
     }
     for column in COLUMNS:
-        notes = ("required; " if column.required else "") + (", ".join(column.codes) if column.codes else "")
+        codes = REGION_FORMS if column.region else ", ".join(column.codes)
+        notes = ("required; " if column.required else "") + codes
         rows.append((column.name, column.record, types[column.kind], notes.rstrip("; ")))
     for family in YEAR_FAMILIES:
         rows.append((f"{family.prefix}_<YYYY>", family.record, "decimal yuan (≤ 2 places)", ".".join(family.path)))

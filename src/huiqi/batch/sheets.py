@@ -17,14 +17,13 @@ from typing import Any
 
 from huiqi.batch.reasons import RECORD_ZH, chinese
 from huiqi.engine.result import STATUS_ZH
-from huiqi.facts.vocabulary import District
+from huiqi.region_text import region_label
 from huiqi.rules.library import Library
 from huiqi.tabular import write_rows
 
 PEOPLE_FILES = (".xlsx", ".csv")
 SUBJECT_ZH = {**RECORD_ZH, "enterprise": "企业(本身)"}
 STATUS_LABEL = {status.value: label for status, label in STATUS_ZH.items()}
-DISTRICT_LABEL = {str(d.value): d.zh for d in District}
 
 RESULT_HEADINGS = {
     "credit_code": "统一社会信用代码",
@@ -133,7 +132,7 @@ def labelled(row: Mapping[str, Any], titles: Mapping[str, str], names: Mapping[s
     if "subject_kind" in out:
         out["subject_kind"] = SUBJECT_ZH.get(out["subject_kind"], out["subject_kind"])
     if "district" in out:
-        out["district"] = DISTRICT_LABEL.get(out["district"], out["district"])
+        out["district"] = region_label(out["district"], "zh")
     if "change" in out:
         out["change"] = CHANGE_ZH.get(out["change"], out["change"])
     if "measure" in out and "title" not in out:

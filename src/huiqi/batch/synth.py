@@ -50,7 +50,8 @@ PROJECT_KINDS = [
     ("tech_breakthrough", 8),
     ("other", 6),
 ]
-DISTRICTS = [("minhang", 30), ("lingang", 30), ("pudong", 12), ("xuhui", 10), ("jiading", 9), ("songjiang", 9)]
+# Region codes (huiqi.regions): 闵行区, 临港新片区, 浦东新区, 徐汇区, 嘉定区, 松江区.
+DISTRICTS = [("310112", 30), ("310000-lingang", 30), ("310115", 12), ("310104", 10), ("310114", 9), ("310117", 9)]
 
 
 def _pick(rng: np.random.Generator, weighted: list[tuple[str, int]], n: int) -> np.ndarray:
@@ -117,7 +118,7 @@ def _column_order() -> list[str]:
 def _enterprises(rng: np.random.Generator, codes: np.ndarray) -> pa.Table:
     n = len(codes)
     district = _pick(rng, DISTRICTS, n)
-    tax = np.where(rng.random(n) < 0.9, district, "pudong")
+    tax = np.where(rng.random(n) < 0.9, district, "310115")
     settled = _dates(rng, date(2015, 1, 1), date(2024, 12, 31), n)
     cols: dict[str, Any] = {
         "record": pa.array(["enterprise"] * n),

@@ -36,7 +36,8 @@ import ibis.expr.types as ir
 
 from huiqi.batch import schema as flat
 from huiqi.engine import values as scalar
-from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, Sum, refs, to_text
+from huiqi.regions import codes_within
+from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, Sum, Within, refs, to_text
 from huiqi.rules.model import (
     AmountChoice,
     AmountRange,
@@ -566,6 +567,14 @@ def _pick_over_rows(func: str, numbers: list[Num]) -> Num:
     return Num(ibis.ifelse(any_null, ibis.null(BIG), picked.expr), picked.scale, picked.den)
 
 
+def _within(expr: Within, scope: Scope) -> Value:
+    value = compile_expr(expr.of, scope)
+    if not isinstance(value, Text):
+        raise NotCompilable(f"within {to_text(expr)}", scope.measure, "not a region fact")
+    inside = sorted(codes_within(expr.region))
+    return Truth(ibis.ifelse(value.expr.isnull(), ibis.null(dt.boolean), value.expr.isin(inside)))
+
+
 def _sum(expr: Sum, scope: Scope) -> Value:
     joined = scope.sums.get(expr)
     if joined is None:
@@ -584,6 +593,7 @@ EXPR_RULES: dict[type[Any], Callable[[Any, Scope], Value]] = {
     Arith: _arith,
     Call: _call,
     Sum: _sum,
+    Within: lambda e, s: _within(e, s),
 }
 
 

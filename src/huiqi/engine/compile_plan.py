@@ -36,6 +36,7 @@ from huiqi.engine.compile_sums import join_sums, measure_sums
 from huiqi.engine.prune import prune
 from huiqi.engine.result import Status
 from huiqi.rules.expr import Sum
+from huiqi.rules.jurisdiction import jurisdiction_conditions
 from huiqi.rules.library import Library
 from huiqi.rules.model import InForce, JointCap, Match, Measure, NonDuplicationGroup, Policy, Ratio
 
@@ -190,7 +191,8 @@ class CompiledLibrary:
             rows = rows.mutate(**bases)
             scope = scoped(rows)
         first, last = term.start.year, term.end.year if term.end else layout.last_year
-        ok = ibis.and_(*[holds(c.when, scope) for c in (*policy.conditions, *measure.conditions)])
+        conditions = (*jurisdiction_conditions(policy), *policy.conditions, *measure.conditions)
+        ok = ibis.and_(*[holds(c.when, scope) for c in conditions])
         subject_year: ir.IntegerValue | int
         if measure.applies_to == "enterprise":
             subject_year = self.as_of.year

@@ -42,6 +42,7 @@ from huiqi.facts.subjects import PLURALS
 from huiqi.memo import IdentityMemo
 from huiqi.money import ZERO, Interval, format_rate, format_yuan, split_shares
 from huiqi.rules.expr import to_text
+from huiqi.rules.jurisdiction import jurisdiction_conditions
 from huiqi.rules.library import Library, PolicyDoc
 from huiqi.rules.model import Cap, InForce, Measure, NonDuplicationGroup, Policy, RentSchedule
 
@@ -187,7 +188,7 @@ def _evaluate_subject(
     policy = doc.policy
     subject, scope, subject_year = candidate
     work = Work(policy, measure, subject, scope, Status.ELIGIBLE, explain)
-    for condition in (*policy.conditions, *measure.conditions):
+    for condition in (*jurisdiction_conditions(policy), *policy.conditions, *measure.conditions):
         ok, why, why_en = holds(condition.when, scope)
         work.note(
             lambda: Step(

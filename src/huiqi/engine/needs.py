@@ -14,8 +14,9 @@ from enum import Enum
 from huiqi.engine.result import Need
 from huiqi.engine.values import Scope, Value, evaluate
 from huiqi.money import format_wan
-from huiqi.rules.expr import BoolOp, Compare, Const, Expr, ListOf, Not, Ref, refs, to_text
-from huiqi.rules.factpaths import fact_label, fact_type
+from huiqi.regions import HOME, display, read_region
+from huiqi.rules.expr import BoolOp, Compare, Const, Expr, ListOf, Not, Ref, Within, refs, to_text
+from huiqi.rules.factpaths import REGION_FACTS, fact_label, fact_type
 
 _OPS_ZH = {"==": "须为", "!=": "不得为", ">": "须大于", ">=": "须不低于", "<": "须小于", "<=": "须不高于"}
 _OPS_EN = {"==": "must be", "!=": "must not be", ">": "must exceed", ">=": "must be at least", "<": "must be under"}
@@ -42,6 +43,8 @@ def _words(value: object, path: tuple[str, ...]) -> tuple[str, str]:
     """A value as a reader would write it: 1000亿, 300万元, 是, a field's Chinese name."""
     if value is None:
         return "未提供", "not provided"
+    if path in REGION_FACTS and isinstance(value, str):
+        return _place(value, "zh"), _place(value, "en")
     if isinstance(value, bool):
         return ("是", "yes") if value else ("否", "no")
     if isinstance(value, Mapping):
@@ -60,6 +63,28 @@ def _words(value: object, path: tuple[str, ...]) -> tuple[str, str]:
         except ValueError:
             pass
     return str(value), str(value)
+
+
+def _place(code: str, lang: str) -> str:
+    """A region as a condition names it: 临港新片区, 闵行区 (the English full: Minhang, Shanghai)."""
+    try:
+        found = read_region(code, prefer=HOME)
+    except ValueError:
+        return code
+    return found.name if lang == "zh" else display(found.code, "en")
+
+
+def _within(expr: Within, scope: Scope) -> list[Need]:
+    label_zh, label_en = fact_label(expr.of.path)
+    now_zh, now_en = _words(_current(scope, expr.of), expr.of.path)
+    place_zh, place_en = _place(expr.region, "zh"), _place(expr.region, "en")
+    return [
+        Need(
+            expr.of.dotted,
+            f"{label_zh}须在 {place_zh}（现为 {now_zh}）",
+            f"{label_en} must be in {place_en} (now {now_en})",
+        )
+    ]
 
 
 def _list_words(items: tuple[Const, ...], path: tuple[str, ...]) -> tuple[str, str]:
@@ -120,6 +145,8 @@ def needs(expr: Expr, scope: Scope) -> list[Need]:
             found = [Need(ref.dotted, f"{label_zh}须为 否", f"{label_en} must be no")]
         case Compare():
             found = _compare(expr, scope)
+        case Within():
+            found = _within(expr, scope)
         case BoolOp(op="and", operands=operands):
             found = [need for operand in operands for need in needs(operand, scope)]
         case BoolOp(op="or", operands=operands):

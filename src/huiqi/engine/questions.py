@@ -19,8 +19,10 @@ from pydantic import BaseModel
 
 from huiqi.engine.values import Scope, evaluate
 from huiqi.facts.subjects import KIND_NAMES
+from huiqi.region_text import region_code
 from huiqi.rules.expr import BoolOp, Compare, Const, Expr, ListOf, Not, Ref, refs
-from huiqi.rules.factpaths import SUBJECT_MODELS, FactType, fact_label, fact_type
+from huiqi.rules.factpaths import REGION_FACTS, SUBJECT_MODELS, FactType, fact_label, fact_type
+from huiqi.rules.jurisdiction import jurisdiction_conditions
 from huiqi.rules.library import Library
 from huiqi.rules.model import (
     AmountChoice,
@@ -133,6 +135,9 @@ def _partial(kind: str, answers: Mapping[str, Any]) -> SimpleNamespace:
     """A subject's object with every fact the user has not given as unknown (None)."""
     model = SUBJECT_MODELS[kind]
     values = {name: answers.get(name) for name in model.model_fields}
+    for name, given in values.items():
+        if (kind, name) in REGION_FACTS and isinstance(given, str):
+            values[name] = region_code(given) or given  # 浦东 as the rules compare it: 310115
     if "costs" in values and not isinstance(values["costs"], dict):
         values["costs"] = {}
     return SimpleNamespace(**values)
@@ -144,7 +149,8 @@ def _possible(expr: Expr | None, scope: Scope) -> bool:
 
 
 def applicable(policy: Policy, measure: Measure, scope: Scope) -> bool:
-    conditions = (measure.scope, *(c.when for c in (*policy.conditions, *measure.conditions)))
+    written = (*jurisdiction_conditions(policy), *policy.conditions, *measure.conditions)
+    conditions = (measure.scope, *(c.when for c in written))
     return all(_possible(expr, scope) for expr in conditions)
 
 

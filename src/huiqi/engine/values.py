@@ -19,7 +19,10 @@ from pydantic import BaseModel
 from huiqi.facts.size_class import classify
 from huiqi.memo import per_node
 from huiqi.money import EXACT, Exact, exact_decimal, format_exact
-from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, Sum, refs, to_text
+from huiqi.region_text import region_label
+from huiqi.regions import codes_within
+from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, Sum, Within, refs, to_text
+from huiqi.rules.factpaths import REGION_FACTS
 
 Value = Decimal | Fraction | str | bool | date | frozenset[str] | Mapping[int, Decimal] | None
 
@@ -274,6 +277,14 @@ def _build(expr: Expr) -> Evaluator:
             return call
         case Sum():
             return _sum(expr)
+        case Within(of=of, region=region):
+            read, inside = compiled(of), codes_within(region)
+
+            def within(scope: Scope) -> Value:
+                value = read(scope)
+                return None if value is None else value in inside
+
+            return within
     raise TypeError(f"no evaluation rule for {type(expr).__name__}")  # pragma: no cover
 
 
@@ -304,7 +315,14 @@ def show(value: Value, lang: str = "zh") -> str:
 
 def facts_read(expr: Expr, scope: Scope, lang: str = "zh") -> str:
     """'project.field = smart_home; project.parameters = 未提供' for a reason text ('not provided' in English)."""
-    return "; ".join(f"{r.dotted} = {show(scope.read(r), lang)}" for r in refs(expr) if r.path[0] in scope.objects)
+    return "; ".join(f"{r.dotted} = {_shown(r, scope, lang)}" for r in refs(expr) if r.path[0] in scope.objects)
+
+
+def _shown(ref: Ref, scope: Scope, lang: str) -> str:
+    value = scope.read(ref)
+    if ref.path in REGION_FACTS and isinstance(value, str):
+        return region_label(value, lang)  # 上海市奉贤区, not 310120
+    return show(value, lang)
 
 
 def holds(expr: Expr, scope: Scope) -> tuple[bool, str, str]:

@@ -22,8 +22,8 @@ from huiqi.facts.chinese import parse_bool, parse_date, parse_number, parse_whol
 from huiqi.facts.credit_code import validate_credit_code
 from huiqi.facts.vocabulary import (
     ContractKind,
+    ContractPurpose,
     CostKind,
-    District,
     EntityType,
     IndustryKind,
     Labelled,
@@ -36,6 +36,7 @@ from huiqi.facts.vocabulary import (
 )
 from huiqi.facts.vocabulary import Field as TechField
 from huiqi.money import parse_amount
+from huiqi.regions import HOME, read_region
 
 
 def _non_negative(value: Decimal) -> Decimal:
@@ -66,6 +67,22 @@ Money = Annotated[
 ]
 Year = Annotated[int, BeforeValidator(parse_year), Field(ge=1990, le=2100)]
 CreditCode = Annotated[str, AfterValidator(validate_credit_code)]
+
+
+def _region_code(raw: object) -> object:
+    """A region as its code: GB/T 2260 (310112), a zone's (310000-lingang), or a name as people write
+    it (闵行, 上海市闵行区, 深圳市南山区, 临港; huiqi's old codes such as minhang too). A name two regions
+    share is read as Shanghai's where one of them is (普陀区), else refused naming both."""
+    if raw is None:
+        return None
+    return read_region(raw, prefer=HOME).code
+
+
+RegionCode = Annotated[
+    str,
+    BeforeValidator(_region_code),
+    Field(json_schema_extra={"region": True, "unit": "GB/T 2260 code or name: 闵行, 上海市闵行区, 深圳市南山区, 临港"}),
+]
 Count = Annotated[int, BeforeValidator(_count), Field(ge=0)]
 ByYear = dict[Year, Money]
 YesNo = Annotated[bool, BeforeValidator(parse_bool)]
@@ -92,8 +109,8 @@ class Enterprise(StrictModel):
         EntityType.ENTERPRISE
     )
     fully_district_funded: Annotated[YesNo | None, _term("区级财政全额拨款事业单位")] = None
-    business_district: Annotated[District, _labelled(District), _term("工商注册地", District.described())]
-    tax_district: Annotated[District, _labelled(District), _term("税务登记地", District.described())]
+    business_district: Annotated[RegionCode, _term("工商注册地", "the region of the business registration")]
+    tax_district: Annotated[RegionCode, _term("税务登记地", "the region of the tax registration")]
     severe_credit_record: Annotated[
         YesNo, _term("严重失信记录", "severe judicial or administrative negative record on the public credit platform")
     ]
@@ -220,7 +237,11 @@ class Contract(StrictModel):
     id: Annotated[str, Field(min_length=1, title="合同编号")]
     name: Annotated[str | None, Field(title="合同名称")] = None
     kind: Annotated[ContractKind, _labelled(ContractKind), _term("合同类型", ContractKind.described())]
+    purpose: Annotated[
+        ContractPurpose | None, _labelled(ContractPurpose), _term("用途", ContractPurpose.described())
+    ] = None
     counterparty: Annotated[str | None, _term("服务商", "the other party: the compute, model or data provider")] = None
+    via_exchange: Annotated[YesNo | None, _term("通过数据交易平台", "bought through a data exchange")] = None
     related_party: Annotated[YesNo | None, _term("关联方交易", "the provider is a related party of the enterprise")] = (
         None
     )

@@ -217,6 +217,19 @@ class ContractKind(Labelled):
         }
 
 
+class ContractPurpose(Labelled):
+    """What the service bought is for: the vouchers pay training, application or R&D differently."""
+
+    MODEL_TRAINING = "model_training", "大模型训练"
+    INFERENCE = "inference", "推理/应用部署"
+    MODEL_RD = "model_rd", "大模型研发和应用"
+    OTHER = "other", "其他"
+
+    @classmethod
+    def aliases(cls) -> dict[str, tuple[str, ...]]:
+        return {"model_training": ("训练", "模型训练"), "inference": ("推理", "应用"), "model_rd": ("研发",)}
+
+
 class SizeClass(Labelled):
     """Enterprise size by the national statistical classification (统计上大中小微型企业划分办法)."""
 

@@ -17,6 +17,7 @@ from huiqi.facts.models import Enterprise as EnterpriseFacts
 from huiqi.facts.models import Facts
 from huiqi.facts.subjects import MODELS, PLURALS
 from huiqi.ledger import tables as t
+from huiqi.ledger.actors import OFFICERS
 from huiqi.ledger.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, PreconditionFailed
 from huiqi.ledger.uow import UnitOfWork
 from huiqi.ledger.workflow import Role
@@ -70,7 +71,7 @@ def add_enterprise(uow: UnitOfWork, data: Any) -> t.Enterprise:
     row = t.Enterprise(
         credit_code=facts.credit_code,
         name=facts.name,
-        district=facts.business_district.value,
+        district=facts.business_district,
         facts=facts.model_dump(mode="json"),
         created_at=uow.now,
         updated_at=uow.now,
@@ -91,7 +92,7 @@ def update_enterprise(uow: UnitOfWork, code: str, changes: dict[str, Any], expec
     facts = validated(EnterpriseFacts, {**row.facts, **changes}, "enterprise")
     assert isinstance(facts, EnterpriseFacts)
     row.facts = facts.model_dump(mode="json")
-    row.name, row.district, row.updated_at = facts.name, facts.business_district.value, uow.now
+    row.name, row.district, row.updated_at = facts.name, facts.business_district, uow.now
     uow.session.flush()
     return row
 
@@ -164,6 +165,13 @@ def update_project(uow: UnitOfWork, project_id: int, changes: dict[str, Any], ex
     row.name, row.facts, row.updated_at = name, facts, uow.now
     uow.session.flush()
     return row
+
+
+def districts_in_use(uow: UnitOfWork) -> list[str]:
+    """The regions the ledger's enterprises are registered in, as stored (a filter's choices)."""
+    uow.actor.require(*OFFICERS)
+    found = uow.session.execute(select(t.Enterprise.district).distinct().order_by(t.Enterprise.district))
+    return [str(code) for code in found.scalars()]
 
 
 def list_projects(

@@ -91,7 +91,16 @@ class Sum:
     year: Literal["subject"] | None = None
 
 
-Expr: TypeAlias = Const | ListOf | Ref | Not | BoolOp | Compare | Arith | Call | Sum
+@dataclass(frozen=True, slots=True)
+class Within:
+    """within(enterprise.business_district, '上海市'): a region fact lies in a region (itself, or a
+    district, zone … inside it). The region is read to its code when the policy loads."""
+
+    of: Ref
+    region: str
+
+
+Expr: TypeAlias = Const | ListOf | Ref | Not | BoolOp | Compare | Arith | Call | Sum | Within
 
 
 class ExprSyntaxError(ValueError):
@@ -159,6 +168,12 @@ class _Converter:
                 return Call(func, tuple(self.convert(a) for a in args))
             case ast.Call(func=ast.Name(id="sum"), args=[ast.Attribute() as of], keywords=keywords):
                 return self.sum(node, Ref(self.path(of)), keywords)
+            case ast.Call(
+                func=ast.Name(id="within"),
+                args=[ast.Attribute() as of, ast.Constant(value=str() as region)],
+                keywords=[],
+            ):
+                return Within(Ref(self.path(of)), region)
             case ast.Constant():
                 return self.constant(node)
             case ast.List(elts=elts) | ast.Tuple(elts=elts) | ast.Set(elts=elts):
@@ -233,6 +248,8 @@ def refs(expr: Expr) -> tuple[Ref, ...]:
                 walk(right)
             case Sum():
                 pass  # reads other subjects: shown as the sum, not as facts of the subject
+            case Within(of=of):
+                walk(of)
             case Const() | ListOf():
                 pass
 
@@ -260,6 +277,8 @@ def to_text(expr: Expr) -> str:
             return f"{_wrap(left)} {op} {_wrap(right)}"
         case Call(func=func, args=args):
             return f"{func}(" + ", ".join(to_text(a) for a in args) + ")"
+        case Within(of=of, region=region):
+            return f"within({of.dotted}, {region!r})"
         case Sum(of=of, where=where, year=year):
             parts = [of.dotted]
             if where is not None:

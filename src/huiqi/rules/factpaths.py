@@ -21,9 +21,12 @@ from pydantic import BaseModel
 from huiqi.facts.models import Enterprise, Project
 from huiqi.facts.subjects import KIND_NAMES, MODELS
 from huiqi.facts.vocabulary import CostKind, SizeClass
-from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, Sum, to_text
+from huiqi.regions import read_region
+from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, Sum, Within, to_text
 
-TypeKind = Literal["number", "bool", "enum", "set", "date", "str", "by_year"]
+TypeKind = Literal["number", "bool", "enum", "set", "date", "str", "by_year", "region"]
+REGION_FACTS = frozenset({("enterprise", "business_district"), ("enterprise", "tax_district")})
+"""Facts holding a region's code (huiqi.regions): compared with a region, read by within(...)."""
 
 SUBJECT_MODELS: dict[str, type[BaseModel]] = {"enterprise": Enterprise, **MODELS}
 SUMMABLE = KIND_NAMES
@@ -99,6 +102,8 @@ def fact_type(path: tuple[str, ...]) -> FactType:
     if not rest:
         raise KeyError(f"{root!r} alone is not a fact; name a field, e.g. {root}.{next(iter(model.model_fields))}")
     name, *tail = rest
+    if (root, name) in REGION_FACTS and not tail:
+        return FactType("region")
     if (root, name) in DERIVED and not tail:
         enum = DERIVED_ENUMS.get((root, name))
         if enum is not None:
@@ -176,6 +181,17 @@ class Checker:
             case Sum():
                 self.sum(expr)
                 return "number"
+            case Within(of=of, region=region):
+                found = self.visit(of)
+                if isinstance(found, FactType) and found.kind != "region":
+                    self.errors.append(
+                        f"{to_text(expr)!r}: within(...) reads a region fact, e.g. enterprise.business_district"
+                    )
+                try:
+                    read_region(region)
+                except ValueError as error:
+                    self.errors.append(str(error))
+                return "bool"
             case Compare():
                 self.compare(expr)
                 return "bool"
@@ -221,6 +237,7 @@ class Checker:
         "str": "text",
         "bool": "bool",
         "date": "date",
+        "region": "text",
     }
 
     def same_family(self, expr: Compare, left: FactType | TypeKind | None, right: FactType | TypeKind | None) -> None:
@@ -239,6 +256,12 @@ class Checker:
         if not isinstance(node, Const) or node.value is None:
             return
         value = node.value
+        if target.kind == "region":
+            try:
+                read_region(value)
+            except ValueError as error:
+                self.errors.append(str(error))
+            return
         if target.kind in ("enum", "set") and str(value) not in target.values:
             self.errors.append(f"{value!r} is not a known value; expected one of {sorted(target.values)}")
         if target.kind == "date" and isinstance(value, str):

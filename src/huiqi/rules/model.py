@@ -26,6 +26,7 @@ from pydantic import (
 
 from huiqi.facts.vocabulary import Labelled
 from huiqi.money import MoneyError, parse_amount, parse_rate
+from huiqi.regions import HOME, read_region
 from huiqi.rules.expr import (
     Arith,
     BoolOp,
@@ -36,10 +37,13 @@ from huiqi.rules.expr import (
     ExprSyntaxError,
     ListOf,
     Not,
+    Ref,
     Sum,
+    Within,
     parse_expr,
     to_text,
 )
+from huiqi.rules.factpaths import REGION_FACTS
 
 SubjectKind: TypeAlias = Literal["enterprise", "project", "lease", "institution", "platform", "contract"]
 Trigger: TypeAlias = Literal["approval", "acceptance", "annual", "award"]
@@ -67,14 +71,33 @@ def _normalise_literals(expr: Expr) -> Expr:
             return Not(_normalise_literals(operand))
         case BoolOp(op=op, operands=operands):
             return BoolOp(op, tuple(_normalise_literals(o) for o in operands))
+        case Compare(op=op, left=Ref(path=path) as left, right=right) if path in REGION_FACTS:
+            return Compare(op, left, _region_literal(right))
         case Compare(op=op, left=left, right=right):
             return Compare(op, _normalise_literals(left), _normalise_literals(right))
+        case Within(of=of, region=region):
+            code = _region_literal(Const(region))
+            return Within(of, str(code.value)) if isinstance(code, Const) else expr
         case Arith(op=op, left=left, right=right):
             return Arith(op, _normalise_literals(left), _normalise_literals(right))
         case Call(func=func, args=args):
             return Call(func, tuple(_normalise_literals(a) for a in args))
         case Sum(of=of, where=where, year=year):
             return Sum(of, None if where is None else _normalise_literals(where), year)
+    return expr
+
+
+def _region_literal(expr: Expr) -> Expr:
+    """A region written by name (闵行区, 上海市, 临港) read to its code; an unknown one is left as written
+    for the checker to report with its did-you-mean."""
+    match expr:
+        case Const(value=str() as text):
+            try:
+                return Const(read_region(text, prefer=HOME).code)
+            except ValueError:
+                return expr
+        case ListOf(items=items):
+            return ListOf(tuple(_region_literal(i) for i in items))  # type: ignore[misc]
     return expr
 
 
@@ -454,6 +477,23 @@ class BudgetPool(Node):
     quote: str | None = None
 
 
+def _region(raw: object) -> str:
+    try:
+        return read_region(raw, prefer=HOME).code
+    except ValueError as error:
+        raise ValueError(str(error)) from error
+
+
+class AppliesIn(Node):
+    """Where a policy applies: a region (GB/T 2260 name or code, a zone such as 临港) and which of the
+    enterprise's registrations must lie in it. Every walker checks it before any condition, so no
+    measure of one city is ever eligible for a firm of another."""
+
+    region: Annotated[str, BeforeValidator(_region)]
+    registrations: tuple[Literal["business", "tax"], ...] = Field(("business", "tax"), min_length=1)
+    quote: str | None = None
+
+
 class Policy(Node):
     id: Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
     title: str
@@ -461,6 +501,7 @@ class Policy(Node):
     issuer: str
     document_number: str | None = None
     jurisdiction: str
+    applies_in: AppliesIn
     level: Literal["national", "city", "district", "zone"]
     published: date | None = None
     in_force: InForce

@@ -30,7 +30,6 @@ from huiqi.entrypoints.web.portal_pages import my_facts
 from huiqi.entrypoints.web.render import error_page, html, is_htmx, lang_of, respond
 from huiqi.facts.models import Facts
 from huiqi.facts.parse import parse_facts
-from huiqi.facts.vocabulary import District
 from huiqi.ledger.calculations import calculation, save_calculation
 from huiqi.ledger.errors import NotFound
 from huiqi.ledger.uow import Ledger
@@ -132,9 +131,8 @@ def for_policy(library: Library, policy_id: str, today: date) -> tuple[cf.Answer
     for policy in library.policies:
         if policy.id != policy_id:
             continue
-        if policy.jurisdiction in {str(d.value) for d in District}:
-            answers.enterprise["business_district"] = policy.jurisdiction
-            answers.enterprise["tax_district"] = policy.jurisdiction
+        answers.enterprise["business_district"] = policy.applies_in.region
+        answers.enterprise["tax_district"] = policy.applies_in.region
         window = policy.in_force
         day = today if window.start <= today and (window.end is None or today <= window.end) else None
         if day is None:

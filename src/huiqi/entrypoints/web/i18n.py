@@ -27,8 +27,8 @@ from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from huiqi.entrypoints.web import labels
-from huiqi.facts.vocabulary import District
 from huiqi.money import round_fen
+from huiqi.region_text import region_label
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -129,13 +129,10 @@ def day(value: object, lang: Lang = "zh") -> str:
     return format_date(when, format="long", locale=BABEL_LOCALES[lang])
 
 
-DISTRICTS = {d.value: d for d in District}
-
-
 def district_name(code: object, lang: Lang = "zh") -> str:
-    """闵行区 for minhang in Chinese; the code itself in English (or for a code not in the vocabulary)."""
-    member = DISTRICTS.get(str(code))
-    return member.zh if member is not None and lang == "zh" else str(code)
+    """上海市闵行区 for 310112 (and for huiqi's old code minhang); Minhang, Shanghai in English; the
+    code itself for one that names no region."""
+    return region_label(code, lang)
 
 
 @cache

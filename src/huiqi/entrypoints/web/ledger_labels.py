@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from huiqi.entrypoints.web import labels
 from huiqi.entrypoints.web.i18n import Lang, gettext_for
-from huiqi.facts.vocabulary import District
+from huiqi.region_text import region_label
 from huiqi.rules.library import Library
 
 # The order an application moves through its states (the pipeline reads left to right).
 STATE_ORDER = {state: index for index, state in enumerate(labels.STATES)}
-_DISTRICTS = {d.value: d for d in District}
 
 
 def state_label(state: str, lang: Lang) -> str:
@@ -23,10 +22,7 @@ def state_label(state: str, lang: Lang) -> str:
 
 
 def district_label(code: str, lang: Lang) -> str:
-    district = _DISTRICTS.get(code)
-    if district is None:
-        return code
-    return district.zh if lang == "zh" else district.value.replace("_", " ").title()
+    return region_label(code, lang)
 
 
 def policy_title(library: Library, policy_id: str, lang: Lang) -> str:

@@ -21,12 +21,12 @@ from huiqi.entrypoints.web.access import officer
 from huiqi.entrypoints.web.i18n import Lang, gettext_for
 from huiqi.entrypoints.web.ledger_labels import measure_title
 from huiqi.entrypoints.web.render import lang_of, respond
-from huiqi.facts.vocabulary import District
-from huiqi.ledger import applications, payments
+from huiqi.ledger import applications, catalogue, payments
 from huiqi.ledger import tables as t
 from huiqi.ledger.applications import QueueFilter
 from huiqi.ledger.uow import Ledger, UnitOfWork
 from huiqi.ledger.views import application_view, award_view, payment_view
+from huiqi.region_text import region_code, region_label
 from huiqi.rules.library import Library
 from huiqi.tabular import XLSX, workbook_bytes
 
@@ -57,8 +57,7 @@ def queue_filter(request: Request, role: str) -> tuple[QueueFilter, dict[str, st
     q = request.query_params
     state = q.get("state", labels.WAITING_FOR.get(role, ""))
     state = state if state in labels.STATES else ""
-    district = q.get("district") or ""
-    district = district if district in {d.value for d in District} else ""
+    district = region_code(q.get("district") or "") or ""
     where = QueueFilter(
         state=state or None,
         measure=q.get("measure") or None,
@@ -113,7 +112,7 @@ def queue_data(
                 {"id": p.id, "title": p.title if lang == "zh" else p.title_en or p.title} for p in uow.library.policies
             ],
             "measures": [{"id": m, "title": t} for m, t in titles.items()],
-            "districts": [{"id": d.value, "title": d.zh if lang == "zh" else d.value} for d in District],
+            "districts": [{"id": code, "title": region_label(code, lang)} for code in catalogue.districts_in_use(uow)],
         },
     }
 
