@@ -16,6 +16,8 @@ from huiqi.cells import safe_cell
 from huiqi.engine.questions import mentioned_values
 from huiqi.entrypoints.web import calculator_form as cf
 from huiqi.entrypoints.web.i18n import Lang
+from huiqi.facts.vocabulary import District
+from huiqi.regions import HOME, read_region, region, within
 from huiqi.rules.factpaths import SUBJECT_MODELS, fact_label
 from huiqi.rules.library import Library
 
@@ -48,7 +50,7 @@ def outcome_of(item: Mapping[str, Any]) -> str:
 
 def _widget(question: Any) -> str:
     kind = question.type.kind
-    if kind == "enum":
+    if kind in ("enum", "region"):
         return "select"
     if kind == "set":
         return "checks"
@@ -75,7 +77,7 @@ def input_dict(
     value = answers.value(item.name)
     options: list[dict[str, Any]] = []
     if widget in ("select", "checks"):
-        offered = question.options()
+        offered = region_choices(library) if question.type.kind == "region" else question.options()
         if widget == "checks":
             mentioned = mentioned_values(library, question.measures, question.path)
             offered = [(code, zh) for code, zh in offered if code in mentioned]
@@ -99,6 +101,21 @@ def input_dict(
         "error": {"zh": error.zh, "en": error.en} if error else None,
         "required": _required(question.path),
     }
+
+
+def region_choices(library: Library) -> list[tuple[str, str]]:
+    """The regions a form offers: Shanghai's districts and zones, then every region a policy of the
+    library applies in (深圳市, 北京市 …), then "outside Shanghai"; each by its code."""
+    shanghai = [(read_region(str(d.value)).code, d.zh) for d in District if d is not District.OUTSIDE_SHANGHAI]
+    offered = {code for code, _ in shanghai}
+    others: list[tuple[str, str]] = []
+    for policy in library.policies:
+        code = policy.applies_in.region
+        if code not in offered and not within(code, HOME):
+            offered.add(code)
+            others.append((code, region(code).full_name))
+    outside = read_region(str(District.OUTSIDE_SHANGHAI.value)).code
+    return [*shanghai, *others, (outside, District.OUTSIDE_SHANGHAI.zh)]
 
 
 def _required(path: tuple[str, ...]) -> bool:
