@@ -1,19 +1,25 @@
-"""The demo data (`huiqi demo-data`): every role and state, paid and due tranches, exact budgets, an intact chain."""
+"""The demo data (`huiqi demo-data`): every role and state, paid and due tranches, exact budgets, an intact chain;
+its data files (src/huiqi/data/demo) read clean, and a broken one is named by file and line with nothing written."""
 
 from __future__ import annotations
 
+import shutil
 import stat
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from huiqi.demo import load_demo
+from huiqi.demo_data import DEMO_DIR, read_demo
+from huiqi.diagnostics import InputError
 from huiqi.ledger import tables as t
 from huiqi.ledger.actors import SYSTEM
 from huiqi.ledger.applications import list_applications
 from huiqi.ledger.audit_log import verify_chain
-from huiqi.ledger.database import make_engine
+from huiqi.ledger.database import make_engine, upgrade
 from huiqi.ledger.payments import list_budgets
 from huiqi.ledger.uow import Ledger, UnitOfWork
 from huiqi.ledger.users import authenticate, sign_in
@@ -98,4 +104,47 @@ def test_cli_loads_the_demo_and_keeps_the_tokens_private(tmp_path: Path, library
     for name, role, _, password in users:
         actor = ledger.run(SYSTEM, lambda uow, n=name, p=password: sign_in(uow, n, p))
         assert (actor.name, actor.role.value) == (name, role)
+    ledger.engine.dispose()
+
+
+def test_the_data_files_read_clean(library: Library) -> None:
+    data = read_demo(measures={ref.measure.id for ref in library.measures()})
+    assert len(data.enterprises) == 10
+    assert {e.facts.enterprise.business_district.value for e in data.enterprises} == {"minhang", "lingang"}
+    assert {a.ends for a in data.plan.applications} == set(State)
+    assert {o.role for o in data.users.officers} == set(Role) - {Role.ENTERPRISE}
+    lingang = next(b for b in data.budgets.budgets if (b.policy, b.year) == ("lingang-2024", 2025))
+    assert lingang.allocated == Decimal("110000000")  # 1.1亿, near its limit by the end
+
+
+@pytest.mark.parametrize(
+    ("name", "good", "bad", "said"),
+    [
+        ("enterprises.yaml", "business_district: 闵行区", "business_district: 闵行县", "闵行县"),  # the facts models
+        ("applications.yaml", "ends: draft", "ends: drafted", "draft"),  # the file's own model
+        ("applications.yaml", "subject: P5", "subject: P9", "'P9'"),  # a cross reference
+        ("applications.yaml", "measure: lingang-2024.rd", "measure: lingang-2024.r&d", "r&d"),  # the library
+    ],
+)
+def test_a_broken_data_file_is_named_by_file_and_line_and_nothing_is_written(
+    tmp_path: Path, library: Library, name: str, good: str, bad: str, said: str
+) -> None:
+    folder = tmp_path / "demo"
+    shutil.copytree(DEMO_DIR, folder)
+    broken = folder / name
+    lines = broken.read_text(encoding="utf-8").splitlines(keepends=True)
+    line = next(n for n, text in enumerate(lines, 1) if text.strip() == good)
+    lines[line - 1] = lines[line - 1].replace(good, bad)
+    broken.write_text("".join(lines), encoding="utf-8")
+    database = tmp_path / "demo.db"
+    url = f"sqlite:///{database}"
+    upgrade(url)
+    ledger = Ledger(make_engine(url), library)
+
+    with pytest.raises(InputError) as raised:
+        load_demo(ledger, url, folder)
+    assert [f"{d.file}:{d.line}" for d in raised.value.diagnostics] == [f"{broken}:{line}"]
+    assert said in str(raised.value)
+    assert ledger.read(SYSTEM, row_counts) == (0,) * 8  # not a user, not an audit event
+    assert not Path(f"{database}.tokens.txt").exists()
     ledger.engine.dispose()

@@ -59,7 +59,7 @@ def demo_facts() -> list[Facts]:
     """The demo's enterprises as facts files would have them, and one more prior award (xingchen's A1)."""
     found = []
     for enterprise in demo_enterprises():
-        facts = Facts.model_validate(dict(enterprise.data))
+        facts = enterprise.facts
         if enterprise.slug == "xingchen-auto":
             award = PriorAward(measure="lingang-2024.rd", year=2025, amount=Decimal("1000000"), subject="A1")
             facts = facts.model_copy(update={"prior_awards": [award]})
