@@ -186,8 +186,12 @@ def serve(
         from huiqi.demo import load_demo_users, tokens_path
 
         ledger = _ledger_at(url)
-        users = load_demo_users(ledger, url)
-        ledger.engine.dispose()
+        try:
+            users = load_demo_users(ledger, url)
+        except InputError as error:  # a broken demo data file: named by file and line, nothing written
+            raise fail([str(d) for d in error.diagnostics]) from None
+        finally:
+            ledger.engine.dispose()
         if users:
             _print_users(users, tokens_path(url))
         else:
@@ -224,8 +228,12 @@ def demo_data(db: DbOption = None) -> None:
 
     url = resolve(db, "create")
     ledger = _ledger_at(url)
-    users = load_demo_users(ledger, url)
-    ledger.engine.dispose()
+    try:
+        users = load_demo_users(ledger, url)
+    except InputError as error:
+        raise fail([str(d) for d in error.diagnostics]) from None
+    finally:
+        ledger.engine.dispose()
     if not users:
         raise fail(["the database already holds enterprises; demo data goes into an empty database"])
     _print_users(users, tokens_path(url))
