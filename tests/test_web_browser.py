@@ -46,7 +46,7 @@ def settle(page: Page) -> None:
     page.wait_for_function("() => !document.querySelector('.htmx-request')")
 
 
-def fill_enterprise(page: Page, district: str = "lingang", code: str = "91310000MA1FL0000N") -> None:
+def fill_enterprise(page: Page, district: str = "310000-lingang", code: str = "91310000MA1FL0000N") -> None:
     page.fill("#f-enterprise-name", "上海智芯科技有限公司")
     page.fill("#f-enterprise-credit_code", code)
     choose(page, "#f-enterprise-business_district", district)
@@ -194,14 +194,14 @@ def test_the_calculator_with_the_keyboard_alone(page: Page, base: str) -> None:
     expect(page.locator("#f-enterprise-business_district")).to_be_focused()
     for _ in range(17):  # down to 临港新片区, the 17th district
         page.keyboard.press("ArrowDown")
-    expect(page.locator("#f-enterprise-business_district")).to_have_value("lingang")
+    expect(page.locator("#f-enterprise-business_district")).to_have_value("310000-lingang")
     # The form refreshed its questions; focus stayed on the select (htmx keeps the element's id).
     expect(page.locator("#f-enterprise-business_district")).to_be_focused()
     page.keyboard.press("Tab")
     expect(page.locator("#f-enterprise-tax_district")).to_be_focused()
     for _ in range(17):
         page.keyboard.press("ArrowDown")
-    expect(page.locator("#f-enterprise-tax_district")).to_have_value("lingang")
+    expect(page.locator("#f-enterprise-tax_district")).to_have_value("310000-lingang")
     page.keyboard.press("Tab")  # the radios
     page.keyboard.press("ArrowLeft")  # from "not sure" (checked, so focused) to "no"
     expect(page.locator("#f-enterprise-severe_credit_record-no")).to_be_checked()

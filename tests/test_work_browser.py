@@ -83,7 +83,7 @@ def test_officers_take_an_application_from_review_to_payment(browser: Browser, s
     expect(reviewer.locator(f"table.queue a[href='/applications/{app_id}']").first).to_be_visible()
     shot(reviewer, "work-queue")
     clean(reviewer, base)
-    reviewer.select_option("#f-district", "lingang")
+    reviewer.select_option("#f-district", "310000-lingang")
     with reviewer.expect_navigation():
         reviewer.click("form.filters button[type=submit]")
     expect(reviewer.locator("table.queue tbody tr").first).to_contain_text("临港")
