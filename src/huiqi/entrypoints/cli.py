@@ -17,12 +17,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from huiqi.case_files import load_suite
 from huiqi.diagnostics import Diagnostic, InputError
 from huiqi.engine.interpret import evaluate
 from huiqi.entrypoints import batch_cli, ledger_cli, render, simulate_cli
 from huiqi.facts.models import Facts
 from huiqi.gcpause import paused_gc
 from huiqi.policy_files import default_policies, load_facts, load_library
+from huiqi.policy_tests import Outcome, run_cases, selected
 from huiqi.report import assessment_dict, stable_json
 from huiqi.rules.library import Library
 
@@ -33,7 +35,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-policies_app = typer.Typer(help="List, show and check the policy library.", no_args_is_help=True)
+policies_app = typer.Typer(help="List, show, check and test the policy library.", no_args_is_help=True)
 app.add_typer(policies_app, name="policies")
 ledger_cli.register(app)
 
@@ -182,6 +184,137 @@ def policies_check(
     out.print(
         f"ok: {policies} {'policy' if policies == 1 else 'policies'}, {count} measures in {where}", highlight=False
     )
+
+
+@policies_app.command("test")
+def policies_test(
+    target: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[DIR]",
+            help="A policy folder, its tests folder, one case file or a library folder (default: the bundled library).",
+        ),
+    ] = None,
+    policies: Annotated[
+        Path | None,
+        typer.Option(
+            "--policies",
+            help="Run against this library too (default: the library holding DIR, else DIR's own policies).",
+        ),
+    ] = None,
+    keyword: Annotated[
+        str | None, typer.Option("-k", help="Only the cases whose 'policy/file: name' contains this text.")
+    ] = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of the report.")] = Lang.zh,
+    as_json: Annotated[bool, typer.Option("--json", help="Stable JSON instead of the readable report.")] = False,
+) -> None:
+    """Run a policy folder's test cases (tests/*.yaml): exit 0 all pass, 1 a case fails, 2 bad input."""
+    try:
+        suite = load_suite(target, policies)
+    except InputError as error:
+        fail(error.diagnostics)
+    cases = selected(suite.cases, keyword)
+    if not cases:
+        fail([Diagnostic("-k", None, f"no case matches {keyword!r}", zh=f"没有用例匹配 {keyword!r}")])
+    outcomes = run_cases(cases, suite.library)
+    if as_json:
+        write_bytes(stable_json(_outcomes_dict(suite.against, suite.library, outcomes)))
+    else:
+        _print_outcomes(suite.against, suite.library, outcomes, lang.value)
+    if not all(o.passed for o in outcomes):
+        raise typer.Exit(1)
+
+
+def _tally(outcomes: list[Outcome]) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in outcomes:
+        count = counts.setdefault(outcome.case.policy, {"passed": 0, "failed": 0})
+        count["passed" if outcome.passed else "failed"] += 1
+    return counts
+
+
+def _print_outcomes(against: tuple[Path, ...], library: Library, outcomes: list[Outcome], lang: str) -> None:
+    zh = lang == "zh"
+    ids = ("、" if zh else ", ").join(p.id for p in library.policies)
+    folders = ", ".join(str(p) for p in against)
+    n = len(library.policies)
+    head = (
+        f"用例所依政策：{folders}（{n} 项政策：{ids}）"
+        if zh
+        else f"Run against: {folders} ({n} {'policy' if n == 1 else 'policies'}: {ids})"
+    )
+    out.print(escape(head), highlight=False, style="dim")
+    policy = None
+    for outcome in outcomes:
+        case = outcome.case
+        if case.policy != policy:
+            policy = case.policy
+            out.print(f"[bold]{escape(policy)}[/bold]", highlight=False)
+        mark = "[green]✓[/green]" if outcome.passed else "[red]✗[/red]"
+        out.print(f"  {mark} {escape(Path(case.file).stem)}: {escape(case.name)}", highlight=False)
+        shown: tuple[str, ...] = ()
+        for mismatch in outcome.mismatches:
+            where = f"{case.file}:{mismatch.line}" if mismatch.line else case.file
+            out.print(f"      [red]{escape(mismatch.text(lang))}[/red]", highlight=False)
+            out.print(f"        {escape(where)}", highlight=False, style="dim")
+            why = mismatch.why(lang)
+            if why and why != shown:
+                label = "原因与计算过程：" if zh else "reasons and computation:"
+                out.print(f"        {label}", highlight=False, style="dim")
+                for line in why:
+                    out.print(f"          {escape(line)}", highlight=False, style="dim")
+                shown = why
+    counts = _tally(outcomes)
+    passed = sum(c["passed"] for c in counts.values())
+    failed = sum(c["failed"] for c in counts.values())
+    if zh:
+        each = "；".join(
+            f"{p}：{c['passed']} 项通过" + (f"，{c['failed']} 项失败" if c["failed"] else "") for p, c in counts.items()
+        )
+        line = f"合计：{passed} 项通过，{failed} 项失败（{each}）"
+    else:
+        each = "; ".join(
+            f"{p}: {c['passed']} passed" + (f", {c['failed']} failed" if c["failed"] else "") for p, c in counts.items()
+        )
+        line = f"Summary: {passed} passed, {failed} failed ({each})"
+    out.print(f"[{'red' if failed else 'green'}]{escape(line)}[/]", highlight=False)
+
+
+def _outcomes_dict(against: tuple[Path, ...], library: Library, outcomes: list[Outcome]) -> dict[str, object]:
+    counts = _tally(outcomes)
+    return {
+        "against": [str(p) for p in against],
+        "policies": [p.id for p in library.policies],
+        "cases": [
+            {
+                "id": o.case.id,
+                "policy": o.case.policy,
+                "file": o.case.file,
+                "line": o.case.line,
+                "name": o.case.name,
+                "passed": o.passed,
+                "mismatches": [
+                    {
+                        "what": m.what,
+                        "measure": m.measure,
+                        "subject": m.subject,
+                        "expected": m.expected,
+                        "got": m.got,
+                        "line": m.line,
+                        "zh": m.zh,
+                        "en": m.en,
+                    }
+                    for m in o.mismatches
+                ],
+            }
+            for o in outcomes
+        ],
+        "summary": {
+            "passed": sum(c["passed"] for c in counts.values()),
+            "failed": sum(c["failed"] for c in counts.values()),
+            "by_policy": counts,
+        },
+    }
 
 
 batch_cli.register(app)
