@@ -376,9 +376,14 @@ def test_cli_bad_engine_options(tmp_path: Path, args: list[str], words: str) -> 
 
 @pytest.fixture(scope="module")
 def contracts_file(tmp_path_factory: pytest.TempPathFactory) -> Location:
-    """300 synthetic firms, 40% of them with service contracts (huiqi synth)."""
+    """300 synthetic firms, 40% of them with service contracts (huiqi synth), every other one moved to
+    Beijing (海淀区, or 朝阳区 for its tax) where the test vouchers apply."""
     path = tmp_path_factory.mktemp("engines") / "contracts.parquet"
-    pq.write_table(population(300, seed=7), path)
+    rows = population(300, seed=7).to_pylist()
+    firms = [r for r in rows if r["record"] == "enterprise"]
+    for row in firms[::2]:
+        row["business_district"], row["tax_district"] = "110108", "110105"
+    pq.write_table(flat.rows_table(rows), path)
     return parse_location(str(path), "INPUT", output=False)
 
 

@@ -110,7 +110,8 @@ def test_cli_loads_the_demo_and_keeps_the_tokens_private(tmp_path: Path, library
 def test_the_data_files_read_clean(library: Library) -> None:
     data = read_demo(measures={ref.measure.id for ref in library.measures()})
     assert len(data.enterprises) == 10
-    assert {e.facts.enterprise.business_district.value for e in data.enterprises} == {"minhang", "lingang"}
+    # 闵行区 and 临港新片区, as region codes
+    assert {e.facts.enterprise.business_district for e in data.enterprises} == {"310112", "310000-lingang"}
     assert {a.ends for a in data.plan.applications} == set(State)
     assert {o.role for o in data.users.officers} == set(Role) - {Role.ENTERPRISE}
     lingang = next(b for b in data.budgets.budgets if (b.policy, b.year) == ("lingang-2024", 2025))
