@@ -14,6 +14,7 @@ from rich.text import Text
 from huiqi.engine.result import STATUS_ZH, Assessment, InterpretationUse, MeasureResult, Reason, Status
 from huiqi.money import Interval, format_rate, format_wan
 from huiqi.rules.expr import to_text
+from huiqi.rules.jurisdiction import jurisdiction_conditions
 from huiqi.rules.library import Library
 from huiqi.rules.model import (
     AmountChoice,
@@ -230,7 +231,7 @@ def _measure_panel(policy: Policy, measure: Measure, lang: str) -> Panel:
     if measure.scope is not None:
         lines.append(Text(f"scope: {to_text(measure.scope)}"))
     lines.append(Text(f"quote: “{measure.quote}”", style="italic"))
-    for condition in (*policy.conditions, *measure.conditions):
+    for condition in (*jurisdiction_conditions(policy), *policy.conditions, *measure.conditions):
         lines.append(Text(f"condition: {condition.text}"))
     for name, component in measure.benefits.items():
         lines.append(Text(f"benefit {name} ({component.kind}): {component.title or ''}"))
@@ -308,7 +309,7 @@ def policy_or_measure(console: Console, library: Library, item: str, lang: str) 
                     f"issuer: {policy.issuer}   number: {policy.document_number or '—'}   level: {policy.level}   "
                     f"jurisdiction: {policy.jurisdiction}   in force: {policy.in_force.start.isoformat()} – {until}"
                 ),
-                *[Text(f"condition: {c.text}") for c in policy.conditions],
+                *[Text(f"condition: {c.text}") for c in (*jurisdiction_conditions(policy), *policy.conditions)],
                 *[
                     Text(f"non-duplication {g.id}: {', '.join(g.measures)} (keep the higher, compare by {g.compare})")
                     for g in policy.non_duplication

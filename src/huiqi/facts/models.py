@@ -81,7 +81,10 @@ def _region_code(raw: object) -> object:
 RegionCode = Annotated[
     str,
     BeforeValidator(_region_code),
-    Field(json_schema_extra={"region": True, "unit": "GB/T 2260 code or name: 闵行, 上海市闵行区, 深圳市南山区, 临港"}),
+    Field(
+        description="a GB/T 2260 code or name: 闵行, 上海市闵行区, 深圳市南山区, 临港",
+        json_schema_extra={"region": True},
+    ),
 ]
 Count = Annotated[int, BeforeValidator(_count), Field(ge=0)]
 ByYear = dict[Year, Money]

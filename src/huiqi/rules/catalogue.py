@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from huiqi.diagnostics import InputError, SourceDoc, from_validation_error
 from huiqi.rules.describe import summary
+from huiqi.rules.jurisdiction import jurisdiction_conditions
 from huiqi.rules.library import Library
 from huiqi.rules.model import InForce, Measure, Policy
 
@@ -116,7 +117,9 @@ def policy_summary(policy: Policy, terms: Terms, today: date) -> dict[str, Any]:
         "level": terms.label("levels", policy.level),
         "published": policy.published.isoformat() if policy.published else None,
         "in_force": _dates(policy.in_force, today),
-        "conditions": [{"text": c.text, "text_en": c.text_en} for c in policy.conditions],
+        "conditions": [
+            {"text": c.text, "text_en": c.text_en} for c in (*jurisdiction_conditions(policy), *policy.conditions)
+        ],
         "measures": [measure_summary(policy, m, terms, today) for m in policy.measures],
         "non_duplication": [
             {"id": g.id, "title": g.title, "measures": list(g.measures), "interpretation": g.interpretation}
