@@ -4,6 +4,7 @@ form written for it; what would make a condition hold; measures in plain words."
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -163,3 +164,15 @@ def test_the_catalogue_has_a_label_for_every_code_the_library_uses(library: Libr
     terms = load_terms()
     assert terms.missing(library) == []
     assert terms.label("categories", "no-such")["zh"] == "no-such"  # shown as the code, never dropped
+
+
+def test_a_derived_fact_is_asked_by_the_facts_it_comes_from() -> None:
+    """Nobody types a contract's term, a firm's age or size: the form asks what they are computed from."""
+    vouchers = load_library(Path(__file__).parent / "assets" / "voucher-library")
+    groups = questions_for(
+        vouchers, date(2024, 3, 1), {"business_district": "110108"}, [("contract", 0, {"kind": "compute"})]
+    )
+    contract, enterprise = set(paths(groups, "contract")), set(paths(groups, "enterprise"))
+    assert {"service_start", "service_end", "signed", "amount"} <= contract
+    assert {"founded", "size_class", "industry", "employees", "revenue"} <= enterprise
+    assert not (contract | enterprise) & {"term_months", "age_years", "size", "year"}

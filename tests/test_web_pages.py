@@ -217,6 +217,14 @@ def test_a_facts_file_loads_into_the_form_and_bad_ones_are_refused_by_line(clien
     )
     assert loaded.status_code == 200
     assert "已将 chip.yaml 载入表单" in loaded.text
+    for example in sorted(Path("examples").glob("*.yaml")):  # every kind of subject, every policy's facts
+        shown = client.post(
+            "/calculator/upload",
+            data={"csrf_token": token},
+            files={"facts_file": (example.name, example.read_bytes(), "application/yaml")},
+        )
+        assert shown.status_code == 200, example
+        assert f"已将 {example.name} 载入表单" in shown.text
     bad = b"enterprise:\n  name: x\n  credit_code: 123\n  revenue: {2024: lots}\n"
     refused = client.post(
         "/calculator/upload", data={"csrf_token": token}, files={"facts_file": ("bad.yaml", bad, "application/yaml")}

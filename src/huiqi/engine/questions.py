@@ -21,7 +21,7 @@ from huiqi.engine.values import Scope, evaluate
 from huiqi.facts.subjects import KIND_NAMES
 from huiqi.region_text import region_code
 from huiqi.rules.expr import BoolOp, Compare, Const, Expr, ListOf, Not, Ref, refs
-from huiqi.rules.factpaths import REGION_FACTS, SUBJECT_MODELS, FactType, fact_label, fact_type
+from huiqi.rules.factpaths import DERIVED_FROM, REGION_FACTS, SUBJECT_MODELS, FactType, fact_label, fact_type
 from huiqi.rules.jurisdiction import jurisdiction_conditions
 from huiqi.rules.library import Library
 from huiqi.rules.model import (
@@ -126,9 +126,16 @@ def measure_facts(policy: Policy, measure: Measure) -> tuple[list[tuple[str, ...
         exprs += [case.when for case in cap.max.cases]
     paths: list[tuple[str, ...]] = []
     for path in [ref.path for expr in exprs for ref in refs(expr)] + extra:
-        if path not in paths:
-            paths.append(path)
+        for fact in _asked(path):
+            if fact not in paths:
+                paths.append(fact)
     return paths, yearly
+
+
+def _asked(path: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """The facts a form asks for a path: a derived fact (a contract's term) by the facts it comes from."""
+    sources = DERIVED_FROM.get((path[0], path[1])) if len(path) == 2 else None
+    return tuple((path[0], name) for name in sources) if sources else (path,)
 
 
 def _partial(kind: str, answers: Mapping[str, Any]) -> SimpleNamespace:

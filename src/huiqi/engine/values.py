@@ -134,7 +134,7 @@ def _size(scope: Scope) -> Value:
 
 def _property(root: str, name: str) -> Evaluator:
     def read(scope: Scope) -> Value:
-        value = getattr(scope.objects[root], name)
+        value = getattr(scope.objects[root], name, None)  # a calculator's partial answers have no term yet
         return None if value is None else Decimal(value)
 
     return read

@@ -44,6 +44,13 @@ DERIVED: dict[tuple[str, str], tuple[str, str, str]] = {
     ),
 }
 """Facts computed from others (Chinese, English, how): every walker computes them."""
+DERIVED_FROM: dict[tuple[str, str], tuple[str, ...]] = {
+    ("contract", "term_months"): ("service_start", "service_end"),
+    ("contract", "year"): ("signed",),
+    ("enterprise", "age_years"): ("founded",),
+    ("enterprise", "size"): ("size_class", "industry", "employees", "revenue"),
+}
+"""The facts of the same subject each derived fact is computed from: what a form asks for it."""
 DERIVED_ENUMS: dict[tuple[str, str], type[Enum]] = {("enterprise", "size"): SizeClass}
 """Derived facts that are codes (the rest are numbers)."""
 
