@@ -187,11 +187,19 @@ def batch_rows(batch: Batch, all_rows: bool) -> tuple[set[Row], dict[str, Row]]:
 
 
 def compare(
-    population: list[Facts], library: Library, as_of: date, con: Any = None, all_rows: bool = True
+    population: list[Facts],
+    library: Library,
+    as_of: date,
+    con: Any = None,
+    all_rows: bool = True,
+    without: tuple[str, ...] = (),
 ) -> tuple[set[Row], set[Row], dict[str, Any]]:
-    """(only in the interpreter, only in the batch, totals that differ)."""
+    """(only in the interpreter, only in the batch, totals that differ); `without`: columns left
+    out of the batch's table, as an input file may leave them out."""
     con = con or ibis.duckdb.connect()
-    raw = con.create_table("huiqi_raw", table_of(population), temp=True, overwrite=True)
+    table = table_of(population)
+    table = table.drop_columns([name for name in without if name in table.column_names])
+    raw = con.create_table("huiqi_raw", table, temp=True, overwrite=True)
     batch = prepare(con, raw, library, as_of)
     expected, expected_totals = interpreter_rows(population, library, as_of, all_rows)
     got, got_totals = batch_rows(batch, all_rows)

@@ -333,3 +333,17 @@ def test_a_joint_cap_naming_an_unknown_measure_or_another_kind_is_refused(tmp_pa
     messages = "\n".join(str(d) for d in caught.value.diagnostics)
     assert "unknown measure 'scratch-voucher.computer'" in messages
     assert "scratch-voucher.model" not in messages  # a contract measure too: allowed
+
+
+@pytest.mark.parametrize("without", [(), ("entity_type",)])
+def test_the_examples_in_the_batch_equal_the_calculator_even_without_an_entity_type_column(
+    without: tuple[str, ...],
+) -> None:
+    """Every example (Shenzhen's startup rate reads entity_type) computes the same in the batch; an
+    input with no entity_type column (synth writes none) is of enterprises, as a facts file is."""
+    examples = sorted(Path("examples").glob("*.yaml"))
+    population = [parse_facts(p.read_text(encoding="utf-8"), p.name) for p in examples]
+    only_interpreter, only_batch, totals = compare(population, load_library(), date(2025, 6, 30), without=without)
+    assert not only_interpreter, sorted(only_interpreter, key=str)[:3]
+    assert not only_batch, sorted(only_batch, key=str)[:3]
+    assert not totals, totals

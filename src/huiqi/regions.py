@@ -361,10 +361,11 @@ def read_region(raw: object, prefer: str | None = None) -> Region:
         return region(codes[0])
     if codes:
         names = [f"{region(c).full_name} ({c})" for c in codes]
-        example = region(codes[0]).full_name
+        # No example picked: the first of the list (by code) would push every 南山区 to Heilongjiang.
         raise Bilingual(
-            f"{raw!r} 可指多个地区: {'、'.join(names)}; 请写明所属省市, 如 {example}",
-            f"{raw!r} names several regions: {', '.join(names)}; write it with its province or city, e.g. {example}",
+            f"{raw!r} 可指多个地区: {'、'.join(names)}; 请写明所属省市(写成以上全称之一)或代码",
+            f"{raw!r} names several regions: {', '.join(names)}; write it with its province or city"
+            " (one of the full names above) or its code",
         )
     raise _unknown(raw, _suggestions(text))
 

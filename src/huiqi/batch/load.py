@@ -781,10 +781,14 @@ def normalised_tables(
         cols: dict[str, ir.Value] = {"credit_code": rows.credit_code, "_row": rows._row}
         if record != "prior_award":
             cols.update({key: rows[key] for key in ("id", "name") if kept(key)})
-        for column in flat.COLUMNS:  # every fact column, unknown (null) where the input lacks it
-            if column.record == record and kept(column.name):
-                present = column.name in rows.columns
-                cols[column.name] = rows[column.name] if present else ibis.null(normalised_type(column.name))
+        for column in flat.COLUMNS:  # every fact column; where the input lacks it, the model's
+            if column.record == record and kept(column.name):  # default (entity_type), else unknown
+                if column.name in rows.columns:
+                    cols[column.name] = rows[column.name]
+                elif column.default is not None:
+                    cols[column.name] = ibis.literal(column.default, normalised_type(column.name))
+                else:
+                    cols[column.name] = ibis.null(normalised_type(column.name))
         for name in rows.columns:  # every year column of the input (the layout spans their years)
             found = flat.classify(name)
             if isinstance(found, tuple) and found[0].record == record and kept(name):
