@@ -105,7 +105,7 @@ def test_dates_terms_age_and_the_years_total_decide_the_voucher() -> None:
     # of compute contracts is C1 + C3 = 400万 > 50万, so the default range: 300万 × [10%, 20%]
     assert found[("compute", "C1")][:3] == (Status.ELIGIBLE, Decimal("300000.00"), Decimal("600000.00"))
     assert "2023-08-31" in found[("compute", "C2")][3]  # signed the day before the start date
-    assert "term_months = 24" in found[("compute", "C3")][3]  # a two-year contract
+    assert "服务期限(月) = 24" in found[("compute", "C3")][3]  # a two-year contract
     # C4: the 2025 total is C4 alone, 20万 ≤ 50万: 30% = 6万
     assert found[("compute", "C4")][:3] == (Status.ELIGIBLE, Decimal("60000.00"), Decimal("60000.00"))
     younger = _results(f, date(2025, 2, 28))  # a day before the third anniversary: 2 years, a startup

@@ -54,7 +54,9 @@ def test_unknown_facts_make_a_condition_fail_with_not_provided() -> None:
     ok, why, why_en = holds(parse_expr("project.parameters >= 100e9"), scope())
     assert not ok
     assert "未提供" in why
-    assert "project.parameters = not provided" in why_en
+    assert "parameters = not provided" in why_en
+    assert "project.parameters" not in why_en  # the fact by its name, not its path
+    assert "模型参数量 = 未提供" in why
 
 
 def test_three_valued_logic() -> None:

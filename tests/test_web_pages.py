@@ -85,6 +85,10 @@ def test_each_page_serves_its_data_as_json_at_the_same_url(client: TestClient) -
     assert {s["measure"] for s in policy["source"] if s["measure"]} == {m["id"] for m in policy["policy"]["measures"]}
     html = client.get("/policies/minhang-2018").text
     assert "租金补贴：第1年100%、第2年100%、第3年50%" in html
+    # Which subjects a measure is for, and where the policy applies, in words.
+    shenzhen = client.get("/policies/shenzhen-ai-2024").text
+    assert "适用范围: 合同类型为算力服务 且 用途为大模型训练" in shenzhen
+    assert "工商注册在深圳市" in shenzhen
 
 
 def test_the_api_lists_the_catalogue_with_the_same_service(site: tuple[TestClient, Ledger]) -> None:

@@ -20,6 +20,13 @@ Drawn from a second stream (seed + 1), so the rows above stay as they were: foun
 employees log-normal, median 60 (80%); service contracts for 40% of firms, Poisson(1.5) each, at
 most 5: compute 50%, model API 30%, corpus 20%; signed 2022–2026, service from the signing date for
 3–24 months (90%), amount log-normal, median 800,000 yuan (σ 1.2); 5% with a related party.
+
+Drawn from a third stream (seed + 2), so the rows above change only where said: 10% of firms
+registered (business and tax) in another city with an AI policy — Beijing's Haidian and
+Chaoyang, Shenzhen's Nanshan and Futian, Hangzhou's Xihu and Binjiang — so no city's measure
+should reach them; a contract's purpose (compute: model training 60%, inference 30%, other
+10%; model API: inference 70%, model R&D 30%; corpus: model R&D 80%, other 20%) and, for
+corpus, bought through a data exchange 60%.
 """
 
 from __future__ import annotations
@@ -98,6 +105,9 @@ def population(firms: int, seed: int = 2024) -> pa.Table:
     more = np.random.default_rng(seed + 1)
     tables[0] = _attributes(more, tables[0])
     tables.append(_contracts(more, codes))
+    third = np.random.default_rng(seed + 2)
+    tables[0] = _other_cities(third, tables[0])
+    tables[-1] = _purposes(third, tables[-1])
     table = pa.concat_tables(tables, promote_options="default")
     # Rows of one enterprise together, the enterprise row first (facts order within a firm).
     firm = pc.index_in(table["credit_code"], pa.array(codes.astype(str))).to_numpy()
@@ -184,6 +194,37 @@ def _contracts(rng: np.random.Generator, codes: np.ndarray) -> pa.Table:
             "related_party": pa.array(rng.random(n) < 0.05),
         }
     )
+
+
+# Region codes: 北京市海淀区, 朝阳区; 深圳市南山区, 福田区; 杭州市西湖区, 滨江区.
+OTHER_CITIES = [("110108", 25), ("110105", 15), ("440305", 25), ("440304", 10), ("330106", 15), ("330108", 10)]
+PURPOSES = {
+    "compute": [("model_training", 60), ("inference", 30), ("other", 10)],
+    "model_api": [("inference", 70), ("model_rd", 30)],
+    "corpus": [("model_rd", 80), ("other", 20)],
+}
+
+
+def _other_cities(rng: np.random.Generator, firms: pa.Table, share: float = 0.1) -> pa.Table:
+    """A share of the firms moved, business and tax registration, to another city's district."""
+    n = firms.num_rows
+    moved = pa.array(rng.random(n) < share)
+    city = pa.array(_pick(rng, OTHER_CITIES, n).astype(str))
+    for name in ("business_district", "tax_district"):
+        firms = firms.set_column(firms.schema.get_field_index(name), name, pc.if_else(moved, city, firms[name]))
+    return firms
+
+
+def _purposes(rng: np.random.Generator, contracts: pa.Table) -> pa.Table:
+    """What each contract bought is for, by its kind; whether a corpus was bought on an exchange."""
+    n = contracts.num_rows
+    kinds = contracts["contract_kind"].to_numpy(zero_copy_only=False)
+    purpose = np.empty(n, dtype=object)
+    for kind, weighted in PURPOSES.items():
+        purpose = np.where(kinds == kind, _pick(rng, weighted, n), purpose)
+    exchange = (kinds == "corpus") & (rng.random(n) < 0.6)
+    contracts = contracts.append_column("purpose", pa.array(purpose.astype(str)))
+    return contracts.append_column("via_exchange", pa.array(exchange))
 
 
 def _months_later(day: date, months: int) -> date:

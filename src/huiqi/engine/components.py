@@ -34,6 +34,7 @@ from huiqi.rules.model import (
     Ratio,
     RentSchedule,
 )
+from huiqi.rules.words import expr_words
 
 
 class NoRuleError(TypeError):
@@ -79,7 +80,7 @@ def _case(cases: Sequence[RateCase | AmountCase], scope: Scope, note: Note) -> R
     """The first case whose condition holds, noted in the explanation."""
     for case in cases:
         if evaluate(case.when, scope) is True:
-            label = case.title or to_text(case.when)
+            label = case.title or expr_words(case.when)
             note(
                 lambda: Step(
                     "case",

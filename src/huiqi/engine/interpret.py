@@ -38,13 +38,14 @@ from huiqi.engine.values import SUBJECT_YEAR, Scope, holds
 from huiqi.engine.values import evaluate as evaluate_expr
 from huiqi.engine.work import Work
 from huiqi.facts.models import Facts
-from huiqi.facts.subjects import PLURALS
+from huiqi.facts.subjects import BY_KIND, PLURALS
 from huiqi.memo import IdentityMemo
 from huiqi.money import ZERO, Interval, format_rate, format_yuan, split_shares
 from huiqi.rules.expr import to_text
 from huiqi.rules.jurisdiction import jurisdiction_conditions
 from huiqi.rules.library import Library, PolicyDoc
 from huiqi.rules.model import Cap, InForce, Measure, NonDuplicationGroup, Policy, RentSchedule
+from huiqi.rules.words import expr_words
 
 _Candidate = tuple[Subject, Scope, int | None]
 
@@ -442,6 +443,28 @@ def _make_not_in_force(doc: PolicyDoc, measure: Measure, in_force: InForce, as_o
     return _outside(doc, measure, Status.NOT_IN_FORCE, reason)
 
 
+def _no_subject(policy: Policy, measure: Measure, facts: Facts, as_of: date) -> Reason:
+    """Why a measure has nothing to apply to, in words: the firm outside the policy's region first
+    (a Shenzhen firm is told Lingang's measures are for Lingang, not that it lacks a project)."""
+    firm = Scope({"enterprise": facts.enterprise}, as_of=as_of)
+    for condition in jurisdiction_conditions(policy):
+        if evaluate_expr(condition.when, firm) is False:
+            return Reason(
+                "out_of_scope",
+                f"不适用: {condition.text}不符",
+                f"not applicable: {condition.text_en or condition.text} fails",
+            )
+    kind = BY_KIND.get(measure.applies_to)
+    kind_zh, kind_en = (kind.zh, kind.en) if kind is not None else (measure.applies_to, measure.applies_to)
+    if measure.scope is None:
+        return Reason("out_of_scope", f"没有适用对象: 未填{kind_zh}", f"no {kind_en} in scope: none given")
+    return Reason(
+        "out_of_scope",
+        f"没有适用对象: 须有{expr_words(measure.scope)}的{kind_zh}",
+        f"no {kind_en} in scope: one whose {expr_words(measure.scope, 'en')}",
+    )
+
+
 def evaluate(facts: Facts, library: Library, as_of: date, *, explain: bool = True) -> Assessment:
     """Every measure of every policy in the library, for one enterprise, on one date.
 
@@ -468,11 +491,9 @@ def evaluate(facts: Facts, library: Library, as_of: date, *, explain: bool = Tru
                 if measure.scope is None or evaluate_expr(measure.scope, c[1]) is True
             ]
             if not in_scope:
-                wanted = to_text(measure.scope) if measure.scope is not None else measure.applies_to
-                reason = Reason(
-                    "out_of_scope", f"没有适用对象: {wanted}", f"no {measure.applies_to} in scope: {wanted}"
+                results.append(
+                    _outside(doc, measure, Status.INELIGIBLE, _no_subject(doc.policy, measure, facts, as_of))
                 )
-                results.append(_outside(doc, measure, Status.INELIGIBLE, reason))
                 continue
             measure_works = [_evaluate_subject(doc, measure, facts, priors, as_of, c, explain) for c in in_scope]
             if measure.claims is not None and measure.claims.per == "enterprise_year":

@@ -19,10 +19,9 @@ from pydantic import BaseModel
 from huiqi.facts.size_class import classify
 from huiqi.memo import per_node
 from huiqi.money import EXACT, Exact, exact_decimal, format_exact
-from huiqi.region_text import region_label
 from huiqi.regions import codes_within
-from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, Sum, Within, refs, to_text
-from huiqi.rules.factpaths import REGION_FACTS
+from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, Sum, Within, refs
+from huiqi.rules.words import code_label, expr_words, fact_name
 
 Value = Decimal | Fraction | str | bool | date | frozenset[str] | Mapping[int, Decimal] | None
 
@@ -314,14 +313,19 @@ def show(value: Value, lang: str = "zh") -> str:
 
 
 def facts_read(expr: Expr, scope: Scope, lang: str = "zh") -> str:
-    """'project.field = smart_home; project.parameters = 未提供' for a reason text ('not provided' in English)."""
-    return "; ".join(f"{r.dotted} = {_shown(r, scope, lang)}" for r in refs(expr) if r.path[0] in scope.objects)
+    """'领域 = 智能家居; 模型参数量 = 未提供' for a reason text ('not provided' in English): each fact by
+    its name, a code by its label, a region by its name (上海市奉贤区, not 310120)."""
+    return "; ".join(
+        f"{fact_name(r, lang)} = {_shown(r, scope, lang)}" for r in refs(expr) if r.path[0] in scope.objects
+    )
 
 
 def _shown(ref: Ref, scope: Scope, lang: str) -> str:
     value = scope.read(ref)
-    if ref.path in REGION_FACTS and isinstance(value, str):
-        return region_label(value, lang)  # 上海市奉贤区, not 310120
+    if isinstance(value, str):
+        return code_label(ref, value, lang)
+    if isinstance(value, frozenset):
+        return "[" + ", ".join(code_label(ref, v, lang) for v in sorted(value)) + "]"
     return show(value, lang)
 
 
@@ -332,5 +336,5 @@ def holds(expr: Expr, scope: Scope) -> tuple[bool, str, str]:
         return True, "", ""
     zh, en = facts_read(expr, scope, "zh"), facts_read(expr, scope, "en")
     if result is None:
-        return False, f"{to_text(expr)}: 事实未提供 — {zh}", f"{to_text(expr)}: not provided — {en}"
-    return False, f"{to_text(expr)} — {zh}", f"{to_text(expr)} — {en}"
+        return False, f"{expr_words(expr)}: 事实未提供 — {zh}", f"{expr_words(expr, 'en')}: not provided — {en}"
+    return False, f"{expr_words(expr)} — {zh}", f"{expr_words(expr, 'en')} — {en}"

@@ -286,13 +286,21 @@ class Facts(StrictModel):
     """Everything the calculator needs to know about one enterprise."""
 
     as_of: Annotated[Day | None, _term("评估日期", "default for --as-of")] = None
-    enterprise: Enterprise
-    projects: list[Project] = Field(default_factory=list)
-    leases: list[Lease] = Field(default_factory=list)
-    institutions: list[RDInstitution] = Field(default_factory=list)
-    platforms: list[ServicePlatform] = Field(default_factory=list)
-    contracts: list[Contract] = Field(default_factory=list)
-    prior_awards: list[PriorAward] = Field(default_factory=list)
+    enterprise: Annotated[Enterprise, _term("企业", "the applicant")]
+    projects: Annotated[list[Project], _term("项目", "the projects applied for")] = Field(default_factory=list)
+    leases: Annotated[list[Lease], _term("租赁", "leased premises (rent support)")] = Field(default_factory=list)
+    institutions: Annotated[list[RDInstitution], _term("研发机构", "recognised R&D institutions")] = Field(
+        default_factory=list
+    )
+    platforms: Annotated[list[ServicePlatform], _term("服务平台", "public service platforms")] = Field(
+        default_factory=list
+    )
+    contracts: Annotated[list[Contract], _term("服务合同", "compute, model and corpus contracts")] = Field(
+        default_factory=list
+    )
+    prior_awards: Annotated[list[PriorAward], _term("已获资助", "support already received")] = Field(
+        default_factory=list
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Facts:

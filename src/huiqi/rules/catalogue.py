@@ -18,6 +18,7 @@ from huiqi.rules.describe import summary
 from huiqi.rules.jurisdiction import jurisdiction_conditions
 from huiqi.rules.library import Library
 from huiqi.rules.model import InForce, Measure, Policy
+from huiqi.rules.words import expr_words
 
 TermKind = Literal["jurisdictions", "levels", "categories", "subjects"]
 
@@ -89,6 +90,9 @@ def measure_summary(policy: Policy, measure: Measure, terms: Terms, today: date)
         "title_en": measure.title_en,
         "category": terms.label("categories", measure.category),
         "applies_to": terms.label("subjects", measure.applies_to),
+        "scope": None
+        if measure.scope is None
+        else {"zh": expr_words(measure.scope), "en": expr_words(measure.scope, "en")},
         "quote": measure.quote,
         "description": summary(policy, measure),
         "in_force": _dates(_window(policy, measure), today),
