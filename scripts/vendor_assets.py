@@ -44,9 +44,11 @@ def main() -> int:
         for name, version, files, dest in PACKAGES:
             spec = f"{name}@{version}"
             print(f"npm pack {spec}")
-            tarball = subprocess.run(
-                ["npm", "pack", "--silent", spec], cwd=tmp, check=True, capture_output=True, text=True
-            ).stdout.strip().splitlines()[-1]
+            tarball = (
+                subprocess.run(["npm", "pack", "--silent", spec], cwd=tmp, check=True, capture_output=True, text=True)
+                .stdout.strip()
+                .splitlines()[-1]
+            )
             folder = dest / f"{name}-{version}"
             if folder.exists():
                 shutil.rmtree(folder)

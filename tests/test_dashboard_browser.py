@@ -89,3 +89,22 @@ def test_an_enterprise_user_gets_a_refusal_page(page: Page, base: str) -> None:
     assert response.status == 403
     expect(page.locator("h1")).to_contain_text("403")
     shot(page, "dashboard-refused")
+
+
+def test_an_officer_reads_the_monitoring_dashboard(page: Page, base: str) -> None:
+    requests = Requests(page, base)
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    sign_in(page, base, "demo-reviewer", "/dashboard")
+    page.click("text=产业监测")
+    expect(page.locator("h1")).to_have_text("产业监测")
+    expect_drawn(page, ("trend-enterprises", "trend-industry-scale", "by-region", "by-field"))
+    expect(page.locator("#panel-targets tbody tr")).to_have_count(3)
+    assert axe_violations(page) == []
+    shot(page, "monitor-lingang")
+    page.select_option("#plan", "minhang-ai-2020")
+    page.click(".dash-filters button[type=submit]")
+    expect(page.locator("#panel-targets")).to_contain_text("到期未实现")  # 290 firms in 2020, not 300
+    shot(page, "monitor-minhang")
+    assert requests.foreign() == []
+    assert errors == []

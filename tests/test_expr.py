@@ -105,7 +105,7 @@ def test_checker_names_unknown_facts_and_values() -> None:
     checker = Checker(frozenset({"enterprise", "project"}))
     checker.check(parse_expr("project.feild == 'x' and project.field == 'ai_chp' and lease.area_m2 > 1"), "bool")
     assert any("project.feild" in e for e in checker.errors)
-    assert any("'ai_chp' is not a known value" in e for e in checker.errors)
+    assert any("'ai_chp' is not a known value; did you mean 'ai_chip'?" in e for e in checker.errors)
     assert any("here only enterprise, project can be read" in e for e in checker.errors)
 
 

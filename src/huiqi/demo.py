@@ -31,7 +31,18 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from huiqi.demo_data import ACTIONS, Application, DemoData, DemoEnterprise, Do, Experts, Paid, Schedule, read_demo
+from huiqi.demo_data import (
+    ACTIONS,
+    DEMO_DIR,
+    Application,
+    DemoData,
+    DemoEnterprise,
+    Do,
+    Experts,
+    Paid,
+    Schedule,
+    read_demo,
+)
 from huiqi.ledger import applications, catalogue, passwords, payments, tables, users
 from huiqi.ledger.actors import SYSTEM, Actor
 from huiqi.ledger.uow import Ledger, UnitOfWork
@@ -311,11 +322,27 @@ def load_demo_users(ledger: Ledger, url: str, folder: Path | None = None) -> lis
     clock = DemoClock(data.users.opened - timedelta(days=1), data.plan.schedule)
     loader = DemoLoader(Ledger(ledger.engine, ledger.library, clock=clock), clock, data)
     loader.run(loader.plan())
+    _load_catalogue(Ledger(ledger.engine, ledger.library), folder)
     made = [DemoUser(name, loader.roles[name], token, loader.passwords[name]) for name, token in loader.tokens.items()]
     path = tokens_path(url)
     if path is not None:
         write_tokens(path, made)
     return made
+
+
+CATALOGUE_FILE = "monitor_catalogue.csv"
+
+
+def _load_catalogue(ledger: Ledger, folder: Path | None) -> None:
+    """The statistical monitoring catalogue (monitor_catalogue.csv, made by scripts/make_demo_catalogue.py),
+    imported as an officer would, on today's clock."""
+    from huiqi.ledger.monitoring import import_catalogue
+    from huiqi.monitor.indicators import CatalogueEntry
+    from huiqi.tabular import nest, read_table
+
+    path = (folder or DEMO_DIR) / CATALOGUE_FILE
+    rows = [(row.number, nest(row.values, CatalogueEntry)) for row in read_table(path.read_bytes(), path.name)]
+    ledger.run(SYSTEM, lambda uow: import_catalogue(uow, rows, CATALOGUE_FILE))
 
 
 def load_demo(ledger: Ledger, url: str, folder: Path | None = None) -> dict[str, str]:

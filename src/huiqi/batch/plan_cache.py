@@ -43,6 +43,7 @@ import ibis.expr.schema as sch
 
 from huiqi.batch.private_files import problem, warn
 from huiqi.engine.compile import Layout
+from huiqi.facts.vocabulary_files import vocabulary_dir
 from huiqi.rules.library import Library
 
 KEEP_FILES = 64  # the newest entries kept; older ones are removed when a new one is written
@@ -84,6 +85,9 @@ def code_digest() -> str:
     package = Path(__file__).resolve().parents[1]
     for path in sorted(package.rglob("*.py")):
         digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+    # The vocabularies are data the plan compiles in (an enum column's codes): a new term is a new key.
+    for path in sorted(vocabulary_dir().glob("*.yaml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

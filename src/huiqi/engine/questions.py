@@ -69,11 +69,14 @@ class Question:
         """The key under the subject, e.g. 'costs.new_investment'."""
         return ".".join(self.path[1:])
 
-    def options(self) -> list[tuple[str, str]]:
-        """(code, Chinese label) of an enumerated fact."""
+    def options(self) -> list[tuple[str, str, str]]:
+        """(code, Chinese label, English label) of an enumerated fact."""
         if self.type.enum is None:
             return []
-        return [(str(member.value), str(getattr(member, "zh", member.value))) for member in self.type.enum]
+        return [
+            (str(m.value), str(getattr(m, "zh", m.value)), str(getattr(m, "en", m.value)).replace("_", " "))
+            for m in self.type.enum
+        ]
 
 
 @dataclass

@@ -21,6 +21,7 @@ from huiqi.case_files import load_suite
 from huiqi.diagnostics import Diagnostic, InputError
 from huiqi.engine.interpret import evaluate
 from huiqi.entrypoints import batch_cli, ledger_cli, render, simulate_cli
+from huiqi.entrypoints.monitor_cli import monitor_app
 from huiqi.facts.models import Facts
 from huiqi.gcpause import paused_gc
 from huiqi.policy_files import default_policies, load_facts, load_library
@@ -37,6 +38,7 @@ app = typer.Typer(
 )
 policies_app = typer.Typer(help="List, show, check and test the policy library.", no_args_is_help=True)
 app.add_typer(policies_app, name="policies")
+app.add_typer(monitor_app, name="monitor")
 ledger_cli.register(app)
 
 # Piped output (files, CI logs) is not 80 columns wide by nature; keep tables readable there.

@@ -108,9 +108,9 @@ def _term(zh: str, description: str = "", unit: str | None = None) -> Any:
 class Enterprise(StrictModel):
     name: Annotated[str, Field(min_length=1, title="企业名称")]
     credit_code: Annotated[CreditCode, _term("统一社会信用代码", "18 characters, GB 32100-2015 check digit")]
-    entity_type: Annotated[EntityType, _labelled(EntityType), _term("主体类型", EntityType.described())] = (
-        EntityType.ENTERPRISE
-    )
+    entity_type: Annotated[EntityType, _labelled(EntityType), _term("主体类型", EntityType.described())] = EntityType[
+        "ENTERPRISE"
+    ]
     fully_district_funded: Annotated[YesNo | None, _term("区级财政全额拨款事业单位")] = None
     business_district: Annotated[RegionCode, _term("工商注册地", "the region of the business registration")]
     tax_district: Annotated[RegionCode, _term("税务登记地", "the region of the tax registration")]

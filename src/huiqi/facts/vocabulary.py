@@ -1,27 +1,35 @@
-"""Controlled vocabularies of the facts, each code with its Chinese term.
+"""Controlled vocabularies of the facts, each code with its Chinese and English terms.
 
-Inputs may use the code ("ai_chip"), the Chinese term ("AI芯片") or, for districts, the short
+The vocabularies policies scope on (project kinds, fields, tracks, cost kinds, recognitions,
+contract kinds and purposes, …) are data: policies/vocabulary/*.yaml, read and checked by
+huiqi.facts.vocabulary_files and built into enums here, so adding a term needs no Python. The
+enterprise's size classes (a national standard the size code computes) and the old district codes
+stay here. Inputs may use the code ("ai_chip"), the Chinese term ("AI芯片") or, for districts, the short
 name people write (闵行 for 闵行区, 临港 for 临港新片区, 浦东 for 浦东新区); all are read to the
 code, so a typo is an error naming the accepted forms rather than a silent mismatch.
 """
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from huiqi.diagnostics import Bilingual
+from huiqi.diagnostics import Bilingual, InputError
 
 
 class Labelled(StrEnum):
-    """A string enum whose members carry a Chinese label (zh)."""
+    """A string enum whose members carry a Chinese label (zh) and an English one (en)."""
 
     zh: str
+    en: str
 
-    def __new__(cls, value: str, zh: str) -> Labelled:
+    def __new__(cls, value: str, zh: str, en: str | None = None) -> Labelled:
         member = str.__new__(cls, value)
         member._value_ = value
         member.zh = zh
+        member.en = en or value.replace("_", " ")
         return member
 
     @classmethod
@@ -46,10 +54,9 @@ class Labelled(StrEnum):
         if raw is None or isinstance(raw, cls):
             return raw  # None: an optional field left empty (a required one is refused by the model)
         if isinstance(raw, str):
-            text = raw.strip()
-            for spelling, member in cls.spellings():
-                if text == spelling:
-                    return member
+            member = _spelling_table(cls).get(raw.strip())
+            if member is not None:
+                return member
         raise Bilingual(
             f"无法识别 {raw!r}; 可填: {cls.forms('zh')}", f"{raw!r} is not known; write one of: {cls.forms('en')}"
         )
@@ -70,6 +77,12 @@ class Labelled(StrEnum):
         return "; ".join(
             f"{m.value} = {m.zh}" + (f" ({', '.join(aliases[m.value])})" if m.value in aliases else "") for m in cls
         )
+
+
+@cache
+def _spelling_table(vocabulary: type[Labelled]) -> dict[str, Labelled]:
+    """Every spelling of a vocabulary's members, looked up once per vocabulary (read is called per cell)."""
+    return dict(vocabulary.spellings())
 
 
 class District(Labelled):
@@ -110,126 +123,6 @@ class District(Labelled):
         return found
 
 
-class EntityType(Labelled):
-    ENTERPRISE = "enterprise", "企业"
-    PUBLIC_INSTITUTION = "public_institution", "事业单位"
-
-
-class ProjectKind(Labelled):
-    RD_INNOVATION = "rd_innovation", "研发创新项目"
-    INDUSTRIALIZATION = "industrialization", "产业化项目"
-    APPLICATION_DEMO = "application_demo", "应用示范项目"
-    FIXED_INVESTMENT = "fixed_investment", "固定资产投资项目"
-    FOUNDATION_MODEL = "foundation_model", "大模型平台"
-    DATASET = "dataset", "数据集和语料库"
-    TESTING = "testing", "测试评估"
-    PROCUREMENT = "procurement", "区域协同采购"
-    FUTURE_SCENARIO = "future_scenario", "未来产业场景"
-    TECH_BREAKTHROUGH = "tech_breakthrough", "重大产业技术攻关"
-    OTHER = "other", "其他"
-
-
-class Field(Labelled):
-    """Technology and application fields named by the seed policies."""
-
-    AI_CHIP = "ai_chip", "AI芯片"
-    SMART_SENSOR = "smart_sensor", "智能传感器"
-    SMART_WEARABLE = "smart_wearable", "智能穿戴"
-    GENERAL_ROBOT = "general_robot", "通用机器人"
-    INTELLIGENT_CONNECTED_VEHICLE = "intelligent_connected_vehicle", "智能网联汽车"
-    INTELLIGENT_MANUFACTURING = "intelligent_manufacturing", "智能制造"
-    SMART_HOME = "smart_home", "智能家居"
-    SMART_SECURITY = "smart_security", "智能安防"
-    SMART_HEALTHCARE = "smart_healthcare", "智能医疗"
-    UNMANNED_SYSTEMS = "unmanned_systems", "无人系统"
-    PUBLIC_SERVICES = "public_services", "公共服务"
-    FOUNDATION_MODEL = "foundation_model", "大模型"
-    AI_SOFTWARE = "ai_software", "人工智能软件"
-    OTHER = "other", "其他"
-
-
-class Track(Labelled):
-    """Future-industry tracks (未来产业赛道)."""
-
-    GENERAL_INTELLIGENCE = "general_intelligence", "通用智能"
-    NEW_ENERGY_STORAGE = "new_energy_storage", "新型储能"
-    SPATIAL_INFORMATION = "spatial_information", "空间信息"
-    EXTENDED_REALITY = "extended_reality", "扩展现实"
-    OTHER = "other", "其他"
-
-
-class CostKind(Labelled):
-    INVESTMENT = "investment", "项目投资额"
-    NEW_INVESTMENT = "new_investment", "项目新增投资"
-    RD_COST = "rd_cost", "研发费用/研发投入"
-    EQUIPMENT_INVESTMENT = "equipment_investment", "新增设备投资"
-    OPERATING_COST = "operating_cost", "年度运营费用"
-    CONSTRUCTION_COST = "construction_cost", "建设费用"
-    TESTING_FEE = "testing_fee", "测试评估费用"
-    AI_RETROFIT_INVESTMENT = "ai_retrofit_investment", "人工智能改造部分投资额"
-    PURCHASE_INVOICE = "purchase_invoice", "实际采购发票额"
-
-
-class Recognition(Labelled):
-    NATIONAL_PILOT_SCENARIO = "national_pilot_scenario", "国家认定的人工智能试点应用场景"
-    SHANGHAI_PILOT_SCENARIO = "shanghai_pilot_scenario", "上海市认定的人工智能试点应用场景"
-    MAJOR_SPECIAL_PROJECT = "major_special_project", "重大专项项目"
-    CITY_AI_SCENARIO = "city_ai_scenario", "市级认定的人工智能应用场景"
-    CITY_AI_DEMO_PROJECT = "city_ai_demo_project", "市级认定的人工智能应用示范项目"
-    CITY_AI_DEMO_ZONE = "city_ai_demo_zone", "市级认定的人工智能应用示范区"
-    CITY_MAJOR_PROJECT = "city_major_project", "获得市级及以上财政支持的重大项目"
-    EXPERT_REVIEW_PASSED = "expert_review_passed", "通过专家评审"
-    INDUSTRY_LEADING = "industry_leading", "具有行业引领和示范效应"
-    HIGH_TECH_ACHIEVEMENT = "high_tech_achievement", "利用科技创新成果实施高新技术产业化"
-    DISTRICT_TECH_BREAKTHROUGH = "district_tech_breakthrough", "区重大产业技术攻关项目(评审认定)"
-    KEY_CHAIN_SUPPLIER = "key_chain_supplier", "采购自重点领域产业链关键环节企业"
-    ECOSYSTEM_DRIVER = "ecosystem_driver", "对产业生态链带动发挥重大作用"
-    CHOKEPOINT = "chokepoint", "关键环节“卡脖子”重大项目"
-    MAJOR_PROJECT = "major_project", "对产业发展具有较大影响力的重点项目(一事一议)"
-
-
-class Level(Labelled):
-    NATIONAL = "national", "国家级"
-    CITY = "city", "市级"
-    DISTRICT = "district", "区级"
-
-
-class PlatformKind(Labelled):
-    TECH_INNOVATION_SERVICE = "tech_innovation_service", "产业技术创新服务平台"
-    PROFESSIONAL_SERVICE = "professional_service", "专业技术服务平台"
-    PUBLIC_TECH_SERVICE = "public_tech_service", "公共技术服务平台"
-
-
-class ContractKind(Labelled):
-    """Kinds of service contract the compute, model and corpus vouchers pay on."""
-
-    COMPUTE = "compute", "算力服务"
-    MODEL_API = "model_api", "模型服务(API调用)"
-    CORPUS = "corpus", "语料/数据采购"
-    OTHER = "other", "其他服务"
-
-    @classmethod
-    def aliases(cls) -> dict[str, tuple[str, ...]]:
-        return {
-            "compute": ("智算服务", "算力", "智能算力", "算力租赁", "训练算力"),
-            "model_api": ("模型服务", "大模型服务", "模型API", "API调用", "模型调用"),
-            "corpus": ("语料", "数据采购", "语料采购", "数据集采购"),
-        }
-
-
-class ContractPurpose(Labelled):
-    """What the service bought is for: the vouchers pay training, application or R&D differently."""
-
-    MODEL_TRAINING = "model_training", "大模型训练"
-    INFERENCE = "inference", "推理/应用部署"
-    MODEL_RD = "model_rd", "大模型研发和应用"
-    OTHER = "other", "其他"
-
-    @classmethod
-    def aliases(cls) -> dict[str, tuple[str, ...]]:
-        return {"model_training": ("训练", "模型训练"), "inference": ("推理", "应用"), "model_rd": ("研发",)}
-
-
 class SizeClass(Labelled):
     """Enterprise size by the national statistical classification (统计上大中小微型企业划分办法)."""
 
@@ -243,12 +136,12 @@ class SizeClass(Labelled):
         return {m.value: (m.zh + "企业",) for m in cls}
 
 
-def labelled_from_data(name: str, terms: list[tuple[str, str, tuple[str, ...]]]) -> type[Labelled]:
-    """A vocabulary read from data: (code, Chinese term, other accepted names) per term."""
-    members = [(code.upper(), (code, zh)) for code, zh, _ in terms]
-    factory: Any = Labelled  # the functional API: each member's value is (code, Chinese term)
+def labelled_from_data(name: str, terms: list[tuple[str, str, str, tuple[str, ...]]]) -> type[Labelled]:
+    """A vocabulary read from data: (code, Chinese term, English term, other accepted names) per term."""
+    members = [(code.upper(), (code, zh, en)) for code, zh, en, _ in terms]
+    factory: Any = Labelled  # the functional API: each member's value is (code, Chinese, English)
     vocabulary: type[Labelled] = factory(name, members)
-    others = {code: aliases for code, _, aliases in terms if aliases}
+    others = {code: aliases for code, _, _, aliases in terms if aliases}
     vocabulary.aliases = classmethod(lambda cls: others)  # type: ignore[assignment, method-assign]
     return vocabulary
 
@@ -256,8 +149,29 @@ def labelled_from_data(name: str, terms: list[tuple[str, str, tuple[str, ...]]])
 def _industries() -> type[Labelled]:
     from huiqi.facts.size_class import industries
 
-    terms = [(i.code, i.zh, (*i.synonyms, *i.gb_codes, i.table_name)) for i in industries()]
+    terms = [(i.code, i.zh, i.en, (*i.synonyms, *i.gb_codes, i.table_name)) for i in industries()]
     return labelled_from_data("IndustryKind", terms)
+
+
+def _from_files() -> dict[str, type[Labelled]]:
+    """The vocabularies of policies/vocabulary/*.yaml (huiqi.facts.vocabulary_files) as enums. A
+    broken file stops huiqi here, before any command, with every problem as file:line."""
+    from huiqi.facts.vocabulary_files import load_vocabularies
+
+    try:
+        found = load_vocabularies()
+    except InputError as error:
+        for problem in error.diagnostics:
+            where = f"{problem.file}:{problem.line}" if problem.line else problem.file
+            field = f" {problem.field}:" if problem.field else ""
+            said = f"{problem.zh} ({problem.message})" if problem.zh else problem.message
+            sys.stderr.write(f"{where}:{field} {said}\n")
+        sys.stderr.write("huiqi: 词表有误, 无法启动 (the vocabularies above are broken)\n")
+        raise SystemExit(2) from None
+    return {
+        name: labelled_from_data(name, [(t.code, t.zh, t.en, t.synonyms) for t in vocabulary.terms])
+        for name, vocabulary in found.items()
+    }
 
 
 if TYPE_CHECKING:
@@ -265,5 +179,46 @@ if TYPE_CHECKING:
     class IndustryKind(Labelled):
         """The industries of the national size classification (huiqi/data/enterprise_size), by its codes."""
 
+    class EntityType(Labelled):
+        """Who applies: an enterprise or a public institution (policies/vocabulary/entity_types.yaml)."""
+
+    class ProjectKind(Labelled):
+        """What a project is (project_kinds.yaml)."""
+
+    class Field(Labelled):
+        """Technology and application fields (fields.yaml)."""
+
+    class Track(Labelled):
+        """Future-industry tracks (tracks.yaml)."""
+
+    class CostKind(Labelled):
+        """The kinds of cost a project reports (cost_kinds.yaml)."""
+
+    class Recognition(Labelled):
+        """Recognitions and review outcomes (recognitions.yaml)."""
+
+    class Level(Labelled):
+        """An R&D institution's level (institution_levels.yaml)."""
+
+    class PlatformKind(Labelled):
+        """Kinds of public service platform (platform_kinds.yaml)."""
+
+    class ContractKind(Labelled):
+        """Kinds of service contract (contract_kinds.yaml)."""
+
+    class ContractPurpose(Labelled):
+        """What a contract's service is for (contract_purposes.yaml)."""
+
 else:
     IndustryKind = _industries()
+    _FROM_FILES = _from_files()
+    EntityType = _FROM_FILES["EntityType"]
+    ProjectKind = _FROM_FILES["ProjectKind"]
+    Field = _FROM_FILES["Field"]
+    Track = _FROM_FILES["Track"]
+    CostKind = _FROM_FILES["CostKind"]
+    Recognition = _FROM_FILES["Recognition"]
+    Level = _FROM_FILES["Level"]
+    PlatformKind = _FROM_FILES["PlatformKind"]
+    ContractKind = _FROM_FILES["ContractKind"]
+    ContractPurpose = _FROM_FILES["ContractPurpose"]

@@ -353,6 +353,34 @@ class Attachment(Base):
     uploaded_at: Mapped[datetime]
 
 
+class MonitorEntry(Base):
+    """One enterprise's indicators for one year in the statistical monitoring catalogue
+    (huiqi.monitor.indicators). A correction is a new version; every version is kept, the highest
+    counts."""
+
+    __tablename__ = "monitor_entries"
+    __table_args__ = (UniqueConstraint("credit_code", "year", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18))
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str] = mapped_column(String(40))
+    field: Mapped[str | None] = mapped_column(String(60), default=None)
+    above_scale: Mapped[bool] = mapped_column(Boolean, default=False)
+    main_revenue: Mapped[Decimal] = mapped_column("main_revenue_fen", Fen())
+    ai_revenue: Mapped[Decimal] = mapped_column("ai_revenue_fen", Fen())
+    employees: Mapped[int] = mapped_column(Integer)
+    ai_talents: Mapped[int] = mapped_column(Integer)
+    rd_spend: Mapped[Decimal] = mapped_column("rd_spend_fen", Fen())
+    patents_applied: Mapped[int] = mapped_column(Integer)
+    patents_granted: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(255))
+    """The file (and row) it was imported from."""
+    imported_by: Mapped[str] = mapped_column(String(100))
+    imported_at: Mapped[datetime]
+
+
 AUDITED = (
     User,
     Enterprise,
@@ -365,4 +393,5 @@ AUDITED = (
     Payment,
     Budget,
     Attachment,
+    MonitorEntry,
 )

@@ -8,6 +8,7 @@ that silently never applies.
 
 from __future__ import annotations
 
+import difflib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from pydantic import BaseModel
 
 from huiqi.facts.models import Enterprise, Project
 from huiqi.facts.subjects import KIND_NAMES, MODELS
-from huiqi.facts.vocabulary import CostKind, SizeClass
+from huiqi.facts.vocabulary import CostKind, Labelled, SizeClass
 from huiqi.regions import read_region
 from huiqi.rules.expr import Arith, BoolOp, Call, Compare, Const, Expr, ListOf, Not, Ref, Sum, Within, to_text
 
@@ -270,12 +271,26 @@ class Checker:
                 self.errors.append(str(error))
             return
         if target.kind in ("enum", "set") and str(value) not in target.values:
-            self.errors.append(f"{value!r} is not a known value; expected one of {sorted(target.values)}")
+            self.errors.append(f"{value!r} is not a known value{_did_you_mean(str(value), target)}")
         if target.kind == "date" and isinstance(value, str):
             try:
                 date.fromisoformat(value)
             except ValueError:
                 self.errors.append(f"{value!r} is not a date; write 'YYYY-MM-DD'")
+
+
+def _did_you_mean(value: str, target: FactType) -> str:
+    """'; did you mean 'compute'?' (a near code, or the code of a Chinese term or synonym), then the
+    vocabulary's codes."""
+    codes = sorted(target.values)
+    near = difflib.get_close_matches(value, codes, n=1, cutoff=0.6)
+    if not near and target.enum is not None and issubclass(target.enum, Labelled):
+        try:
+            near = [str(target.enum.read(value).value)]  # type: ignore[attr-defined]
+        except ValueError:
+            near = []
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    return f"{hint} expected one of {codes}"
 
 
 def _humanised(name: str) -> str:

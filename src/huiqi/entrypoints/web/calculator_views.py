@@ -17,6 +17,7 @@ from huiqi.engine.questions import mentioned_values
 from huiqi.entrypoints.web import calculator_form as cf
 from huiqi.entrypoints.web.i18n import Lang
 from huiqi.facts.vocabulary import District
+from huiqi.region_text import region_label
 from huiqi.regions import HOME, read_region, region, within
 from huiqi.rules.factpaths import SUBJECT_MODELS, fact_label
 from huiqi.rules.library import Library
@@ -77,14 +78,15 @@ def input_dict(
     value = answers.value(item.name)
     options: list[dict[str, Any]] = []
     if widget in ("select", "checks"):
-        offered = region_choices(library) if question.type.kind == "region" else question.options()
+        if question.type.kind == "region":
+            offered = [(code, zh, region_label(code, "en")) for code, zh in region_choices(library)]
+        else:
+            offered = question.options()
         if widget == "checks":
             mentioned = mentioned_values(library, question.measures, question.path)
-            offered = [(code, zh) for code, zh in offered if code in mentioned]
+            offered = [choice for choice in offered if choice[0] in mentioned]
         chosen = set(value) if isinstance(value, list) else {value}
-        options = [
-            {"value": code, "zh": zh, "en": code.replace("_", " "), "on": code in chosen} for code, zh in offered
-        ]
+        options = [{"value": code, "zh": zh, "en": en, "on": code in chosen} for code, zh, en in offered]
     error = errors.get(item.name)
     return {
         "name": item.name,

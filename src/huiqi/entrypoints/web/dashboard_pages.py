@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from huiqi.entrypoints.web import simulation_pages
+from huiqi.entrypoints.web import monitor_pages, simulation_pages
 from huiqi.entrypoints.web.access import officer
 from huiqi.entrypoints.web.dashboard_tables import Chart, Column, Panel, csv_response
 from huiqi.entrypoints.web.i18n import Lang, gettext_for
@@ -26,6 +26,7 @@ from huiqi.money import ZERO
 
 router = APIRouter(include_in_schema=False)
 router.include_router(simulation_pages.router)
+router.include_router(monitor_pages.router)
 
 PANELS = ("budgets", "pipeline", "awards-by-measure", "awards-by-district", "awards-by-month", "payments-by-month")
 

@@ -12,8 +12,9 @@
   }
 
   function number(value, scale) {
+    if (value === null || value === undefined || value === "") return null;  // a gap, not a zero
     var n = parseFloat(value);
-    return isNaN(n) ? 0 : n / scale;
+    return isNaN(n) ? null : n / scale;
   }
 
   function columnLabel(panel, key) {
