@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from huiqi.entrypoints.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ("README.md", "docs/ledger.md", "docs/batch.md")
+DOCS = ("README.md", "docs/ledger.md", "docs/batch.md", "docs/monitoring.md")
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 COMMENT = re.compile(r"(^|\s)#\s.*$")
 

@@ -77,3 +77,38 @@ def test_a_target_of_another_plan_falls_back_to_the_plans_first(officer: TestCli
     assert page.status_code == 200
     assert page.json()["filters"]["target"] == "minhang-ai-2020.enterprises"
     assert officer.get("/dashboard/monitor?target=nope.nothing").status_code == 400
+
+
+def _token(ledger: Ledger, name: str) -> dict[str, str]:
+    from huiqi.ledger.actors import SYSTEM
+    from huiqi.ledger.users import rotate_token
+
+    return {"Authorization": f"Bearer {ledger.run(SYSTEM, lambda uow: rotate_token(uow, name))}"}
+
+
+def test_the_api_gives_the_same_progress_and_imports_all_or_nothing(world: tuple[FastAPI, Ledger]) -> None:
+    app, ledger = world
+    api = TestClient(app)
+    reviewer = _token(ledger, "demo-reviewer")
+    found = api.get("/v1/monitor/progress", params={"plan": "lingang-ai-2025", "year": 2024}, headers=reviewer)
+    assert found.status_code == 200
+    firms = next(t for t in found.json()["items"][0]["targets"] if t["id"] == "lingang-ai-2025.enterprises")
+    lingang_2024 = [r for r in _rows() if r["年度"] == "2024" and r["所在地区"] == "临港新片区"]
+    assert firms["current"] == str(len(lingang_2024))
+    assert api.get("/v1/monitor/targets", headers=reviewer).json()["items"][0]["id"] == "lingang-ai-2025"
+    bad = "统一社会信用代码,企业名称,年度,所在地区\n91310000MA1FL0000N,甲,2024,火星\n".encode("gbk")
+    refused = api.post("/v1/monitor/catalogue", files={"file": ("c.csv", bad, "text/csv")}, headers=reviewer)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "region"
+    # a Xuhui firm's 2022 (no other test of this module reads it: they share the demo ledger)
+    code = next(r for r in _rows() if r["年度"] == "2022" and r["所在地区"] == "徐汇区")["统一社会信用代码"]
+    fixed = f"统一社会信用代码,企业名称,年度,所在地区,人工智能人才\n{code},改正,2022,徐汇,1\n".encode()
+    done = api.post("/v1/monitor/catalogue", files={"file": ("fix.csv", fixed, "text/csv")}, headers=reviewer)
+    assert done.status_code == 200
+    assert done.json()["corrected"] == 1
+    versions = api.get(f"/v1/monitor/catalogue/{code}/2022", headers=reviewer).json()["items"]
+    assert [v["version"] for v in versions] == [1, 2]
+    firm = _token(ledger, "demo-lingang-ai-chip")
+    assert api.get("/v1/monitor/progress", headers=firm).status_code == 403
+    upload = {"file": ("f.csv", fixed, "text/csv")}
+    assert api.post("/v1/monitor/catalogue", files=upload, headers=firm).status_code == 403

@@ -217,6 +217,7 @@ def show(
     db: DbOption = None,
 ) -> None:
     """One target: the figure by region or field, and the enterprises behind it."""
+    from huiqi.facts.vocabulary import Field
     from huiqi.monitor.report import behind, drill_down, series
 
     if by not in ("region", "field"):
@@ -233,8 +234,9 @@ def show(
     split = Table(title=f"{when} by {by}", title_justify="left")
     split.add_column("地区" if by == "region" else "领域")
     split.add_column("数值", justify="right")
+    fields = {str(m.value): m.zh for m in Field}
     for key, value in drill_down(found, entries, when, by).items():
-        split.add_row(region_label(key) if by == "region" else (key or "—"), value)
+        split.add_row(region_label(key) if by == "region" else (fields.get(key, key) or "—"), value)
     out.print(split)
     firms = Table(title=f"{when} 构成该数值的企业 (前 {top} 家)", title_justify="left")
     for heading in ("统一社会信用代码", "企业名称", "地区", "数值"):

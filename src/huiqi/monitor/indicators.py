@@ -32,6 +32,13 @@ NUMBERS: dict[str, tuple[str, str, str]] = {
 COUNTED = ("enterprises",)
 
 
+# Bounds a database column holds (BIGINT fen, INTEGER): no real enterprise comes near them.
+MAX_YUAN = Decimal(10) ** 14
+MAX_COUNT = 10**9
+Amount = Annotated[Money, Field(le=MAX_YUAN)]
+Number = Annotated[Count, Field(le=MAX_COUNT)]
+
+
 class CatalogueEntry(BaseModel):
     """One enterprise's indicators for one year, as the catalogue keeps them."""
 
@@ -43,13 +50,13 @@ class CatalogueEntry(BaseModel):
     region: Annotated[RegionCode, Field(title="所在地区")]
     field: Annotated[TechField | None, BeforeValidator(TechField.read), Field(title="领域")] = None
     above_scale: Annotated[YesNo, Field(title="规模以上")] = False
-    main_revenue: Annotated[Money, Field(title="主营业务收入")] = Decimal(0)
-    ai_revenue: Annotated[Money, Field(title="人工智能业务收入")] = Decimal(0)
-    employees: Annotated[Count, Field(title="从业人员")] = 0
-    ai_talents: Annotated[Count, Field(title="人工智能人才")] = 0
-    rd_spend: Annotated[Money, Field(title="研发投入")] = Decimal(0)
-    patents_applied: Annotated[Count, Field(title="发明专利申请数")] = 0
-    patents_granted: Annotated[Count, Field(title="发明专利授权数")] = 0
+    main_revenue: Annotated[Amount, Field(title="主营业务收入")] = Decimal(0)
+    ai_revenue: Annotated[Amount, Field(title="人工智能业务收入")] = Decimal(0)
+    employees: Annotated[Number, Field(title="从业人员")] = 0
+    ai_talents: Annotated[Number, Field(title="人工智能人才")] = 0
+    rd_spend: Annotated[Amount, Field(title="研发投入")] = Decimal(0)
+    patents_applied: Annotated[Number, Field(title="发明专利申请数")] = 0
+    patents_granted: Annotated[Number, Field(title="发明专利授权数")] = 0
 
 
 @dataclass(frozen=True, slots=True)

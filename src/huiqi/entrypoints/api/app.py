@@ -20,6 +20,7 @@ from huiqi.entrypoints.api import (
     calculator_routes,
     catalogue_routes,
     money_routes,
+    monitor_routes,
     problems,
 )
 from huiqi.entrypoints.api.limits import BodyLimit
@@ -53,7 +54,7 @@ def create_app(ledger: Ledger, terms: Terms | None = None, *, secure_cookies: bo
     app.state.auth_cache = {}
     app.state.log = logging.getLogger("huiqi.api")
     problems.install(app)
-    for module in (calculator_routes, catalogue_routes, application_routes, money_routes, admin_routes):
+    for module in (calculator_routes, catalogue_routes, application_routes, money_routes, admin_routes, monitor_routes):
         app.include_router(module.router)
     app.include_router(attachment_routes.router)
     web.install(app, secure_cookies=secure_cookies)

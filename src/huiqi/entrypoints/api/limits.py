@@ -101,7 +101,7 @@ class BodyLimit:
     def _setting(self, path: str) -> SizeLimit:
         if ATTACHING.match(path):
             return ATTACHMENTS
-        if path.startswith("/v1/imports"):
+        if path.startswith(("/v1/imports", "/v1/monitor/catalogue")):
             return UPLOADS
         return FACTS if path.rstrip("/") == "/v1/assess" else OTHER_JSON
 
