@@ -8,6 +8,8 @@ from pathlib import Path
 import yaml
 
 from huiqi.diagnostics import Diagnostic, InputError
+from huiqi.monitor.call_list import parse_call_list
+from huiqi.monitor.calls import Call
 from huiqi.monitor.progress import Thresholds
 from huiqi.monitor.targets import Plan, parse_plan
 from huiqi.policy_files import bundled_root, read_text
@@ -59,3 +61,21 @@ def load_thresholds(root: Path | None = None) -> Thresholds:
             ]
         )
     return Thresholds(at_risk_years=years)
+
+
+CALLS_FILE = "scenario-calls.yaml"
+
+
+def load_call_lists(root: Path | None = None) -> list[Call]:
+    """Every plan folder's list of scenario calls (drafts), checked; all problems at once."""
+    folder = root or default_targets()
+    calls: list[Call] = []
+    problems: list[Diagnostic] = []
+    for path in sorted(folder.rglob(CALLS_FILE)):
+        try:
+            calls += parse_call_list(read_text(path), str(path), read_text(path.parent / "source.txt"))
+        except InputError as error:
+            problems += error.diagnostics
+    if problems:
+        raise InputError(problems)
+    return calls

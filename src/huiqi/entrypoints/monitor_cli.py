@@ -78,6 +78,29 @@ def targets(
         out.print(table)
 
 
+@monitor_app.command("calls")
+def calls(folder: TargetsOption = None) -> None:
+    """The application-scenario calls (揭榜挂帅) listed with the plans, checked: owner, budget,
+    deadline, eligibility and the scoring rubric of each (exit 2 naming every problem)."""
+    from huiqi.target_files import load_call_lists
+
+    try:
+        found = load_call_lists(folder)
+    except InputError as error:
+        raise fail([str(d) for d in error.diagnostics]) from None
+    table = Table(title="应用场景揭榜挂帅榜单", title_justify="left")
+    for heading in ("编号", "场景", "场景方", "资金", "截止", "揭榜条件", "评分标准"):
+        table.add_column(heading, overflow="fold")
+    for call in found:
+        rules = call.eligibility
+        who = f"独立法人; 联合体至多1+{rules.max_partners}" + ("; 往届获胜者除外" if rules.exclude_past_winners else "")
+        rubric = "、".join(f"{c.title} {c.weight}%" for c in call.criteria)
+        table.add_row(
+            call.id, call.title, call.owner, _amount(str(call.budget), "元"), f"{call.deadline:%Y-%m-%d}", who, rubric
+        )
+    out.print(table)
+
+
 @monitor_app.command("import")
 def import_catalogue(
     file: Annotated[Path, typer.Argument(help=".xlsx or .csv (UTF-8 or GBK), one row per enterprise and year")],
