@@ -323,6 +323,7 @@ def load_demo_users(ledger: Ledger, url: str, folder: Path | None = None) -> lis
     loader = DemoLoader(Ledger(ledger.engine, ledger.library, clock=clock), clock, data)
     loader.run(loader.plan())
     _load_catalogue(Ledger(ledger.engine, ledger.library), folder)
+    _open_calls(Ledger(ledger.engine, ledger.library))
     made = [DemoUser(name, loader.roles[name], token, loader.passwords[name]) for name, token in loader.tokens.items()]
     path = tokens_path(url)
     if path is not None:
@@ -343,6 +344,15 @@ def _load_catalogue(ledger: Ledger, folder: Path | None) -> None:
     path = (folder or DEMO_DIR) / CATALOGUE_FILE
     rows = [(row.number, nest(row.values, CatalogueEntry)) for row in read_table(path.read_bytes(), path.name)]
     ledger.run(SYSTEM, lambda uow: import_catalogue(uow, rows, CATALOGUE_FILE))
+
+
+def _open_calls(ledger: Ledger) -> None:
+    """Lingang's first list of application scenarios (targets/…/scenario-calls.yaml), opened as drafts."""
+    from huiqi.ledger.scenarios import open_call
+    from huiqi.target_files import load_call_lists
+
+    for call in load_call_lists():
+        ledger.run(SYSTEM, lambda uow, c=call: open_call(uow, c))
 
 
 def load_demo(ledger: Ledger, url: str, folder: Path | None = None) -> dict[str, str]:

@@ -29,7 +29,7 @@ from huiqi.ledger.audit import (
 )
 from huiqi.ledger.tables import AUDITED, AuditEvent, AuditHead
 
-REDACTED = frozenset({"token_hash", "password_hash"})  # in the digest, never in the event's readable `after`
+REDACTED = frozenset({"token_hash", "password_hash", "scores"})  # in the digest, never in the event's readable `after`
 SHOWN_AS = "(redacted)"
 SEAL = "audit.seal"
 

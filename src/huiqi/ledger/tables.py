@@ -381,6 +381,34 @@ class MonitorEntry(Base):
     imported_at: Mapped[datetime]
 
 
+class ScenarioCall(Base):
+    """An application-scenario call (揭榜挂帅): its state as huiqi.monitor.call_data writes it, the
+    experts' marks apart in `scores` (redacted from the audit log's readable values, so no one reads
+    them there before the panel closes; the row digest still covers them)."""
+
+    __tablename__ = "scenario_calls"
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    stage: Mapped[str] = mapped_column(String(20), index=True)
+    state: Mapped[dict[str, Any]]
+    scores: Mapped[list[Any]]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read once by SQLAlchemy
+
+
+class ScenarioEvent(Base):
+    """One step of a call (publish, submit, panel, recuse, score, rank, object, decide, award)."""
+
+    __tablename__ = "scenario_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("scenario_calls.id"), index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime]
+    detail: Mapped[dict[str, Any]]
+
+
 AUDITED = (
     User,
     Enterprise,
@@ -394,4 +422,6 @@ AUDITED = (
     Budget,
     Attachment,
     MonitorEntry,
+    ScenarioCall,
+    ScenarioEvent,
 )

@@ -3,7 +3,7 @@ drafts, ready to publish, checked like every data file of huiqi (every problem w
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated
 
@@ -13,6 +13,8 @@ from huiqi.diagnostics import Diagnostic, InputError, SourceDoc, from_validation
 from huiqi.facts.vocabulary import Recognition
 from huiqi.money import parse_amount
 from huiqi.monitor.calls import Call, Criterion, Eligibility, check_call
+
+CHINA = timezone(timedelta(hours=8))  # China Standard Time (no summer time): a call's dates are local
 
 
 class _Strict(BaseModel):
@@ -83,7 +85,7 @@ def parse_call_list(text: str, file: str, source_text: str) -> tuple[Call, ...]:
 
 def _call(parsed: _List, item: _Call) -> Call:
     rules, assumed = parsed.rules, parsed.assumed
-    opened = datetime.combine(assumed.published, time(9, 0))
+    opened = datetime.combine(assumed.published, time(9, 0), CHINA)
     return Call(
         id=item.id,
         title=item.title,

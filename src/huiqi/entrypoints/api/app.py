@@ -18,6 +18,7 @@ from huiqi.entrypoints.api import (
     application_routes,
     attachment_routes,
     calculator_routes,
+    call_routes,
     catalogue_routes,
     money_routes,
     monitor_routes,
@@ -54,7 +55,15 @@ def create_app(ledger: Ledger, terms: Terms | None = None, *, secure_cookies: bo
     app.state.auth_cache = {}
     app.state.log = logging.getLogger("huiqi.api")
     problems.install(app)
-    for module in (calculator_routes, catalogue_routes, application_routes, money_routes, admin_routes, monitor_routes):
+    for module in (
+        calculator_routes,
+        catalogue_routes,
+        application_routes,
+        money_routes,
+        admin_routes,
+        monitor_routes,
+        call_routes,
+    ):
         app.include_router(module.router)
     app.include_router(attachment_routes.router)
     web.install(app, secure_cookies=secure_cookies)

@@ -1,0 +1,135 @@
+"""A scenario call kept by the ledger (SQLite and PostgreSQL): each role takes its steps, every step
+is an event in the call's history and the audit chain, and the marks stay sealed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from huiqi.facts.credit_code import complete
+from huiqi.ledger import catalogue, scenarios
+from huiqi.ledger import tables as t
+from huiqi.ledger.actors import SYSTEM, Actor
+from huiqi.ledger.audit_log import verify_chain
+from huiqi.ledger.errors import Conflict, Forbidden
+from huiqi.ledger.uow import Ledger
+from huiqi.ledger.workflow import Role
+from huiqi.monitor.calls import Applicant, Expert, Proposal
+from huiqi.target_files import load_call_lists
+
+REVIEWER = Actor(1, "li.hua", Role.REVIEWER)
+APPROVER = Actor(2, "wang.fang", Role.APPROVER)
+CODES = [complete(f"91310000MA1KC000{i}") for i in range(3)]
+
+
+def _enterprise(ledger: Ledger, code: str, name: str) -> Actor:
+    def work(uow):  # type: ignore[no-untyped-def]
+        firm = catalogue.add_enterprise(
+            uow,
+            {"name": name, "credit_code": code, "business_district": "临港", "tax_district": "临港"}
+            | {"severe_credit_record": False},
+        )
+        uow.session.flush()
+        return firm.id
+
+    return Actor(100 + CODES.index(code), name, Role.ENTERPRISE, enterprise_id=ledger.run(SYSTEM, work))
+
+
+def test_a_call_from_publication_to_award(ledger: Ledger) -> None:
+    clock = ledger.clock
+    call = next(c for c in load_call_lists() if c.id == "lg-2022-01")
+    clock.now = datetime(2022, 8, 18, 2, 0, tzinfo=UTC)  # type: ignore[attr-defined]  # 10:00 in Shanghai
+    firm_a, firm_b = _enterprise(ledger, CODES[0], "甲智能"), _enterprise(ledger, CODES[1], "乙科技")
+    ledger.run(REVIEWER, lambda uow: scenarios.open_call(uow, call))
+    with pytest.raises(Forbidden):
+        ledger.run(firm_a, lambda uow: scenarios.publish(uow, call.id))
+    ledger.run(REVIEWER, lambda uow: scenarios.publish(uow, call.id))
+    a, b, c = (Applicant(CODES[0], "甲智能"), Applicant(CODES[1], "乙科技"), Applicant(CODES[2], "丙数据"))
+    p1 = Proposal("P1", a, (), "甲的方案", clock.now)  # type: ignore[attr-defined]
+    p2 = Proposal("P2", b, (c,), "乙丙联合体的方案", clock.now)  # type: ignore[attr-defined]
+    ledger.run(firm_a, lambda uow: scenarios.submit(uow, call.id, p1))
+    with pytest.raises(Forbidden):
+        ledger.run(firm_a, lambda uow: scenarios.submit(uow, call.id, p2))  # not its own
+    ledger.run(firm_b, lambda uow: scenarios.submit(uow, call.id, p2))
+    clock.now = datetime(2022, 9, 18, 2, 0, tzinfo=UTC)  # type: ignore[attr-defined]  # past the deadline
+    with pytest.raises(Conflict) as late:
+        ledger.run(firm_a, lambda uow: scenarios.submit(uow, call.id, Proposal("P3", a, (), "迟到", clock.now)))  # type: ignore[attr-defined]
+    assert late.value.reasons
+    assert "截止时间" in late.value.reasons[0]
+    panel = (*(Expert(f"e{i}", f"专家{i}") for i in range(4)), Expert("e4", "专家4", employer=CODES[0]))
+    ledger.run(REVIEWER, lambda uow: scenarios.seat_panel(uow, call.id, panel))
+    marks = {"tech": 80, "fit": 80, "team": 80, "price": 80}
+    with pytest.raises(Conflict, match="conflict"):
+        ledger.run(REVIEWER, lambda uow: scenarios.record_score(uow, call.id, "e4", "P1", marks))
+    for expert in ("e0", "e1", "e2", "e3"):
+        ledger.run(REVIEWER, lambda uow, e=expert: scenarios.record_score(uow, call.id, e, "P1", marks))
+    better = {"tech": 90, "fit": 85, "team": 80, "price": 70}
+    for expert in ("e0", "e1", "e2", "e3", "e4"):
+        ledger.run(REVIEWER, lambda uow, e=expert: scenarios.record_score(uow, call.id, e, "P2", better))
+    sealed = ledger.read(firm_a, lambda uow: scenarios.call_view(uow, call.id))
+    assert sealed["scores"] == []  # hidden while the panel sits
+    ledger.run(REVIEWER, lambda uow: scenarios.close_panel(uow, call.id))
+    shown = ledger.read(firm_a, lambda uow: scenarios.call_view(uow, call.id))
+    # P2: 0.4·90 + 0.3·85 + 0.2·80 + 0.1·70 = 84.50; P1: 80.00
+    assert shown["ranking"] == [["P2", "84.50"], ["P1", "80.00"]]
+    assert len(shown["scores"]) == 9
+    ledger.run(firm_a, lambda uow: scenarios.object_to(uow, call.id, "O1", "P2", "乙的联合体协议未盖章"))
+    clock.now += timedelta(days=6)  # type: ignore[attr-defined]  # the notice is over
+    with pytest.raises(Conflict, match="not yet decided"):
+        ledger.run(APPROVER, lambda uow: scenarios.award(uow, call.id))
+    ledger.run(REVIEWER, lambda uow: scenarios.decide_objection(uow, call.id, "O1", False, "协议已补正, 异议不成立"))
+    with pytest.raises(Forbidden):
+        ledger.run(REVIEWER, lambda uow: scenarios.award(uow, call.id))
+    made = ledger.run(APPROVER, lambda uow: scenarios.award(uow, call.id))
+    assert (made.proposal, made.lead, made.recognitions) == ("P2", CODES[1], ("shanghai_pilot_scenario",))
+
+    def audit(uow):  # type: ignore[no-untyped-def]
+        events = (
+            uow.session.execute(select(t.AuditEvent).where(t.AuditEvent.entity == "scenario_calls")).scalars().all()
+        )
+        return [e.after for e in events if e.after], verify_chain(uow.session)
+
+    afters, verdict = ledger.read(SYSTEM, audit)
+    assert verdict.ok, verdict.problem
+    assert afters
+    assert all(a.get("scores") == "(redacted)" for a in afters)
+    history = [e["action"] for e in shown["events"]]
+    assert history[:5] == ["open", "publish", "submit", "submit", "panel"]
+    assert history.count("score") == 9
+
+
+def test_the_api_runs_the_same_steps(ledger: Ledger) -> None:
+    from fastapi.testclient import TestClient
+
+    from huiqi.entrypoints.api.app import create_app
+    from huiqi.ledger.users import add_user
+
+    ledger.clock.now = datetime(2022, 8, 18, 2, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    firm = _enterprise(ledger, CODES[0], "甲智能")
+    del firm
+    tokens = {
+        name: ledger.run(SYSTEM, lambda uow, n=name, r=role, e=ent: add_user(uow, n, r, e)[1])
+        for name, role, ent in (("rev", "reviewer", None), ("co", "enterprise", CODES[0]))
+    }
+    api = TestClient(create_app(ledger))
+
+    def auth(name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens[name]}"}
+
+    assert api.post("/v1/calls/lg-2022-02/open", headers=auth("co")).status_code == 403
+    assert api.post("/v1/calls/lg-2022-02/open", headers=auth("rev")).status_code == 201
+    assert api.post("/v1/calls/nope/open", headers=auth("rev")).status_code == 404
+    assert api.get("/v1/calls", headers=auth("co")).json()["items"] == []  # a draft: officers only
+    assert api.post("/v1/calls/lg-2022-02/publish", headers=auth("rev")).json()["stage"] == "published"
+    body = {"id": "P1", "title": "未来交通方案", "lead": {"credit_code": CODES[0], "name": "甲智能"}}
+    done = api.post("/v1/calls/lg-2022-02/proposals", json=body, headers=auth("co"))
+    assert done.status_code == 200, done.text
+    assert [p["id"] for p in done.json()["proposals"]] == ["P1"]
+    late_panel = api.post(
+        "/v1/calls/lg-2022-02/panel", json={"experts": [{"id": "e1", "name": "专家"}]}, headers=auth("rev")
+    )
+    assert late_panel.status_code == 409  # before the deadline
+    assert "deadline" in late_panel.json()["detail"]
+    assert api.post("/v1/calls/lg-2022-02/proposals", json={**body, "id": "P2"}, headers=auth("co")).status_code == 409
