@@ -55,6 +55,13 @@ HEADER = [
 def main() -> None:
     rng = random.Random(20241206)
     ledger_firms = [d.facts.enterprise for d in demo_enterprises()]
+    # a ledger firm's field as its projects say (the catalogue and the ledger agree on it)
+    fields = {
+        d.facts.enterprise.credit_code: str(p.field.value)
+        for d in demo_enterprises()
+        for p in d.facts.projects[:1]
+        if p.field is not None
+    }
     rows = []
     start = 900_000
     for region, counts in COUNTS.items():
@@ -77,7 +84,7 @@ def main() -> None:
                 {
                     "code": code,
                     "name": name,
-                    "field": rng.choice(FIELDS),
+                    "field": fields.get(code) or rng.choice(FIELDS),
                     "revenue": rng.lognormvariate(18.2, 1.0),
                     "share": rng.uniform(0.3, 0.9),
                     "growth": rng.uniform(1.05, 1.35),

@@ -112,6 +112,10 @@ def test_bad_rows_are_named_by_row_and_nothing_is_written(at_2025: Ledger) -> No
     found = {(e.row, e.field) for e in caught.value.errors}
     assert found == {(3, "credit_code"), (4, "region"), (5, "field"), (6, "ai_talents"), (7, "year")}, found
     assert at_2025.read(SYSTEM, current_entries) == []
+    no_region = [(2, {"credit_code": CODE, "name": "甲", "year": 2024})]
+    with pytest.raises(Invalid) as caught:
+        at_2025.run(SYSTEM, lambda uow: import_catalogue(uow, no_region, "c.csv"))
+    assert [(e.row, e.field, e.zh) for e in caught.value.errors] == [(1, "region", "文件缺少“所在地区”列")]
 
 
 def test_a_correction_is_a_new_version_and_the_old_one_is_kept(at_2025: Ledger) -> None:
@@ -179,3 +183,26 @@ def test_progress_from_the_command_line_on_a_gbk_file(tmp_path: Path) -> None:
 
 def test_the_targets_folder_is_bundled() -> None:
     assert (default_targets() / "status.yaml").is_file()
+
+
+def test_the_support_beside_a_target_counts_the_supported_firms_only() -> None:
+    from decimal import Decimal
+
+    from huiqi.monitor.indicators import CatalogueEntry
+    from huiqi.monitor.report import support_beside
+
+    plan = next(p for p in load_plans() if p.id == "lingang-ai-2025")
+    target = next(t for t in plan.targets if t.id == "industry-scale")
+
+    def entry(code: str, year: int, revenue: int, talents: int) -> CatalogueEntry:
+        return CatalogueEntry.model_validate(
+            {"credit_code": code, "name": code[-4:], "year": year, "region": "临港", "ai_revenue": revenue}
+            | {"ai_talents": talents}
+        )
+
+    entries = [entry(OTHER[0], 2023, 100, 10), entry(OTHER[0], 2024, 300, 20), entry(OTHER[1], 2024, 5000, 90)]
+    found = support_beside(target, entries, 2024, {OTHER[0]: (Decimal(40), Decimal(10))})
+    # counted: both 2024 firms; supported: OTHER[0] only, its growth 300 − 100 = 200, 20 talents
+    assert (found.counted, found.supported, found.growth, found.talents) == (2, 1, 200, 20)
+    assert found.per_yuan_of_growth == Decimal("0.2")  # 40 / 200
+    assert found.per_talent == Decimal("2")  # 40 / 20

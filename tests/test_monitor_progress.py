@@ -109,3 +109,9 @@ def test_the_projected_year_is_the_first_the_compound_value_reaches_the_target(
 @pytest.mark.parametrize(("ratio", "years", "expected"), [(D(4), 2, "1.0000"), (D("1.21"), 2, "0.1000")])
 def test_root_growth(ratio: Decimal, years: int, expected: str) -> None:
     assert f"{root_growth(ratio, years):.4f}" == expected
+
+
+def test_a_past_target_year_without_its_value_says_the_status_is_a_projection() -> None:
+    found = progress(Goal(2025, D(500)), {2023: D(300), 2024: D(420)}, 2026)
+    assert found.status is Status.ON_TRACK  # 420 × 1.4 ≥ 500 in 2025, projected
+    assert any("数据尚未录入" in zh for zh, _ in found.notes)

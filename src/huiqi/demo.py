@@ -352,7 +352,7 @@ def _open_calls(ledger: Ledger) -> None:
     from huiqi.target_files import load_call_lists
 
     for call in load_call_lists():
-        ledger.run(SYSTEM, lambda uow, c=call: open_call(uow, c))
+        ledger.run(SYSTEM, partial(open_call, call=call))
 
 
 def load_demo(ledger: Ledger, url: str, folder: Path | None = None) -> dict[str, str]:

@@ -67,6 +67,7 @@ def result_dict(result: MeasureResult, lang: Lang = "zh") -> dict[str, Any]:
                 "decision": i.decision,
                 "choice": i.choice,
                 "alternatives": list(i.alternatives),
+                "alternative_texts": list(i.alternative_texts),
             }
             for i in result.interpretations
         ],

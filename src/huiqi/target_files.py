@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
-from huiqi.diagnostics import Diagnostic, InputError
+from huiqi.diagnostics import Diagnostic, InputError, parse_source
 from huiqi.monitor.call_list import parse_call_list
 from huiqi.monitor.calls import Call
 from huiqi.monitor.progress import Thresholds
@@ -47,16 +45,18 @@ def load_thresholds(root: Path | None = None) -> Thresholds:
     path = (root or default_targets()) / STATUS_FILE
     if not path.exists():
         return Thresholds()
-    data = yaml.safe_load(read_text(path)) or {}
-    years = data.get("at_risk_years") if isinstance(data, dict) else None
+    doc = parse_source(read_text(path), str(path))
+    years = doc.data.get("at_risk_years") if isinstance(doc.data, dict) else None
     if not isinstance(years, int) or isinstance(years, bool) or years < 0:
+        line = doc.line_of(("at_risk_years",)) if isinstance(doc.data, dict) and "at_risk_years" in doc.data else 1
         raise InputError(
             [
                 Diagnostic(
                     str(path),
-                    1,
+                    line,
                     "at_risk_years must be a whole number of years, 0 or more",
-                    zh="at_risk_years 应为非负整数",
+                    "at_risk_years",
+                    zh="at_risk_years 应为非负整数(年)",
                 )
             ]
         )

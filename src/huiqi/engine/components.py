@@ -167,8 +167,8 @@ def ratio(component: Ratio, ctx: Context) -> ComponentOutcome:
     out.note(
         lambda: Step(
             "formula",
-            f"{component.title or ctx.name}: {to_text(component.base)} × 比例",
-            f"{component.title_en or ctx.name}: {to_text(component.base)} × rate",
+            f"{component.title or ctx.name}: {expr_words(component.base)} × 比例",
+            f"{component.title_en or ctx.name}: {expr_words(component.base, 'en')} × rate",
             f"{format_exact(base)} × {describe_rate(rate)} = {amount.describe()}",
             amount,
         )
@@ -189,8 +189,9 @@ def match(component: Match, ctx: Context) -> ComponentOutcome:
     out.note(
         lambda: Step(
             "formula",
-            f"{component.title or ctx.name}: 按 {to_text(component.base)} 的 {format_rate(component.ratio)} 配套",
-            f"{component.title_en or ctx.name}: matching {format_rate(component.ratio)} of {to_text(component.base)}",
+            f"{component.title or ctx.name}: 按 {expr_words(component.base)} 的 {format_rate(component.ratio)} 配套",
+            f"{component.title_en or ctx.name}: matching {format_rate(component.ratio)}"
+            f" of {expr_words(component.base, 'en')}",
             f"{format_exact(base)} × {format_rate(component.ratio)} = {amount.describe()}",
             amount,
         )
@@ -313,8 +314,8 @@ def per_year(component: PerYear, ctx: Context) -> ComponentOutcome:
         out.note(
             lambda: Step(
                 "formula",
-                f"{component.title or ctx.name} {year}年: {to_text(component.base)} × 比例",
-                f"{component.title_en or ctx.name} {year}: {to_text(component.base)} × rate",
+                f"{component.title or ctx.name} {year}年: {expr_words(component.base)} × 比例",
+                f"{component.title_en or ctx.name} {year}: {expr_words(component.base, 'en')} × rate",
                 f"{format_exact(base)} × {describe_rate(rate)} = {amount.describe()}",
                 amount,
             )

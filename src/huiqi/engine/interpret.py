@@ -41,7 +41,6 @@ from huiqi.facts.models import Facts
 from huiqi.facts.subjects import BY_KIND, PLURALS
 from huiqi.memo import IdentityMemo
 from huiqi.money import ZERO, Interval, format_rate, format_yuan, split_shares
-from huiqi.rules.expr import to_text
 from huiqi.rules.jurisdiction import jurisdiction_conditions
 from huiqi.rules.library import Library, PolicyDoc
 from huiqi.rules.model import Cap, InForce, Measure, NonDuplicationGroup, Policy, RentSchedule
@@ -87,7 +86,10 @@ def _make_interpretations(doc: PolicyDoc, measure: Measure) -> tuple[Interpretat
             choice = doc.choices.get(f"{owner}:{item.id}", "default")
             # Under an officer's choice the decision shown is the alternative taken.
             decision = item.decision if choice == "default" else item.alternatives[choice].text
-            uses.append(InterpretationUse(item.id, owner, item.question, decision, choice, tuple(item.alternatives)))
+            texts = tuple(alt.text for alt in item.alternatives.values())
+            uses.append(
+                InterpretationUse(item.id, owner, item.question, decision, choice, tuple(item.alternatives), texts)
+            )
     return tuple(uses)
 
 
@@ -195,7 +197,7 @@ def _evaluate_subject(
             lambda: Step(
                 "condition",
                 f"条件: {condition.text}" + (" ✓" if ok else " ✗"),
-                f"condition: {to_text(condition.when)}" + (" holds" if ok else " fails"),
+                f"condition: {condition.text_en or expr_words(condition.when, 'en')}" + (" holds" if ok else " fails"),
                 why,
                 None,
                 why_en,
@@ -412,6 +414,7 @@ def _finish(work: Work, doc: PolicyDoc) -> MeasureResult:
 
 
 def _outside(doc: PolicyDoc, measure: Measure, status: Status, reason: Reason) -> MeasureResult:
+    """A measure that does not reach the enterprise; another region's carries none of its readings."""
     in_force = _in_force(doc.policy, measure)
     return MeasureResult(
         measure=measure.id,
@@ -422,7 +425,7 @@ def _outside(doc: PolicyDoc, measure: Measure, status: Status, reason: Reason) -
         reasons=(reason,),
         quote=measure.quote,
         review=measure.review,
-        interpretations=_interpretations(doc, measure),
+        interpretations=() if reason.code == "outside_region" else _interpretations(doc, measure),
         in_force=(in_force.start, in_force.end),
     )
 

@@ -47,7 +47,7 @@ class Need:
 class Reason:
     """Why a measure does not simply pay: a stable code, and the words in Chinese and English."""
 
-    code: str  # condition_failed | out_of_scope | not_in_force | year_outside_term | no_base | zero
+    code: str  # condition_failed | out_of_scope | outside_region | not_in_force | year_outside_term | no_base | zero
     #            | cap_used_up | enterprise_cap_used_up | decision | superseded
     zh: str
     en: str
@@ -96,6 +96,8 @@ class InterpretationUse:
     decision: str
     choice: str = "default"
     alternatives: tuple[str, ...] = ()
+    alternative_texts: tuple[str, ...] = ()
+    """What each alternative reads, in the order of `alternatives` (shown to people; the ids to programs)."""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ TargetsOption = Annotated[
     Path | None, typer.Option("--targets", help="Folder of plan targets (default: the bundled targets/).")
 ]
 Lang = Annotated[str, typer.Option("--lang", help="zh or en.")]
+KIND_ZH = {"count": "企业数", "sum": "合计", "growth": "年均增速", "reported": "填报值"}
 STATUS_STYLE = {"met": "green", "on_track": "green", "at_risk": "yellow", "off_track": "red", "missed": "red"}
 
 
@@ -62,8 +63,13 @@ def targets(
 ) -> None:
     """The plans' targets, each with its clause; every problem of every file as FILE:LINE (exit 2)."""
     from huiqi.monitor.targets import plan_summary
+    from huiqi.target_files import load_thresholds
 
     plans = _plans(folder)
+    try:
+        load_thresholds(folder)  # checked with the plans: a bad threshold is a problem of the folder
+    except InputError as error:
+        raise fail([str(d) for d in error.diagnostics]) from None
     if as_json:
         out.print_json(json.dumps([plan_summary(p) for p in plans], ensure_ascii=False))
         return
@@ -74,7 +80,7 @@ def targets(
         for t in plan.targets:
             low = _amount(str(t.goal.low), t.unit)
             value = low if t.goal.high is None else f"{low}–{_amount(str(t.goal.high), t.unit)}"
-            table.add_row(f"{t.title}\n{t.key}", t.indicator.kind, value, str(t.goal.year), t.quote)
+            table.add_row(f"{t.title}\n{t.key}", KIND_ZH[t.indicator.kind], value, str(t.goal.year), t.quote)
         out.print(table)
 
 
@@ -116,6 +122,8 @@ def import_catalogue(
     from huiqi.monitor.indicators import CatalogueEntry
     from huiqi.tabular import TableError, nest, read_table
 
+    if not file.is_file():
+        raise fail([f"{file}: 找不到该文件 (file not found)"])
     try:
         rows = read_table(read_limited(file, UPLOADS), file.name)
     except (TableError, OSError) as error:
@@ -136,16 +144,19 @@ def import_catalogue(
         ) from None
     finally:
         ledger.engine.dispose()
-    verb = "would add" if dry_run else "added"
+    verb = ("将新增", "would add") if dry_run else ("新增", "added")
     out.print(
-        f"{verb} {report.added}, corrected {report.corrected} (a new version each), {report.unchanged} unchanged"
-        f" — {len(rows)} rows of {file}",
+        f"{file}: {len(rows)} 行, {verb[0]} {report.added}, 更正 {report.corrected} (各为新版本),"
+        f" 未变 {report.unchanged}"
+        f" ({verb[1]} {report.added}, corrected {report.corrected}, {report.unchanged} unchanged)",
         markup=False,
     )
 
 
 def _pct(value: str | None) -> str:
-    return "—" if value is None else f"{float(value) * 100:.1f}%"  # display only
+    from huiqi.monitor.report import percent
+
+    return percent(value)
 
 
 def _amount(value: str | None, unit: str) -> str:
@@ -241,6 +252,7 @@ def show(
 ) -> None:
     """One target: the figure by region or field, and the enterprises behind it."""
     from huiqi.facts.vocabulary import Field
+    from huiqi.monitor.indicators import NUMBERS
     from huiqi.monitor.report import behind, drill_down, series
 
     if by not in ("region", "field"):
@@ -250,22 +262,26 @@ def show(
         raise fail([f"no target {target!r}; `huiqi monitor targets` lists them"])
     entries = _entries(db)
     values = series(found, entries)
-    out.print(f"{found.title} ({found.key}): " + ", ".join(f"{y}: {v:,f}" for y, v in values.items()), markup=False)
-    if found.indicator.reported is not None or not values:
-        return
+    # a growth target's series is the sum it grows (yuan), not the rate
+    unit = NUMBERS[found.indicator.growth][2] if found.indicator.growth else found.unit
+    shown = ", ".join(f"{y}: {_amount(str(v), unit)}" for y, v in values.items())
+    out.print(f"{found.title} ({found.key}): {shown or '—'}", markup=False)
+    if not found.drillable or not values:
+        return  # a growth rate or a reported value has no split by region or field
     when = year or max(values)
-    split = Table(title=f"{when} by {by}", title_justify="left")
+    split = Table(title=f"{when}年 按{'地区' if by == 'region' else '领域'}", title_justify="left")
     split.add_column("地区" if by == "region" else "领域")
     split.add_column("数值", justify="right")
     fields = {str(m.value): m.zh for m in Field}
     for key, value in drill_down(found, entries, when, by).items():
-        split.add_row(region_label(key) if by == "region" else (fields.get(key, key) or "—"), value)
+        label = region_label(key) if by == "region" else (fields.get(key, key) or "—")
+        split.add_row(label, _amount(value, found.unit))
     out.print(split)
     firms = Table(title=f"{when} 构成该数值的企业 (前 {top} 家)", title_justify="left")
     for heading in ("统一社会信用代码", "企业名称", "地区", "数值"):
         firms.add_column(heading)
     name = found.indicator.field
     for entry in behind(found, entries, when)[:top]:
-        shown = f"{getattr(entry, name):,}" if name else "1"
-        firms.add_row(entry.credit_code, entry.name, region_label(entry.region), shown)
+        figure = _amount(str(getattr(entry, name)), found.unit) if name else "1"
+        firms.add_row(entry.credit_code, entry.name, region_label(entry.region), figure)
     out.print(firms)

@@ -148,7 +148,7 @@ def assessment(console: Console, assessment: Assessment, lang: str, *, brief: bo
         if general:
             console.print(
                 Panel(
-                    Group(*[_interpretation(i) for i in general]),
+                    Group(*[_interpretation(i, lang) for i in general]),
                     title=Text(f"{policy}: {labels['interp']}"),
                     title_align="left",
                 )
@@ -188,14 +188,18 @@ def explanation(result: MeasureResult, lang: str) -> Panel:
     own = [i for i in result.interpretations if i.owner == result.measure or i.choice != "default"]
     if own:
         lines.append(Text(f"{labels['interp']}:", style="bold"))
-        lines += [_interpretation(i) for i in own]
+        lines += [_interpretation(i, lang) for i in own]
     subject = f" — {result.subject.id} {result.subject.name}" if result.subject else ""
     return Panel(Group(*lines), title=Text(f"{result.measure} {_title(result, lang)}{subject}"), title_align="left")
 
 
-def _interpretation(item: InterpretationUse) -> Text:
+def _interpretation(item: InterpretationUse, lang: str = "zh") -> Text:
     chosen = "" if item.choice == "default" else f"  [officer's choice: {item.choice}]"
-    alts = f"  (alternatives: {', '.join(item.alternatives)})" if item.alternatives else ""
+    if lang == "zh":  # what each alternative reads; in English its id (the texts are Chinese)
+        texts = item.alternative_texts or item.alternatives
+        alts = f"  (其他理解: {'; '.join(texts)})" if texts else ""
+    else:
+        alts = f"  (alternatives: {', '.join(item.alternatives)})" if item.alternatives else ""
     return Text(f"  [{item.owner}:{item.id}] {item.question} → {item.decision}{chosen}{alts}")
 
 

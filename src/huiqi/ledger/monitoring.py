@@ -19,9 +19,9 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from huiqi.diagnostics import chinese_message
 from huiqi.ledger import tables as t
 from huiqi.ledger.actors import OFFICERS
-from huiqi.ledger.catalogue import field_errors
 from huiqi.ledger.errors import FieldError, Invalid
 from huiqi.ledger.uow import UnitOfWork
 from huiqi.ledger.workflow import Role
@@ -62,6 +62,29 @@ class CatalogueImport:
             "dry_run": self.dry_run,
             "errors": [{"row": e.row, "field": e.field, "message": e.message} for e in self.errors],
         }
+
+
+REQUIRED = tuple(name for name, info in CatalogueEntry.model_fields.items() if info.is_required())
+
+
+def _row_errors(error: ValidationError, number: int) -> list[FieldError]:
+    """A row's problems, each in English and Chinese (pydantic's words, the project's translations)."""
+    found = []
+    for item in error.errors():
+        name = ".".join(str(p) for p in item["loc"]) or "row"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        zh = _zh_of(item["type"], item.get("ctx"), message)
+        title = CatalogueEntry.model_fields[str(item["loc"][0])].title if item["loc"] else None
+        found.append(FieldError(name, message, number, zh=f"{title}: {zh}" if title and zh else zh))
+    return found
+
+
+def _zh_of(kind: str, ctx: Any, message: str) -> str | None:
+    words = chinese_message(kind, ctx)
+    if words is not None:
+        return words
+    raised = (ctx or {}).get("error") if isinstance(ctx, dict) else None
+    return getattr(raised, "zh", None)
 
 
 def _plain(value: Any) -> Any:
@@ -132,13 +155,20 @@ def import_catalogue(
     row, with nothing written."""
     uow.actor.require(*IMPORTERS)
     report = CatalogueImport(rows=len(rows), dry_run=dry_run)
+    missing = [name for name in REQUIRED if rows and all(name not in cells for _, cells in rows)]
+    if missing:  # said once, of the header, not on every row
+        errors = [
+            FieldError(m, f"the file has no column {m}", 1, zh=f"文件缺少“{CatalogueEntry.model_fields[m].title}”列")
+            for m in missing
+        ]
+        raise Invalid(f"{source}: columns missing: {', '.join(missing)}", errors=errors)
     entries: list[tuple[int, CatalogueEntry]] = []
     seen: dict[tuple[str, int], int] = {}
     for number, cells in rows:
         try:
             entry = CatalogueEntry.model_validate(dict(cells))
         except ValidationError as error:
-            report.errors += field_errors(error, row=number)
+            report.errors += _row_errors(error, number)
             continue
         if entry.year > uow.today.year:
             future = f"{entry.year} 年尚未到来 (今年是 {uow.today.year} 年)"

@@ -121,6 +121,13 @@ def progress(goal: Goal, values: Mapping[int, Decimal], as_of_year: int, limits:
         notes.append((f"缺少 {years} 年的数据", f"no value for {', '.join(str(y) for y in missing)}"))
     if current_year < last:
         notes.append((f"最新数据为 {current_year} 年", f"the latest value is of {current_year}"))
+    if not goal.each_year and as_of_year > goal.year > current_year:
+        notes.append(
+            (
+                f"目标年份 {goal.year} 年已过但其数据尚未录入: 状态按此前的走势推算, 不是结论",
+                f"the target year {goal.year} is past but its value is not in: the status is a projection",
+            )
+        )
     if goal.each_year:
         return _yearly(goal, current_year, current, notes)
     base_year, base = _base(goal, known)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from huiqi.monitor.indicators import CatalogueEntry, Filter, breakdown, yearly
@@ -72,9 +73,9 @@ def target_progress(
         "current": _text(found.current),
         "base_year": found.base_year,
         "base": _text(found.base),
-        "share": _text(found.share, 4),
-        "growth_achieved": _text(found.growth_achieved, 4),
-        "growth_needed": _text(found.growth_needed, 4),
+        "share": _text(found.share, 6),
+        "growth_achieved": _text(found.growth_achieved, 6),
+        "growth_needed": _text(found.growth_needed, 6),
         "reached_in": found.reached_in,
         "notes": [{"zh": z, "en": e} for z, e in found.notes],
     }
@@ -108,9 +109,59 @@ def behind(target: Target, entries: Sequence[CatalogueEntry], year: int) -> list
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Support:
+    """The ledger's money to the enterprises a target counts, beside what the supported ones achieved."""
+
+    counted: int
+    supported: int
+    awarded: Decimal
+    paid: Decimal
+    since: int
+    growth: Decimal
+    """The supported enterprises' AI revenue growth since `since` (their first year in the catalogue's count)."""
+    talents: int
+    """The supported enterprises' AI talents now."""
+
+    @property
+    def per_yuan_of_growth(self) -> Decimal | None:
+        return (self.awarded / self.growth).quantize(Decimal("0.0001")) if self.growth > 0 else None
+
+    @property
+    def per_talent(self) -> Decimal | None:
+        return (self.awarded / self.talents).quantize(Decimal("0.01")) if self.talents else None
+
+
+def support_beside(
+    target: Target, entries: Sequence[CatalogueEntry], year: int, money: Mapping[str, tuple[Decimal, Decimal]]
+) -> Support:
+    """`money`: awarded and paid by credit code (the ledger's)."""
+    admit = target_filter(target)
+    now = [e for e in entries if e.year == year and admit.admits(e)]
+    funded = [e for e in now if e.credit_code in money]
+    first = min((e.year for e in entries if admit.admits(e)), default=year)
+    before = {e.credit_code: e.ai_revenue for e in entries if e.year == first and admit.admits(e)}
+    return Support(
+        counted=len(now),
+        supported=len(funded),
+        awarded=sum((money[e.credit_code][0] for e in funded), Decimal(0)),
+        paid=sum((money[e.credit_code][1] for e in funded), Decimal(0)),
+        since=first,
+        growth=sum((e.ai_revenue - before.get(e.credit_code, Decimal(0)) for e in funded), Decimal(0)),
+        talents=sum(e.ai_talents for e in funded),
+    )
+
+
+def percent(value: str | None) -> str:
+    """A ratio as people read it, one decimal, half up: '0.409459' → '40.9%' (the CLI's and the pages')."""
+    if value is None:
+        return "—"
+    return f"{(Decimal(value) * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+
+
 def _text(value: Decimal | None, places: int | None = None) -> str | None:
     if value is None:
         return None
     if places is not None:
-        value = value.quantize(Decimal(1).scaleb(-places))
+        value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     return format(value.normalize(), "f")

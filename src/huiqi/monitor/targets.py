@@ -140,6 +140,11 @@ class Target:
     def key(self) -> str:
         return f"{self.plan}.{self.id}"
 
+    @property
+    def drillable(self) -> bool:
+        """A count or a sum of the catalogue: splits by region and field (a rate or a reported value does not)."""
+        return self.indicator.count is not None or self.indicator.sum is not None
+
 
 @dataclass(frozen=True, slots=True)
 class Plan:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 
-from huiqi.entrypoints.api.deps import CurrentActor, PathYear, QueryYear, ledger_of
+from huiqi.entrypoints.api.deps import CurrentActor, QueryYear, ledger_of
 from huiqi.ledger.errors import FieldError, Invalid, NotFound
 from huiqi.ledger.monitoring import current_entries, history, import_catalogue
 from huiqi.ledger.uow import UnitOfWork
@@ -50,9 +50,11 @@ def progress(request: Request, actor: CurrentActor, plan: str | None = None, yea
     return {"year": as_of, "items": ledger_of(request).read(actor, work)}
 
 
-@router.get("/catalogue/{credit_code}/{year}")
-def entry_history(request: Request, actor: CurrentActor, credit_code: str, year: PathYear) -> dict[str, Any]:
+@router.get("/catalogue")
+def entry_history(request: Request, actor: CurrentActor, credit_code: str, year: QueryYear = None) -> dict[str, Any]:
     """Every version of one enterprise's entry for one year, oldest first (officers)."""
+    if year is None:
+        raise Invalid("year is required", errors=[FieldError("year", "required")])
     found = ledger_of(request).read(actor, lambda uow: history(uow, credit_code, year))
     if not found:
         raise NotFound(f"no catalogue entry {credit_code} {year}")

@@ -22,8 +22,17 @@ from huiqi.regions import HOME, read_region, region, within
 from huiqi.rules.factpaths import SUBJECT_MODELS, fact_label
 from huiqi.rules.library import Library
 
-OUTCOME_ORDER = ("eligible", "needs_decision", "undecided", "ineligible", "superseded", "no_subject", "not_in_force")
-COLLAPSED = ("no_subject", "not_in_force")
+OUTCOME_ORDER = (
+    "eligible",
+    "needs_decision",
+    "undecided",
+    "ineligible",
+    "superseded",
+    "no_subject",
+    "other_region",
+    "not_in_force",
+)
+COLLAPSED = ("no_subject", "other_region", "not_in_force")
 OUTCOME_WORDS = {
     "eligible": {"zh": "可享受", "en": "Eligible"},
     "needs_decision": {"zh": "需个案决定", "en": "Decided case by case"},
@@ -31,6 +40,10 @@ OUTCOME_WORDS = {
     "ineligible": {"zh": "不符合", "en": "Not eligible"},
     "superseded": {"zh": "就高不重复(被替代)", "en": "Superseded (the higher applies)"},
     "no_subject": {"zh": "不适用(没有相应的项目或对象)", "en": "Not applicable (nothing of that kind given)"},
+    "other_region": {
+        "zh": "其他地区的政策(企业注册地不在其适用范围)",
+        "en": "Other regions' policies (registered elsewhere)",
+    },
     "not_in_force": {"zh": "不在有效期", "en": "Not in force"},
 }
 TRIGGER_WORDS = {
@@ -44,7 +57,10 @@ TRIGGER_WORDS = {
 def outcome_of(item: Mapping[str, Any]) -> str:
     """The group a result is shown in: its outcome, with "nothing to apply it to" apart."""
     outcome = str(item.get("outcome") or item["status"])
-    if outcome == "ineligible" and item.get("reason_codes") and set(item["reason_codes"]) == {"out_of_scope"}:
+    codes = set(item.get("reason_codes") or ())
+    if outcome == "ineligible" and codes == {"outside_region"}:
+        return "other_region"
+    if outcome == "ineligible" and codes == {"out_of_scope"}:
         return "no_subject"
     return outcome
 
@@ -80,6 +96,12 @@ def input_dict(
     if widget in ("select", "checks"):
         if question.type.kind == "region":
             offered = [(code, zh, region_label(code, "en")) for code, zh in region_choices(library)]
+            given = _region_of(value)
+            if given is not None:
+                value = given  # 闵行 or minhang as the list's code
+                if all(code != given for code, _, _ in offered):
+                    # a district the list does not name (深圳市南山区 from a facts file): offered as given
+                    offered.insert(len(offered) - 1, (given, region(given).full_name, region_label(given, "en")))
         else:
             offered = question.options()
         if widget == "checks":
@@ -103,6 +125,15 @@ def input_dict(
         "error": {"zh": error.zh, "en": error.en} if error else None,
         "required": _required(question.path),
     }
+
+
+def _region_of(value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return read_region(value, prefer=HOME).code
+    except ValueError:
+        return None
 
 
 def region_choices(library: Library) -> list[tuple[str, str]]:

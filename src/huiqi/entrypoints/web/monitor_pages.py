@@ -25,13 +25,12 @@ from huiqi.entrypoints.web.render import error_page, lang_of, respond
 from huiqi.ledger.monitoring import current_entries, support_by_enterprise
 from huiqi.ledger.uow import Ledger, UnitOfWork
 from huiqi.monitor.indicators import CatalogueEntry
-from huiqi.monitor.report import behind, drill_down, target_filter, target_progress
+from huiqi.monitor.report import behind, drill_down, percent, support_beside, target_progress
 from huiqi.monitor.targets import Plan, Target
 from huiqi.region_text import region_label
 from huiqi.target_files import load_plans, load_thresholds
 
 router = APIRouter(include_in_schema=False)
-PERCENT = Decimal(100)
 
 
 @cache
@@ -54,7 +53,7 @@ def _filters(request: Request, today_year: int) -> tuple[Plan, Target | None, in
     plan = next((p for p in plans if p.id == wanted), None)
     if plan is None:
         raise BadFilter(wanted)
-    computed = [t for t in plan.targets if t.indicator.reported is None]
+    computed = [t for t in plan.targets if t.drillable]
     name = request.query_params.get("target")
     if name and all(t.key != name for p in plans for t in p.targets):
         raise BadFilter(name)
@@ -69,7 +68,7 @@ def _filters(request: Request, today_year: int) -> tuple[Plan, Target | None, in
 
 
 def _pct(value: str | None) -> str:
-    return "—" if value is None else f"{(Decimal(value) * PERCENT).quantize(Decimal('0.1'))}%"
+    return percent(value)
 
 
 def _kind(unit: str) -> Kind:
@@ -114,7 +113,7 @@ def _panels(
         latest = max((e.year for e in entries if e.year <= year), default=None)
         if latest is not None:
             panels += _drill(chosen, entries, latest, zh, _)
-            panels.append(_support(uow, chosen, entries, latest, _))
+            panels.append(_support(uow, chosen, entries, latest, lang, _))
     return panels, rows
 
 
@@ -136,7 +135,7 @@ def _summary(rows: list[dict[str, Any]], zh: bool, _: Any) -> Panel:
     ]
     columns = (
         Column("title", _("Target")),
-        Column("current", _("Now")),
+        Column("current", _("Value now")),
         Column("target", _("Target value")),
         Column("share", _("Achieved")),
         Column("growth_achieved", _("Growth so far (a year)")),
@@ -250,44 +249,35 @@ def _fields() -> list[Any]:
     return list(Field)
 
 
-def _support(uow: UnitOfWork, target: Target, entries: list[CatalogueEntry], year: int, _: Any) -> Panel:
-    """The ledger's money to the enterprises the target counts, beside what they achieved."""
-    admit = target_filter(target)
-    now = [e for e in entries if e.year == year and admit.admits(e)]
-    codes = {e.credit_code for e in now}
-    money = support_by_enterprise(uow)
-    awarded = sum((money[c][0] for c in codes if c in money), Decimal(0))
-    paid = sum((money[c][1] for c in codes if c in money), Decimal(0))
-    first = min((e.year for e in entries if admit.admits(e)), default=year)
-    before = {e.credit_code: e for e in entries if e.year == first and admit.admits(e)}
-    growth = sum(
-        (e.ai_revenue - (before[e.credit_code].ai_revenue if e.credit_code in before else 0) for e in now), Decimal(0)
-    )
-    talents = sum(e.ai_talents for e in now)
-    per_yuan = (awarded / growth).quantize(Decimal("0.0001")) if growth > 0 else None
-    per_talent = (awarded / talents).quantize(Decimal("0.01")) if talents else None
+def _support(uow: UnitOfWork, target: Target, entries: list[CatalogueEntry], year: int, lang: Lang, _: Any) -> Panel:
+    """The ledger's money to the enterprises the target counts, beside what the supported ones achieved."""
+    found = support_beside(target, entries, year, support_by_enterprise(uow))
+    per_yuan, per_talent = found.per_yuan_of_growth, found.per_talent
     rows = [
-        {"what": _("Enterprises counted"), "value": str(len(codes))},
-        {"what": _("Enterprises supported by the ledger"), "value": str(len(codes & set(money)))},
-        {"what": _("Awarded to them (yuan)"), "value": f"{awarded:,.2f}"},
-        {"what": _("Paid to them (yuan)"), "value": f"{paid:,.2f}"},
-        {"what": _("Their AI revenue growth since %(year)s (yuan)") % {"year": first}, "value": f"{growth:,.2f}"},
-        {"what": _("Awarded per yuan of AI revenue growth"), "value": "—" if per_yuan is None else str(per_yuan)},
-        {"what": _("Awarded per AI talent (yuan)"), "value": "—" if per_talent is None else f"{per_talent:,}"},
+        {"what": _("Enterprises counted"), "value": str(found.counted)},
+        {"what": _("Of them, supported by the ledger"), "value": str(found.supported)},
+        {"what": _("Awarded to the supported ones (yuan)"), "value": f"{found.awarded:,.2f}"},
+        {"what": _("Paid to the supported ones (yuan)"), "value": f"{found.paid:,.2f}"},
+        {
+            "what": _("The supported ones' AI revenue growth since %(year)s (yuan)") % {"year": found.since},
+            "value": f"{found.growth:,.2f}",
+        },
+        {"what": _("The supported ones' AI talents"), "value": f"{found.talents:,}"},
+        {
+            "what": _("Awarded per yuan of their AI revenue growth (yuan)"),
+            "value": "—" if per_yuan is None else str(per_yuan),
+        },
+        {
+            "what": _("Awarded per AI talent of theirs (yuan)"),
+            "value": "—" if per_talent is None else f"{per_talent:,}",
+        },
     ]
-    region = region_label(target.region)
     note = _("The enterprises of %(region)s in the catalogue in %(year)s, and every award the ledger made them.") % {
-        "region": region,
+        "region": region_label(target.region, lang),
         "year": year,
     }
-    return Panel(
-        "support",
-        _("The money beside the targets"),
-        (Column("what", _("Figure")), Column("value", _("Value"))),
-        rows,
-        None,
-        note,
-    )
+    columns = (Column("what", _("Figure")), Column("value", _("Value")))
+    return Panel("support", _("Support to the same enterprises"), columns, rows, None, note)
 
 
 def _query(plan: Plan, target: Target | None, year: int | None) -> str:
@@ -311,9 +301,7 @@ def monitor_data(request: Request) -> dict[str, Any]:
         "choices": {
             "plans": [{"id": p.id, "title": p.title if lang == "zh" else p.title_en} for p in _plans()],
             "targets": [
-                {"id": t.key, "title": t.title if lang == "zh" else t.title_en}
-                for t in plan.targets
-                if t.indicator.reported is None
+                {"id": t.key, "title": t.title if lang == "zh" else t.title_en} for t in plan.targets if t.drillable
             ],
         },
         "plan": {"id": plan.id, "title": plan.title, "title_en": plan.title_en, "issuer": plan.issuer},
