@@ -106,5 +106,11 @@ def test_an_officer_reads_the_monitoring_dashboard(page: Page, base: str) -> Non
     page.click(".dash-filters button[type=submit]")
     expect(page.locator("#panel-targets")).to_contain_text("到期未实现")  # 290 firms in 2020, not 300
     shot(page, "monitor-minhang")
+    page.click("nav >> text=揭榜挂帅")
+    expect(page.locator("h1")).to_have_text("揭榜挂帅")
+    page.click("text=智能底盘研发系统")
+    expect(page.locator("h1")).to_have_text("智能底盘研发系统")
+    assert axe_violations(page) == []
+    shot(page, "scenario-call")
     assert requests.foreign() == []
     assert errors == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from huiqi.facts.credit_code import complete
@@ -133,3 +134,26 @@ def test_the_api_runs_the_same_steps(ledger: Ledger) -> None:
     assert late_panel.status_code == 409  # before the deadline
     assert "deadline" in late_panel.json()["detail"]
     assert api.post("/v1/calls/lg-2022-02/proposals", json={**body, "id": "P2"}, headers=auth("co")).status_code == 409
+
+
+def test_the_pages_show_a_call_to_anyone_signed_in(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from huiqi.policy_files import load_library
+    from tests.web_world import demo_web_app, sign_in_client
+
+    app, demo, _users = demo_web_app(tmp_path_factory.mktemp("calls"), load_library())
+    try:
+        officer = sign_in_client(TestClient(app), "demo-reviewer")
+        listed = officer.get("/calls")
+        assert listed.status_code == 200
+        assert "智能底盘研发系统" in listed.text  # the demo opens Lingang's five calls as drafts
+        page = officer.get("/calls/lg-2022-01")
+        assert "宁德时代" in page.text
+        assert "技术方案先进性与可行性 — 40.0%" in page.text
+        assert "创建榜单" in page.text  # the history
+        assert officer.get("/calls/lg-2022-01", headers={"accept": "application/json"}).json()["scores"] == []
+        firm = sign_in_client(TestClient(app), "demo-lingang-ai-chip")
+        assert "智能底盘" not in firm.get("/calls").text  # drafts: officers only
+        assert firm.get("/calls/lg-2022-01").status_code == 404
+        assert officer.get("/calls/nothing").status_code == 404
+    finally:
+        demo.engine.dispose()

@@ -17,6 +17,7 @@ from huiqi.entrypoints.web import (
     attachment_pages,
     auth_pages,
     calculator_pages,
+    call_pages,
     catalogue_pages,
     dashboard_pages,
     portal_pages,
@@ -39,6 +40,7 @@ ROUTERS = (
     workspace_pages.router,
     attachment_pages.router,
     dashboard_pages.router,
+    call_pages.router,
 )
 
 

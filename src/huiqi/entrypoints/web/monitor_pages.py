@@ -122,8 +122,8 @@ def _summary(rows: list[dict[str, Any]], zh: bool, _: Any) -> Panel:
         {
             "title": r["title"] if zh else r["title_en"],
             "id": r["id"],
-            "current": "—" if r["current"] is None else f"{_shown(r['current'], r['unit'])} ({r['current_year']})",
-            "target": f"{_target_text(r)} ({r['by']})",
+            "current": "—" if r["current"] is None else f"{_shown(r['current'], r['unit'], zh)} ({r['current_year']})",
+            "target": f"{_target_text(r, zh)} ({r['by']})",
             "share": _pct(r["share"]),
             "growth_achieved": _pct(r["growth_achieved"]),
             "growth_needed": _pct(r["growth_needed"]),
@@ -148,22 +148,33 @@ def _summary(rows: list[dict[str, Any]], zh: bool, _: Any) -> Panel:
     return Panel("targets", _("Targets"), columns, table, None, note)
 
 
-def _shown(value: str, unit: str) -> str:
+UNITS_EN = {"家": "firms", "人": "people", "件": "patents", "个": ""}
+
+
+def _shown(value: str, unit: str, zh: bool = True) -> str:
     number = Decimal(value)
     if unit == "%":
         return _pct(value)
-    if unit == "元" and number >= 10**8:
+    if unit == "元" and zh and number >= 10**8:
         return f"{(number / 10**8).quantize(Decimal('0.01')):,}亿元"
-    if unit == "元" and number >= 10**4:
+    if unit == "元" and zh and number >= 10**4:
         return f"{(number / 10**4).quantize(Decimal('0.01')):,}万元"
-    return f"{number:,} {unit}"
+    if unit == "元" and not zh and number >= 10**6:
+        return f"{(number / 10**6).quantize(Decimal('0.01')):,} million yuan"
+    if unit == "元" and not zh:
+        return f"{number:,} yuan"
+    return f"{number:,} {unit if zh else UNITS_EN.get(unit, unit)}".rstrip()
 
 
-def _target_text(row: dict[str, Any]) -> str:
+def _unit(unit: str, zh: bool) -> str:
+    return unit if zh else UNITS_EN.get(unit, unit)
+
+
+def _target_text(row: dict[str, Any], zh: bool) -> str:
     target = row["target"]
     if isinstance(target, list):
-        return "–".join(_shown(v, row["unit"]) for v in target)
-    return _shown(target, row["unit"])
+        return "–".join(_shown(v, row["unit"], zh) for v in target)
+    return _shown(target, row["unit"], zh)
 
 
 def _trend(target: Target, row: dict[str, Any], zh: bool, _: Any) -> Panel:
@@ -176,7 +187,7 @@ def _trend(target: Target, row: dict[str, Any], zh: bool, _: Any) -> Panel:
     unit = target.unit
     table = [{"year": str(y), "value": _cell(values.get(y), unit), "path": _cell(path[y], unit)} for y in years]
     kind = _kind(unit)
-    scale, axis = (10**8, "亿元" if zh else "100 million yuan") if unit == "元" else (1, unit)
+    scale, axis = (10**8, "亿元" if zh else "100 million yuan") if unit == "元" else (1, _unit(unit, zh))
     title = target.title if zh else target.title_en
     return Panel(
         f"trend-{target.id}",
@@ -191,7 +202,7 @@ def _trend(target: Target, row: dict[str, Any], zh: bool, _: Any) -> Panel:
 def _drill(target: Target, entries: list[CatalogueEntry], year: int, zh: bool, _: Any) -> list[Panel]:
     unit = target.unit
     kind = _kind(unit)
-    scale, axis = (10**8, "亿元" if zh else "100 million yuan") if unit == "元" else (1, unit)
+    scale, axis = (10**8, "亿元" if zh else "100 million yuan") if unit == "元" else (1, _unit(unit, zh))
     title = target.title if zh else target.title_en
     lang = "zh" if zh else "en"
     by_region = [
