@@ -136,6 +136,14 @@ def test_the_api_runs_the_same_steps(ledger: Ledger) -> None:
     assert api.post("/v1/calls/lg-2022-02/proposals", json={**body, "id": "P2"}, headers=auth("co")).status_code == 409
 
 
+def _csrf(client: TestClient, path: str) -> str:
+    import re
+
+    found = re.search(r'name="csrf-token" content="([^"]+)"', client.get(path).text)
+    assert found
+    return found.group(1)
+
+
 def test_the_pages_show_a_call_to_anyone_signed_in(tmp_path_factory: pytest.TempPathFactory) -> None:
     from huiqi.policy_files import load_library
     from tests.web_world import demo_web_app, sign_in_client
@@ -155,5 +163,22 @@ def test_the_pages_show_a_call_to_anyone_signed_in(tmp_path_factory: pytest.Temp
         assert "智能底盘" not in firm.get("/calls").text  # drafts: officers only
         assert firm.get("/calls/lg-2022-01").status_code == 404
         assert officer.get("/calls/nothing").status_code == 404
+        # the steps as forms: an officer publishes, an enterprise answers, a bad partner line is said
+        token = _csrf(officer, "/calls/lg-2022-01")
+        published = officer.post("/calls/lg-2022-01/step", data={"action": "publish", "csrf_token": token})
+        assert published.status_code == 200  # back on the call, now open
+        assert "征集中" in published.text
+        token = _csrf(firm, "/calls/lg-2022-01")
+        form = {"proposal_id": "P1", "title": "临港智芯的底盘方案", "csrf_token": token}
+        wrong = firm.post("/calls/lg-2022-01/proposal", data={**form, "partners": "不是代码"})
+        assert wrong.status_code == 422
+        assert "统一社会信用代码 企业名称" in wrong.text
+        done = firm.post("/calls/lg-2022-01/proposal", data={**form, "partners": ""})
+        assert "临港智芯的底盘方案 — 临港智芯科技有限公司" in done.text
+        again = firm.post("/calls/lg-2022-01/proposal", data={**form, "proposal_id": "P2"})
+        assert again.status_code == 409  # the same enterprise in a second proposal
+        assert "已参与本榜单的其他方案" in again.text
+        refused = firm.post("/calls/lg-2022-01/step", data={"action": "award", "csrf_token": token})
+        assert refused.status_code == 403
     finally:
         demo.engine.dispose()

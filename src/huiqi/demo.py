@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
@@ -351,8 +351,10 @@ def _open_calls(ledger: Ledger) -> None:
     from huiqi.ledger.scenarios import open_call
     from huiqi.target_files import load_call_lists
 
+    # the list's dates are of 2022: the demo's calls open today, for a month, so they can be run
+    deadline = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=30)
     for call in load_call_lists():
-        ledger.run(SYSTEM, partial(open_call, call=call))
+        ledger.run(SYSTEM, partial(open_call, call=replace(call, deadline=deadline)))
 
 
 def load_demo(ledger: Ledger, url: str, folder: Path | None = None) -> dict[str, str]:

@@ -8,13 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from huiqi.entrypoints.web.access import page_user
+from huiqi.entrypoints.web.refusals import refusal_text
 from huiqi.entrypoints.web.render import error_page, lang_of, respond
 from huiqi.ledger import scenarios
-from huiqi.ledger.errors import NotFound
-from huiqi.ledger.uow import Ledger
+from huiqi.ledger import tables as t
+from huiqi.ledger.actors import Actor
+from huiqi.ledger.errors import FieldError, Invalid, LedgerError, NotFound
+from huiqi.ledger.uow import Ledger, UnitOfWork
+from huiqi.ledger.workflow import Role
+from huiqi.monitor.calls import Applicant, Proposal
 from huiqi.monitor.report import percent
 
 router = APIRouter(include_in_schema=False)
@@ -57,6 +62,18 @@ def calls_data(request: Request) -> dict[str, Any]:
     return {"calls": [{**c, "stage_label": _stage(c["stage"], zh)} for c in found]}
 
 
+def _may(user: Actor, stage: str) -> dict[str, bool]:
+    """Which forms the page offers this reader now (the service checks again on submit)."""
+    runs = user.role in scenarios.RUNNERS
+    return {
+        "publish": runs and stage == "draft",
+        "close_panel": runs and stage == "reviewing",
+        "award": user.role in scenarios.AWARDERS and stage == "notice",
+        "propose": user.role is Role.ENTERPRISE and stage == "published",
+        "object": stage == "notice",
+    }
+
+
 def call_data(request: Request, call_id: str) -> dict[str, Any]:
     user = page_user(request)
     zh = lang_of(request) == "zh"
@@ -70,6 +87,7 @@ def call_data(request: Request, call_id: str) -> dict[str, Any]:
         "events": [
             {**e, "label": ACTIONS.get(e["action"], (e["action"], e["action"]))[0 if zh else 1]} for e in call["events"]
         ],
+        "may": _may(user, call["stage"]),
     }
 
 
@@ -80,7 +98,100 @@ def calls(request: Request) -> Response:
 
 @router.get("/calls/{call_id}")
 def call(request: Request, call_id: str) -> Response:
+    return _page(request, call_id)
+
+
+def _page(request: Request, call_id: str, refusal: LedgerError | None = None) -> Response:
     try:
-        return respond(request, "call.html", call_data(request, call_id))
+        data = call_data(request, call_id)
     except NotFound:
         return error_page(request, 404, "Not found")
+    if refusal is None:
+        return respond(request, "call.html", data)
+    lang = lang_of(request)
+    data["refusal"] = {
+        "message": refusal_text(refusal, lang),
+        "reasons": list(refusal.reasons),
+        "fields": {e.field: e.text(lang) for e in refusal.errors},
+    }
+    return respond(request, "call.html", data, refusal.status)
+
+
+def _after(request: Request, call_id: str, step: Any) -> Response:
+    """Take the step; back to the call (303), or the call with the refusal said."""
+    user = page_user(request)
+    try:
+        _ledger(request).run(user, step)
+    except NotFound:
+        return error_page(request, 404, "Not found")
+    except LedgerError as error:
+        return _page(request, call_id, error)
+    return RedirectResponse(f"/calls/{call_id}", status_code=303)
+
+
+STEPS = {"publish": scenarios.publish, "close_panel": scenarios.close_panel, "award": scenarios.award}
+
+
+@router.post("/calls/{call_id}/step")
+async def step(request: Request, call_id: str) -> Response:
+    form = await request.form()
+    take = STEPS.get(str(form.get("action") or ""))
+    if take is None:
+        return error_page(request, 404, "Not found")
+    return _after(request, call_id, lambda uow: take(uow, call_id))
+
+
+def _partners(text: str) -> tuple[Applicant, ...]:
+    """One partner a line: its credit code, then its name (a space, comma or tab between)."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        parts = [p for p in line.replace("，", ",").replace(",", " ").split() if p]
+        if not parts:
+            continue
+        if len(parts) < 2 or len(parts[0]) != 18:
+            zh = f"第 {number} 行: 请写“统一社会信用代码 企业名称”"
+            raise Invalid(
+                "bad partner", errors=[FieldError("partners", f"line {number}: write 'credit code name'", zh=zh)]
+            )
+        found.append(Applicant(parts[0].upper(), " ".join(parts[1:])))
+    return tuple(found)
+
+
+@router.post("/calls/{call_id}/proposal")
+async def propose(request: Request, call_id: str) -> Response:
+    """The signed-in enterprise's proposal, it the lead; partners one a line."""
+    form = await request.form()
+    title = str(form.get("title") or "").strip()
+    pid = str(form.get("proposal_id") or "").strip()
+
+    def work(uow: UnitOfWork) -> None:
+        if not title or not pid:
+            errors = [
+                FieldError(n, "required", zh="必填") for n, v in (("title", title), ("proposal_id", pid)) if not v
+            ]
+            raise Invalid("missing fields", errors=errors)
+        own = uow.session.get(t.Enterprise, uow.actor.enterprise_id) if uow.actor.enterprise_id else None
+        if own is None:
+            raise Invalid(
+                "no enterprise", errors=[FieldError("lead", "sign in as an enterprise", zh="请以企业用户登录")]
+            )
+        lead = Applicant(own.credit_code, own.name)
+        partners = _partners(str(form.get("partners") or ""))
+        scenarios.submit(uow, call_id, Proposal(pid[:60], lead, partners, title[:200], uow.now))
+
+    return _after(request, call_id, work)
+
+
+@router.post("/calls/{call_id}/objection")
+async def objection(request: Request, call_id: str) -> Response:
+    form = await request.form()
+    proposal = str(form.get("proposal") or "")
+    text = str(form.get("text") or "").strip()[:2000]
+
+    def work(uow: UnitOfWork) -> None:
+        if not text:
+            raise Invalid("no text", errors=[FieldError("text", "say what the objection is", zh="请写明异议内容")])
+        current = scenarios.load(uow, call_id)
+        scenarios.object_to(uow, call_id, f"O{len(current.objections) + 1}", proposal, text)
+
+    return _after(request, call_id, work)
