@@ -10,14 +10,16 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, select, text
 
-from huiqi.ledger import attachments, audit_log, payments
+from huiqi.ledger import attachments, audit_log, payments, scenarios
 from huiqi.ledger import tables as t
 from huiqi.ledger.actors import SYSTEM
 from huiqi.ledger.attachment_store import FOLDER_ENV
 from huiqi.ledger.audit import Verdict
 from huiqi.ledger.audit_log import SEAL, verify_chain
 from huiqi.ledger.database import alembic_config, head_revision, upgrade
+from huiqi.ledger.monitoring import import_catalogue
 from huiqi.ledger.uow import Ledger
+from huiqi.target_files import load_call_lists
 from tests.ledger_world import MINHANG, World, build_world
 from tests.test_ledger_services import approve, file, to_review
 
@@ -34,6 +36,9 @@ TAMPER = {
     "payments": ("amount_fen", "amount_fen * 10"),
     "budgets": ("allocated_fen", "allocated_fen * 10"),
     "attachments": ("size", "size * 10"),
+    "monitor_entries": ("ai_talents", "ai_talents * 10"),
+    "scenario_calls": ("title", "title || '(改)'"),
+    "scenario_events": ("action", "action || '(改)'"),
 }
 
 
@@ -72,6 +77,10 @@ def fill(ledger: Ledger, database_url: str, *, attach: bool = True) -> tuple[Led
     tranche = ledger.read(SYSTEM, lambda uow: payments.list_awards(uow)[0].tranches[0].id)
     finance = world.actors["finance"]
     ledger.run(finance, lambda uow: payments.pay(uow, tranche, paid_on=None, reference="", expected=None))
+    if attach:  # monitoring's tables (revisions 0006, 0007): a catalogue entry, a scenario call and its event
+        entry = {"credit_code": MINHANG, "name": "闵行智能机器人", "year": 2019, "region": "闵行", "ai_talents": 12}
+        ledger.run(SYSTEM, lambda uow: import_catalogue(uow, [(2, entry)], "catalogue.csv"))
+        ledger.run(SYSTEM, lambda uow: scenarios.open_call(uow, load_call_lists()[0]))
     return ledger, world
 
 

@@ -11,7 +11,7 @@ from huiqi.rules.words import expr_words
 @pytest.mark.parametrize(
     ("text", "zh", "en"),
     [
-        ("project.kind in ['procurement']", "项目类型属于「区域协同采购」", "kind is one of (procurement)"),
+        ("project.kind in ['procurement']", "项目类型属于「区域协同采购」", "(regional collaborative procurement)"),
         ("enterprise.age_years < 3", "成立年限(年) < 3", "years since founding < 3"),
         ("not contract.related_party", "关联方交易为否", "related party is no"),
         ("within(enterprise.business_district, '深圳市')", "工商注册地在广东省深圳市内", "within Shenzhen"),

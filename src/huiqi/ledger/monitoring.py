@@ -25,7 +25,7 @@ from huiqi.ledger.actors import OFFICERS
 from huiqi.ledger.errors import FieldError, Invalid
 from huiqi.ledger.uow import UnitOfWork
 from huiqi.ledger.workflow import Role
-from huiqi.money import ZERO
+from huiqi.money import FEN, ZERO
 from huiqi.monitor.indicators import CatalogueEntry
 
 VALUES = (
@@ -42,6 +42,7 @@ VALUES = (
     "patents_granted",
 )
 IMPORTERS = (Role.REVIEWER, Role.ADMIN)
+MONEY = ("main_revenue", "ai_revenue", "rd_spend")
 
 
 @dataclass
@@ -98,6 +99,8 @@ def _stored_values(row: t.MonitorEntry) -> dict[str, Any]:
 def _entry_values(entry: CatalogueEntry) -> dict[str, Any]:
     values = {name: getattr(entry, name) for name in VALUES}
     values["field"] = str(entry.field.value) if entry.field is not None else None
+    for name in MONEY:  # as stored (whole fen): the audit digest is of what a read gives back
+        values[name] = values[name].quantize(FEN)
     return values
 
 
