@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path as FilePath
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from huiqi.gcpause import paused_gc
 
@@ -352,3 +352,18 @@ def from_validation_error(
             message = "unknown key (not part of the schema; check the spelling)"
         found.append(Diagnostic(doc.file, doc.line_of(path), message, field_name(path), rule, zh))
     return found
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def parse_model(text: str, file: str, model: type[Model]) -> tuple[Model, SourceDoc]:
+    """A data file (YAML or JSON mapping) read into `model`, with its lines kept for further checks;
+    anything wrong raises InputError naming every problem with its line."""
+    doc = parse_source(text, file)
+    if not isinstance(doc.data, dict):
+        raise InputError([Diagnostic(file, doc.line_of(()), "must be a mapping", zh="应为映射（键: 值）")])
+    try:
+        return model.model_validate(doc.data), doc
+    except ValidationError as error:
+        raise InputError(from_validation_error(error, doc)) from error

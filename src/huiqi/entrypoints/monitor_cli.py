@@ -160,18 +160,9 @@ def _pct(value: str | None) -> str:
 
 
 def _amount(value: str | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    from decimal import Decimal
+    from huiqi.monitor.report import amount_text
 
-    if unit == "%":
-        return _pct(value)
-    number = Decimal(value)
-    if unit == "元" and abs(number) >= 10**8:
-        return f"{(number / 10**8).quantize(Decimal('0.01')):,f}亿元"
-    if unit == "元" and abs(number) >= 10**4:
-        return f"{(number / 10**4).quantize(Decimal('0.01')):,f}万元"
-    return f"{number:,f} {unit}"
+    return amount_text(value, unit)
 
 
 @monitor_app.command("progress")

@@ -28,9 +28,15 @@ from functools import cache
 from pathlib import Path as FilePath
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from huiqi.diagnostics import Bilingual, Diagnostic, InputError, SourceDoc, from_validation_error, parse_source
+from huiqi.diagnostics import (
+    Bilingual,
+    Diagnostic,
+    InputError,
+    SourceDoc,
+    parse_model,
+)
 from huiqi.money import format_wan
 
 SizeClass = Literal["large", "medium", "small", "micro"]
@@ -322,13 +328,7 @@ def _row_problems(threshold: _ThresholdIn, info: _IndicatorIn) -> list[tuple[str
 def load_classification(text: str, file: str, source_text: str, source_file: str = "source.txt") -> Classification:
     """The table from classification.yaml's text, checked against the source text; every problem is
     reported at once (InputError), each with file and line."""
-    doc = parse_source(text, file)
-    if not isinstance(doc.data, dict):
-        raise InputError([Diagnostic(file, doc.line_of(()), "must be a mapping", zh="应为映射（键: 值）")])
-    try:
-        parsed = _FileIn.model_validate(doc.data)
-    except ValidationError as error:
-        raise InputError(from_validation_error(error, doc)) from error
+    parsed, doc = parse_model(text, file, _FileIn)
     problems = _check(parsed, doc, source_text, source_file)
     if problems:
         raise InputError(problems)

@@ -16,9 +16,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from huiqi.diagnostics import Diagnostic, InputError, SourceDoc, from_validation_error, parse_source
+from huiqi.diagnostics import Diagnostic, InputError, SourceDoc, parse_model
 
 FILES = {
     "EntityType": "entity_types",
@@ -86,13 +86,7 @@ def spelling_key(text: str) -> str:
 
 def parse_vocabulary(name: str, text: str, file: str) -> Vocabulary:
     """One vocabulary file's terms, checked: every problem at once (InputError), with its line."""
-    doc = parse_source(text, file)
-    if not isinstance(doc.data, dict):
-        raise InputError([Diagnostic(file, doc.line_of(()), "must be a mapping", zh="应为映射（键: 值）")])
-    try:
-        parsed = _FileIn.model_validate(doc.data)
-    except ValidationError as error:
-        raise InputError(from_validation_error(error, doc)) from error
+    parsed, doc = parse_model(text, file, _FileIn)
     problems = _problems(name, parsed, doc)
     if problems:
         raise InputError(problems)

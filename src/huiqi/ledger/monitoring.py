@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from huiqi.diagnostics import chinese_message
+from huiqi.facts.vocabulary import Field as TechField
 from huiqi.ledger import tables as t
 from huiqi.ledger.actors import OFFICERS
 from huiqi.ledger.errors import FieldError, Invalid
@@ -125,8 +126,13 @@ def latest(uow: UnitOfWork, year: int | None = None) -> list[t.MonitorEntry]:
 def current_entries(uow: UnitOfWork, year: int | None = None) -> list[CatalogueEntry]:
     """The catalogue as the monitoring domain reads it: the latest version of each entry."""
     uow.actor.require(*OFFICERS)
+    # stored rows were validated on import: built without validating again (every page reads them all)
     return [
-        CatalogueEntry.model_validate({"credit_code": r.credit_code, "year": r.year, **_stored_values(r)})
+        CatalogueEntry.model_construct(
+            credit_code=r.credit_code,
+            year=r.year,
+            **{**_stored_values(r), "field": TechField.read(r.field)},
+        )
         for r in latest(uow, year)
     ]
 

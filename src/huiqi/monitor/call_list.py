@@ -7,9 +7,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from huiqi.diagnostics import Diagnostic, InputError, SourceDoc, from_validation_error, parse_source
+from huiqi.diagnostics import Diagnostic, InputError, SourceDoc, parse_model
 from huiqi.facts.vocabulary import Recognition
 from huiqi.money import parse_amount
 from huiqi.monitor.calls import Call, Criterion, Eligibility, check_call
@@ -69,13 +69,7 @@ class _List(_Strict):
 
 
 def parse_call_list(text: str, file: str, source_text: str) -> tuple[Call, ...]:
-    doc = parse_source(text, file)
-    if not isinstance(doc.data, dict):
-        raise InputError([Diagnostic(file, doc.line_of(()), "must be a mapping", zh="应为映射（键: 值）")])
-    try:
-        parsed = _List.model_validate(doc.data)
-    except ValidationError as error:
-        raise InputError(from_validation_error(error, doc)) from error
+    parsed, doc = parse_model(text, file, _List)
     calls = tuple(_call(parsed, c) for c in parsed.calls)
     problems = _problems(parsed, calls, doc, source_text)
     if problems:

@@ -159,6 +159,28 @@ def percent(value: str | None) -> str:
     return f"{(Decimal(value) * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
 
 
+UNITS_EN = {"元": "yuan", "家": "firms", "人": "people", "件": "patents", "个": ""}
+
+
+def unit_text(unit: str, lang: str = "zh") -> str:
+    return unit if lang == "zh" else UNITS_EN.get(unit, unit)
+
+
+def amount_text(value: str | None, unit: str, lang: str = "zh") -> str:
+    """A figure as people read it: 577.67亿元, 16,703 人, 40.9%; in English millions of yuan, firms."""
+    if value is None:
+        return "—"
+    if unit == "%":
+        return percent(value)
+    number = Decimal(value)
+    if unit == "元" and lang == "zh" and abs(number) >= 10**4:
+        scale, word = (10**8, "亿元") if abs(number) >= 10**8 else (10**4, "万元")
+        return f"{(number / scale).quantize(Decimal('0.01')):,f}{word}"
+    if unit == "元" and lang != "zh" and abs(number) >= 10**6:
+        return f"{(number / 10**6).quantize(Decimal('0.01')):,f} million yuan"
+    return f"{number:,f} {unit_text(unit, lang)}".rstrip()
+
+
 def _text(value: Decimal | None, places: int | None = None) -> str | None:
     if value is None:
         return None

@@ -16,9 +16,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from huiqi.diagnostics import Bilingual, Diagnostic, InputError, SourceDoc, from_validation_error, parse_source
+from huiqi.diagnostics import (
+    Bilingual,
+    Diagnostic,
+    InputError,
+    SourceDoc,
+    parse_model,
+)
 from huiqi.facts.chinese import amount_error, read_amount_text
 from huiqi.facts.vocabulary import Field as TechField
 from huiqi.monitor.indicators import COUNTED, NUMBERS
@@ -166,13 +172,7 @@ def _low_high(value: Decimal | list[Decimal]) -> tuple[Decimal, Decimal | None]:
 
 def parse_plan(text: str, file: str, source_text: str, source_file: str = "source.txt") -> Plan:
     """A plan's targets from its YAML text, checked against the catalogue and its source text."""
-    doc = parse_source(text, file)
-    if not isinstance(doc.data, dict):
-        raise InputError([Diagnostic(file, doc.line_of(()), "must be a mapping", zh="应为映射（键: 值）")])
-    try:
-        parsed = PlanIn.model_validate(doc.data)
-    except ValidationError as error:
-        raise InputError(from_validation_error(error, doc)) from error
+    parsed, doc = parse_model(text, file, PlanIn)
     problems = _problems(parsed, doc, source_text, source_file)
     if problems:
         raise InputError(problems)

@@ -25,7 +25,15 @@ from huiqi.entrypoints.web.render import error_page, lang_of, respond
 from huiqi.ledger.monitoring import current_entries, support_by_enterprise
 from huiqi.ledger.uow import Ledger, UnitOfWork
 from huiqi.monitor.indicators import CatalogueEntry
-from huiqi.monitor.report import behind, drill_down, percent, support_beside, target_progress
+from huiqi.monitor.report import (
+    amount_text,
+    behind,
+    drill_down,
+    percent,
+    support_beside,
+    target_progress,
+    unit_text,
+)
 from huiqi.monitor.targets import Plan, Target
 from huiqi.region_text import region_label
 from huiqi.target_files import load_plans, load_thresholds
@@ -148,26 +156,12 @@ def _summary(rows: list[dict[str, Any]], zh: bool, _: Any) -> Panel:
     return Panel("targets", _("Targets"), columns, table, None, note)
 
 
-UNITS_EN = {"家": "firms", "人": "people", "件": "patents", "个": ""}
-
-
 def _shown(value: str, unit: str, zh: bool = True) -> str:
-    number = Decimal(value)
-    if unit == "%":
-        return _pct(value)
-    if unit == "元" and zh and number >= 10**8:
-        return f"{(number / 10**8).quantize(Decimal('0.01')):,}亿元"
-    if unit == "元" and zh and number >= 10**4:
-        return f"{(number / 10**4).quantize(Decimal('0.01')):,}万元"
-    if unit == "元" and not zh and number >= 10**6:
-        return f"{(number / 10**6).quantize(Decimal('0.01')):,} million yuan"
-    if unit == "元" and not zh:
-        return f"{number:,} yuan"
-    return f"{number:,} {unit if zh else UNITS_EN.get(unit, unit)}".rstrip()
+    return amount_text(value, unit, "zh" if zh else "en")
 
 
 def _unit(unit: str, zh: bool) -> str:
-    return unit if zh else UNITS_EN.get(unit, unit)
+    return unit_text(unit, "zh" if zh else "en")
 
 
 def _target_text(row: dict[str, Any], zh: bool) -> str:
