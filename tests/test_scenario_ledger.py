@@ -178,6 +178,7 @@ def test_the_pages_show_a_call_to_anyone_signed_in(tmp_path_factory: pytest.Temp
         again = firm.post("/calls/lg-2022-01/proposal", data={**form, "proposal_id": "P2"})
         assert again.status_code == 409  # the same enterprise in a second proposal
         assert "已参与本榜单的其他方案" in again.text
+        assert "<strong>" + "91310115MA1K4LG0X7 已参与本榜单的其他方案" in again.text  # the headline in Chinese
         refused = firm.post("/calls/lg-2022-01/step", data={"action": "award", "csrf_token": token})
         assert refused.status_code == 403
     finally:

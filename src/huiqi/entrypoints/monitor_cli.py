@@ -94,7 +94,8 @@ def calls(folder: TargetsOption = None) -> None:
         found = load_call_lists(folder)
     except InputError as error:
         raise fail([str(d) for d in error.diagnostics]) from None
-    table = Table(title="应用场景揭榜挂帅榜单", title_justify="left")
+    # the lists as the data files say (their own dates); calls opened in the ledger: /calls, /v1/calls
+    table = Table(title="应用场景揭榜挂帅榜单清单 (数据文件; 已开设的榜单见 /calls)", title_justify="left")
     for heading in ("编号", "场景", "场景方", "资金", "截止", "揭榜条件", "评分标准"):
         table.add_column(heading, overflow="fold")
     for call in found:

@@ -144,11 +144,21 @@ def _event(action: str, at: datetime, by: str, **detail: object) -> Event:
     return Event(action, at, by, dict(detail))
 
 
+STAGE_ZH = {
+    Stage.DRAFT: "草稿",
+    Stage.PUBLISHED: "征集",
+    Stage.REVIEWING: "评审",
+    Stage.NOTICE: "公示",
+    Stage.AWARDED: "已揭榜",
+    Stage.CANCELLED: "已取消",
+}
+
+
 def _need(call: Call, *stages: Stage) -> None:
     if call.stage not in stages:
-        names = "、".join(s.value for s in stages)
+        names = "、".join(STAGE_ZH[s] for s in stages)
         raise Refused(
-            f"榜单当前处于 {call.stage.value} 阶段, 此操作须在 {names} 阶段进行",
+            f"榜单当前处于{STAGE_ZH[call.stage]}阶段, 此操作须在{names}阶段进行",
             f"the call is {call.stage.value}; this needs it {' or '.join(s.value for s in stages)}",
         )
 

@@ -109,9 +109,11 @@ def _page(request: Request, call_id: str, refusal: LedgerError | None = None) ->
     if refusal is None:
         return respond(request, "call.html", data)
     lang = lang_of(request)
+    # a call's refusal carries its Chinese words as the reason: the headline in the reader's language
+    chinese = lang == "zh" and bool(refusal.reasons)
     data["refusal"] = {
-        "message": refusal_text(refusal, lang),
-        "reasons": list(refusal.reasons),
+        "message": refusal.reasons[0] if chinese else refusal_text(refusal, lang),
+        "reasons": list(refusal.reasons[1:]) if chinese else [],
         "fields": {e.field: e.text(lang) for e in refusal.errors},
     }
     return respond(request, "call.html", data, refusal.status)
