@@ -117,14 +117,14 @@ def reviewing() -> Journal:
 def test_a_conflicted_expert_is_recused_found_or_declared() -> None:
     journal = reviewing()
     at = DEADLINE + timedelta(days=1)
-    assert conflicts(journal.call, PANEL[4]) == {"P1": "own enterprise"}  # e4 works for 甲智能
+    assert conflicts(journal.call, PANEL[4]) == {"P1": "own_enterprise"}  # e4 works for 甲智能
     with pytest.raises(Refused, match="conflict"):
         score(journal.call, "e4", "P1", {"tech": 90, "team": 90, "price": 90}, at)
     journal.apply(declare_conflict(journal.call, "e0", "P2", at))
     assert conflicts(journal.call, PANEL[0]) == {"P2": "declared"}
     assert [e.action for e in journal.events][-1] == "recuse"
     related = Expert("e9", "专家9", relations=frozenset({C.credit_code}))
-    assert conflicts(journal.call, related) == {"P2": "declared relation"}  # a consortium member
+    assert conflicts(journal.call, related) == {"P2": "related"}  # a consortium member
 
 
 def test_scores_rank_after_the_panel_and_an_upheld_objection_passes_the_award_on() -> None:

@@ -83,8 +83,12 @@ def test_a_call_from_publication_to_award(ledger: Ledger) -> None:
     ledger.run(REVIEWER, lambda uow: scenarios.decide_objection(uow, call.id, "O1", False, "协议已补正, 异议不成立"))
     with pytest.raises(Forbidden):
         ledger.run(REVIEWER, lambda uow: scenarios.award(uow, call.id))
-    made = ledger.run(APPROVER, lambda uow: scenarios.award(uow, call.id))
-    assert (made.proposal, made.lead, made.recognitions) == ("P2", CODES[1], ("shanghai_pilot_scenario",))
+    done = ledger.run(APPROVER, lambda uow: scenarios.award(uow, call.id))
+    made = done.award
+    assert (made.proposal, made.lead) == ("P2", CODES[1])
+    assert made.recognitions == ("major_special_project", "shanghai_pilot_scenario")
+    # in 2022 no measure in force rewards a pilot scenario (Lingang's runs from 2024): a project, no drafts
+    assert done.applications == ()
 
     def audit(uow):  # type: ignore[no-untyped-def]
         events = (
@@ -99,6 +103,100 @@ def test_a_call_from_publication_to_award(ledger: Ledger) -> None:
     history = [e["action"] for e in shown["events"]]
     assert history[:5] == ["open", "publish", "submit", "submit", "panel"]
     assert history.count("score") == 9
+
+
+def _through_the_panel(ledger: Ledger, call_id: str, firm: Actor, proposal: Proposal) -> None:
+    """Publish, one proposal, a panel of five scoring it, the panel closed and the notice over."""
+    clock = ledger.clock
+    ledger.run(REVIEWER, lambda uow: scenarios.publish(uow, call_id))
+    ledger.run(firm, lambda uow: scenarios.submit(uow, call_id, proposal))
+    clock.now += timedelta(days=31)  # type: ignore[attr-defined]
+    panel = tuple(Expert(f"e{i}", f"专家{i}") for i in range(5))
+    ledger.run(REVIEWER, lambda uow: scenarios.seat_panel(uow, call_id, panel))
+    marks = {"tech": 80, "fit": 70, "team": 60, "price": 90}
+    for expert in panel:
+        ledger.run(REVIEWER, lambda uow, e=expert.id: scenarios.record_score(uow, call_id, e, proposal.id, marks))
+    ledger.run(REVIEWER, lambda uow: scenarios.close_panel(uow, call_id))
+    clock.now += timedelta(days=6)  # type: ignore[attr-defined]
+
+
+def test_the_award_flows_through_the_ledger_to_payment(ledger: Ledger) -> None:
+    """The winner's project is recognised, Lingang's pilot bonus drafted for it, then reviewed,
+    approved into tranches and paid like any application; a second call excludes the winner."""
+    from dataclasses import replace
+
+    from huiqi.ledger import applications, payments
+    from huiqi.ledger.workflow import Action
+    from huiqi.money import parse_amount
+
+    clock = ledger.clock
+    clock.now = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    calls = {c.id: c for c in load_call_lists()}
+    call = replace(calls["lg-2022-01"], deadline=clock.now + timedelta(days=30))  # type: ignore[attr-defined]
+    firm = _enterprise(ledger, CODES[0], "甲智能")
+    ledger.run(REVIEWER, lambda uow: scenarios.open_call(uow, call))
+    _through_the_panel(
+        ledger, call.id, firm, Proposal("P1", Applicant(CODES[0], "甲智能"), (), "智能底盘方案", clock.now)
+    )  # type: ignore[attr-defined]
+    done = ledger.run(APPROVER, lambda uow: scenarios.award(uow, call.id))
+    (draft,) = done.applications
+
+    def project_and_draft(uow):  # type: ignore[no-untyped-def]
+        project = uow.session.get(t.Project, done.project)
+        row = uow.session.get(t.Application, draft)
+        return project.facts, project.enterprise.credit_code, (row.measure, row.state, row.note)
+
+    facts, owner, (measure, state, note) = ledger.read(SYSTEM, project_and_draft)
+    assert owner == CODES[0]
+    assert (facts["kind"], sorted(facts["recognitions"])) == (
+        "application_demo",
+        ["major_special_project", "shanghai_pilot_scenario"],
+    )
+    assert (measure, state) == ("lingang-2024.demo", "draft")
+    assert "lg-2022-01" in note
+    seen = ledger.read(firm, lambda uow: scenarios.call_view(uow, call.id))["in_ledger"]
+    assert seen == {
+        "project": "call-lg-2022-01",
+        "applications": [{"id": draft, "measure": measure, "policy": "lingang-2024", "state": "draft", "year": 2025}],
+    }
+    finance = Actor(3, "zhao.kuai", Role.FINANCE)
+    ledger.run(firm, lambda uow: applications.act(uow, draft, Action.SUBMIT))
+    ledger.run(REVIEWER, lambda uow: applications.act(uow, draft, Action.START_REVIEW))
+    with pytest.raises(Conflict, match="refused"):  # the bonus is 200万, no more
+        ledger.run(APPROVER, lambda uow: applications.act(uow, draft, Action.APPROVE, amount=parse_amount("300万")))
+    ledger.run(APPROVER, lambda uow: applications.act(uow, draft, Action.APPROVE, amount=parse_amount("200万")))
+    (award,) = ledger.read(
+        SYSTEM, lambda uow: [(a.amount, [(x.id, x.trigger) for x in a.tranches]) for a in payments.list_awards(uow)]
+    )
+    assert award[0] == parse_amount("200万")
+    ((tranche_id, trigger),) = award[1]
+    assert trigger == "approval"
+    paid = ledger.run(
+        finance, lambda uow: payments.pay(uow, tranche_id, paid_on=None, reference="BK-1", expected=None).amount
+    )
+    assert paid == parse_amount("200万")
+    # the winner is a past winner now: a later call of the list turns it away
+    later = replace(calls["lg-2022-02"], deadline=clock.now + timedelta(days=30))  # type: ignore[attr-defined]
+    ledger.run(REVIEWER, lambda uow: scenarios.open_call(uow, later))
+    ledger.run(REVIEWER, lambda uow: scenarios.publish(uow, later.id))
+    again = Proposal("P1", Applicant(CODES[0], "甲智能"), (), "再次揭榜", clock.now)  # type: ignore[attr-defined]
+    with pytest.raises(Conflict) as refused:
+        ledger.run(firm, lambda uow: scenarios.submit(uow, later.id, again))
+    assert "曾揭榜获胜" in refused.value.reasons[0]
+
+
+def test_a_lead_outside_the_catalogue_is_refused_at_submission(ledger: Ledger) -> None:
+    from huiqi.ledger.actors import Actor as _Actor
+
+    ledger.clock.now = datetime(2022, 8, 18, 2, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    admin = _Actor(9, "admin", Role.ADMIN)
+    call = next(c for c in load_call_lists() if c.id == "lg-2022-03")
+    ledger.run(REVIEWER, lambda uow: scenarios.open_call(uow, call))
+    ledger.run(REVIEWER, lambda uow: scenarios.publish(uow, call.id))
+    stranger = Proposal("P1", Applicant(CODES[2], "丙数据"), (), "方案", ledger.clock.now)  # type: ignore[attr-defined]
+    with pytest.raises(Conflict) as refused:
+        ledger.run(admin, lambda uow: scenarios.submit(uow, call.id, stranger))
+    assert "不在企业名录中" in refused.value.reasons[0]
 
 
 def test_the_api_runs_the_same_steps(ledger: Ledger) -> None:

@@ -78,6 +78,24 @@ def file_application(
             raise Invalid(
                 "wrong kind", errors=[FieldError("project", f"{measure} applies to a {_kind(ref)}, not {subject.kind}")]
             )
+    return draft_application(uow, company, subject, ref, year, requested=requested, note=note)
+
+
+def draft_application(
+    uow: UnitOfWork,
+    company: t.Enterprise,
+    subject: t.Project | None,
+    ref: MeasureRef,
+    year: int,
+    *,
+    requested: Decimal | None = None,
+    note: str = "",
+    by_system: bool = False,
+) -> t.Application:
+    """A draft for a subject already checked to be the measure's kind and the enterprise's own;
+    refused when an open application already asks for the same measure, subject and year. A draft
+    huiqi files itself (for a scenario call's winner) has no creating user."""
+    measure = ref.measure.id
     open_ones = select(t.Application.id).where(
         t.Application.enterprise_id == company.id,
         t.Application.project_id.is_(None) if subject is None else t.Application.project_id == subject.id,
@@ -97,7 +115,7 @@ def file_application(
         state=State.DRAFT.value,
         requested=requested,
         note=note,
-        created_by=uow.actor.user_id or None,
+        created_by=None if by_system else (uow.actor.user_id or None),
         created_at=uow.now,
         updated_at=uow.now,
     )

@@ -10,13 +10,18 @@ has closed, and never in the audit log's readable values.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
 
 from huiqi.diagnostics import Bilingual
+from huiqi.engine.interpret import evaluate
+from huiqi.engine.result import Status
 from huiqi.ledger import tables as t
 from huiqi.ledger.actors import OFFICERS
+from huiqi.ledger.applications import draft_application
+from huiqi.ledger.catalogue import add_project, enterprise_by_code, facts_of
 from huiqi.ledger.errors import Conflict, Forbidden, NotFound
 from huiqi.ledger.uow import UnitOfWork
 from huiqi.ledger.workflow import Role
@@ -87,10 +92,34 @@ def submit(uow: UnitOfWork, call_id: str, proposal: rules.Proposal) -> rules.Cal
             )
     elif uow.actor.role is not Role.ADMIN:
         raise Forbidden("proposals are submitted by the enterprise (or an administrator on its behalf)")
+    try:
+        enterprise_by_code(uow, proposal.lead.credit_code)
+    except NotFound:
+        raise Conflict(
+            f"the lead {proposal.lead.credit_code} is not in the enterprise catalogue",
+            reasons=(f"牵头单位 {proposal.lead.credit_code} 不在企业名录中, 请先登记",),
+        ) from None
     stamped = rules.Proposal(
         proposal.id, proposal.lead, proposal.partners, proposal.title, uow.now, proposal.attachments
     )
-    return _step(uow, call_id, lambda c: rules.submit(c, stamped, uow.actor.name))
+    winners = _past_winners(uow)
+
+    def take(call: rules.Call) -> tuple[rules.Call, rules.Event]:
+        known = replace(call.eligibility, past_winners=call.eligibility.past_winners | winners)
+        return rules.submit(replace(call, eligibility=known), stamped, uow.actor.name)
+
+    return _step(uow, call_id, take)
+
+
+def _past_winners(uow: UnitOfWork) -> frozenset[str]:
+    """Every member of every winning proposal of the calls awarded in this ledger."""
+    awarded = select(t.ScenarioCall).where(t.ScenarioCall.stage == rules.Stage.AWARDED.value)
+    found: set[str] = set()
+    for row in uow.session.execute(awarded).scalars():
+        call = from_data(row.state, [])
+        if call.winner is not None:
+            found |= call.proposal(call.winner).members
+    return frozenset(found)
 
 
 def seat_panel(uow: UnitOfWork, call_id: str, experts: tuple[rules.Expert, ...]) -> rules.Call:
@@ -126,17 +155,61 @@ def decide_objection(uow: UnitOfWork, call_id: str, objection_id: str, upheld: b
     )
 
 
-def award(uow: UnitOfWork, call_id: str) -> rules.Award:
+@dataclass(frozen=True, slots=True)
+class Awarded:
+    """The award and where it went in the ledger: the winner's project and the drafts filed for it."""
+
+    award: rules.Award
+    project: int
+    applications: tuple[int, ...]
+
+
+def award(uow: UnitOfWork, call_id: str) -> Awarded:
+    """The winner, then in the same transaction its project in the catalogue (recognised as the call
+    says) and a draft application for every measure that now rewards it, for the enterprise to
+    complete and submit: from there its money goes the ledger's way (review, approval, tranches,
+    payments)."""
     uow.actor.require(*AWARDERS)
-    made: list[rules.Award] = []
+    row = _row(uow, call_id, lock=True)
+    try:
+        call, made, event = rules.award(from_data(row.state, row.scores), uow.now, uow.actor.name)
+    except Bilingual as refused:
+        raise Conflict(refused.en, reasons=(refused.zh,)) from None
+    project, drafts = _into_ledger(uow, call, made)
+    uow.action = "scenario.award"
+    detail = {**event.detail, "project": project.ref, "applications": [a.id for a in drafts]}
+    _save(uow, row, call, rules.Event(event.action, event.at, event.by, detail))
+    return Awarded(made, project.id, tuple(a.id for a in drafts))
 
-    def take(call: rules.Call) -> tuple[rules.Call, rules.Event]:
-        done, result, event = rules.award(call, uow.now, uow.actor.name)
-        made.append(result)
-        return done, event
 
-    _step(uow, call_id, take)
-    return made[0]
+def _into_ledger(uow: UnitOfWork, call: rules.Call, made: rules.Award) -> tuple[t.Project, list[t.Application]]:
+    try:
+        winner = enterprise_by_code(uow, made.lead)
+    except NotFound:
+        raise Conflict(
+            f"the winner {made.lead} is not in the enterprise catalogue",
+            reasons=(f"中标单位 {made.lead} 不在企业名录中, 请先登记后再确定揭榜方",),
+        ) from None
+    facts = {
+        "id": f"call-{call.id}",
+        "name": made.title,
+        "kind": made.project_kind,
+        "year": uow.today.year,
+        "recognitions": list(made.recognitions),
+    }
+    project = add_project(uow, made.lead, "project", facts)
+    note = f"揭榜挂帅 {call.id}「{call.title}」中标方案 {made.proposal} (call {call.id}, proposal {made.proposal})"
+    rewarded = evaluate(facts_of(uow, winner), uow.library, uow.today, explain=False)
+    drafts = []
+    uow.action = "application.create"
+    for result in rewarded.results:
+        if result.subject is None or result.subject.id != project.ref or result.status is not Status.ELIGIBLE:
+            continue
+        if result.amount is None or result.amount.hi <= 0:
+            continue
+        ref = uow.library.measure(result.measure)
+        drafts.append(draft_application(uow, winner, project, ref, uow.today.year, note=note, by_system=True))
+    return project, drafts
 
 
 def call_view(uow: UnitOfWork, call_id: str) -> dict[str, Any]:
@@ -150,11 +223,34 @@ def call_view(uow: UnitOfWork, call_id: str) -> dict[str, Any]:
     events = uow.session.execute(
         select(t.ScenarioEvent).where(t.ScenarioEvent.call_id == call_id).order_by(t.ScenarioEvent.id)
     ).scalars()
+    sealed = call.stage in (rules.Stage.PUBLISHED, rules.Stage.REVIEWING) and uow.actor.role not in OFFICERS
+    if sealed:  # the panel is known to the officers alone until it has closed
+        state["experts"] = []
+    history = [{"action": e.action, "actor": e.actor, "at": e.at.isoformat(), "detail": e.detail} for e in events]
     return {
         **state,
         "scores": [{"expert": e, "proposal": p, "marks": dict(m)} for e, p, m in visible],
-        "events": [{"action": e.action, "actor": e.actor, "at": e.at.isoformat(), "detail": e.detail} for e in events],
+        "scored": [] if sealed else [[e, p] for e, p, _ in call.scores],  # who scored what, never the marks
+        "recusals": {} if sealed else {e.id: rules.conflicts(call, e) for e in call.experts},
+        "events": history,
+        "in_ledger": _in_ledger(uow, history),
     }
+
+
+def _in_ledger(uow: UnitOfWork, history: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The winner's project and its applications as they stand now, those this reader may see."""
+    awarded = next((e["detail"] for e in history if e["action"] == "award" and "project" in e["detail"]), None)
+    if awarded is None:
+        return None
+    rows = uow.session.execute(
+        select(t.Application).where(t.Application.id.in_(awarded["applications"])).order_by(t.Application.id)
+    ).scalars()
+    seen = [
+        {"id": a.id, "measure": a.measure, "policy": a.policy, "state": a.state, "year": a.year}
+        for a in rows
+        if uow.actor.may_see(a.enterprise_id)
+    ]
+    return {"project": awarded["project"], "applications": seen}
 
 
 def list_calls(uow: UnitOfWork) -> list[dict[str, Any]]:

@@ -43,6 +43,7 @@ def to_data(call: Call) -> tuple[dict[str, Any], Scores]:
         "notice_days": call.notice_days,
         "min_experts": call.min_experts,
         "recognitions": list(call.recognitions),
+        "project_kind": call.project_kind,
         "stage": call.stage.value,
         "proposals": [
             {
@@ -99,6 +100,7 @@ def from_data(data: dict[str, Any], scores: Scores) -> Call:
         notice_days=data["notice_days"],
         min_experts=data["min_experts"],
         recognitions=tuple(data["recognitions"]),
+        project_kind=data.get("project_kind", "application_demo"),  # stored before the field existed
         stage=Stage(data["stage"]),
         proposals=tuple(
             Proposal(

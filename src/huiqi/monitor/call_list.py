@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from huiqi.diagnostics import Diagnostic, InputError, SourceDoc, parse_model
-from huiqi.facts.vocabulary import Recognition
+from huiqi.facts.vocabulary import ProjectKind, Recognition
 from huiqi.money import parse_amount
 from huiqi.monitor.calls import Call, Criterion, Eligibility, check_call
 
@@ -43,6 +43,7 @@ class _Rules(_Strict):
     notice_days: int = 5
     criteria: list[_Criterion] = Field(min_length=1)
     recognitions: list[str] = Field(default_factory=list)
+    project_kind: str = "application_demo"
 
 
 class _Call(_Strict):
@@ -94,6 +95,7 @@ def _call(parsed: _List, item: _Call) -> Call:
         notice_days=rules.notice_days,
         min_experts=rules.panel.min_experts,
         recognitions=tuple(rules.recognitions),
+        project_kind=rules.project_kind,
     )
 
 
@@ -110,6 +112,9 @@ def _problems(parsed: _List, calls: tuple[Call, ...], doc: SourceDoc, source: st
     for k, code in enumerate(parsed.rules.recognitions):
         if code not in codes:
             problem(("rules", "recognitions", k), f"{code!r} is not a recognition", f"{code!r} 不是认定词表中的代码")
+    if parsed.rules.project_kind not in {str(k.value) for k in ProjectKind}:
+        kind = parsed.rules.project_kind
+        problem(("rules", "project_kind"), f"{kind!r} is not a project kind", f"{kind!r} 不是项目类型词表中的代码")
     seen: set[str] = set()
     for n, (item, call) in enumerate(zip(parsed.calls, calls, strict=True)):
         if item.id in seen:

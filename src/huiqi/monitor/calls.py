@@ -121,6 +121,8 @@ class Call:
     min_experts: int = 5
     recognitions: tuple[str, ...] = ()
     """What the winner's project is recognised as (codes of the recognitions vocabulary)."""
+    project_kind: str = "application_demo"
+    """The kind the winner's project is entered as (a code of the project-kinds vocabulary)."""
     stage: Stage = Stage.DRAFT
     proposals: tuple[Proposal, ...] = ()
     experts: tuple[Expert, ...] = ()
@@ -258,6 +260,13 @@ def close_submissions(call: Call, at: datetime, by: str, experts: tuple[Expert, 
     return replace(call, stage=Stage.REVIEWING, experts=experts), event
 
 
+CONFLICT_WHY = {
+    "declared": ("本人申报", "declared by the expert"),
+    "own_enterprise": ("本人所在单位参与该方案", "the expert's own enterprise is in it"),
+    "related": ("与方案成员存在申报的关联关系", "a declared relation is in it"),
+}
+
+
 def conflicts(call: Call, expert: Expert) -> dict[str, str]:
     """The proposals an expert may not score, each with why (declared, or found by the call)."""
     found: dict[str, str] = {}
@@ -265,9 +274,9 @@ def conflicts(call: Call, expert: Expert) -> dict[str, str]:
         if (expert.id, p.id) in call.declared:
             found[p.id] = "declared"
         elif expert.employer is not None and expert.employer in p.members:
-            found[p.id] = "own enterprise"
+            found[p.id] = "own_enterprise"
         elif expert.relations & p.members:
-            found[p.id] = "declared relation"
+            found[p.id] = "related"
     return found
 
 
@@ -293,8 +302,9 @@ def score(call: Call, expert_id: str, proposal_id: str, marks: dict[str, int], a
     call.proposal(proposal_id)
     why = conflicts(call, expert).get(proposal_id)
     if why is not None:
+        zh, en = CONFLICT_WHY[why]
         raise Refused(
-            f"{expert.name} 与该方案存在利益冲突 ({why}), 应回避", f"{expert.name} has a conflict ({why}): recused"
+            f"{expert.name} 与该方案存在利益冲突 ({zh}), 应回避", f"{expert.name} has a conflict ({en}): recused"
         )
     wanted = {c.id for c in call.criteria}
     if set(marks) != wanted:
@@ -382,6 +392,9 @@ class Award:
     lead: str
     amount: Decimal
     recognitions: tuple[str, ...]
+    title: str
+    """The winning proposal's title: the name its project is entered under."""
+    project_kind: str
 
 
 def award(call: Call, at: datetime, by: str) -> tuple[Call, Award, Event]:
@@ -400,7 +413,9 @@ def award(call: Call, at: datetime, by: str) -> tuple[Call, Award, Event]:
     if not standing:
         raise Refused("没有可授予的方案", "no proposal is left to award")
     winner = call.proposal(standing[0])
-    made = Award(call.id, winner.id, winner.lead.credit_code, call.budget, call.recognitions)
+    made = Award(
+        call.id, winner.id, winner.lead.credit_code, call.budget, call.recognitions, winner.title, call.project_kind
+    )
     event = _event("award", at, by, proposal=winner.id, lead=winner.lead.credit_code, amount=str(call.budget))
     return replace(call, stage=Stage.AWARDED, winner=winner.id), made, event
 

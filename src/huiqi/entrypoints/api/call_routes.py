@@ -168,11 +168,14 @@ def decide(request: Request, actor: CurrentActor, call_id: Key, objection_id: Ke
 @router.post("/{call_id}/award")
 def award(request: Request, actor: CurrentActor, call_id: Key) -> dict[str, Any]:
     """After the notice, every objection decided (approvers, admins): the winner and what it gets."""
-    made = ledger_of(request).run(actor, lambda uow: scenarios.award(uow, call_id))
+    done = ledger_of(request).run(actor, lambda uow: scenarios.award(uow, call_id))
+    made = done.award
     return {
         "call": made.call,
         "proposal": made.proposal,
         "lead": made.lead,
         "amount": str(made.amount),
         "recognitions": list(made.recognitions),
+        "project": done.project,
+        "applications": list(done.applications),
     }

@@ -17,6 +17,7 @@ from huiqi.entrypoints.web import (
     attachment_pages,
     auth_pages,
     calculator_pages,
+    call_forms,
     call_pages,
     catalogue_pages,
     dashboard_pages,
@@ -41,6 +42,7 @@ ROUTERS = (
     attachment_pages.router,
     dashboard_pages.router,
     call_pages.router,
+    call_forms.router,
 )
 
 

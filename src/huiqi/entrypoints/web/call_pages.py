@@ -11,15 +11,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from huiqi.entrypoints.web.access import page_user
+from huiqi.entrypoints.web.ledger_labels import measure_title, state_label
 from huiqi.entrypoints.web.refusals import refusal_text
 from huiqi.entrypoints.web.render import error_page, lang_of, respond
 from huiqi.ledger import scenarios
 from huiqi.ledger import tables as t
 from huiqi.ledger.actors import Actor
-from huiqi.ledger.errors import FieldError, Invalid, LedgerError, NotFound
+from huiqi.ledger.errors import LedgerError, NotFound
 from huiqi.ledger.uow import Ledger, UnitOfWork
 from huiqi.ledger.workflow import Role
-from huiqi.monitor.calls import Applicant, Proposal
+from huiqi.monitor.calls import CONFLICT_WHY
 from huiqi.monitor.report import percent
 
 router = APIRouter(include_in_schema=False)
@@ -44,10 +45,47 @@ ACTIONS = {
     "award": ("确定揭榜方", "awarded"),
 }
 
+DONE = {
+    "publish": ("榜单已发布。", "The call is published."),
+    "proposal": (
+        "方案已提交, 不能修改; 评审结束后在本页查看排名。",
+        "Your proposal is in; it cannot be changed. The ranking appears here once the panel closes.",
+    ),
+    "panel": ("评审专家组已组建。", "The panel is seated."),
+    "conflict": ("回避已记录。", "The recusal is recorded."),
+    "score": ("评分已记录 (评审结束前不公开)。", "The marks are recorded (sealed until the panel closes)."),
+    "close_panel": ("评审已结束, 排名已公示。", "The panel is closed and the ranking on notice."),
+    "objection": ("异议已提交。", "Your objection is recorded."),
+    "decision": ("异议处理结果已记录。", "The decision is recorded."),
+    "award": (
+        "已确定揭榜方; 中标项目已登记, 相应申请已起草。",
+        "Awarded; the winner's project is entered and its applications drafted.",
+    ),
+}
+
 
 def _ledger(request: Request) -> Ledger:
     ledger: Ledger = request.app.state.ledger
     return ledger
+
+
+FIELDS = {  # the forms' fields as a refusal names them (expert rows say their row in the message)
+    "proposal_id": ("方案编号", "Proposal number"),
+    "title": ("方案名称", "Proposal title"),
+    "partners": ("联合体成员", "Consortium partners"),
+    "lead": ("牵头单位", "Lead"),
+    "text": ("异议内容", "Objection"),
+    "expert": ("专家", "Expert"),
+    "proposal": ("方案", "Proposal"),
+    "objection": ("异议", "Objection"),
+    "decision": ("处理结果", "Decision"),
+    "reason": ("理由", "Reason"),
+}
+PANEL_ROWS = 9  # the panel form's expert rows; blank rows are left out
+
+
+def _said(words: tuple[str, str] | None, zh: bool) -> str | None:
+    return None if words is None else words[0 if zh else 1]
 
 
 def _stage(code: str, zh: bool) -> str:
@@ -62,32 +100,93 @@ def calls_data(request: Request) -> dict[str, Any]:
     return {"calls": [{**c, "stage_label": _stage(c["stage"], zh)} for c in found]}
 
 
-def _may(user: Actor, stage: str) -> dict[str, bool]:
+def _may(user: Actor, stage: str, mine: dict[str, Any] | None) -> dict[str, bool]:
     """Which forms the page offers this reader now (the service checks again on submit)."""
     runs = user.role in scenarios.RUNNERS
     return {
         "publish": runs and stage == "draft",
+        "seat_panel": runs and stage == "published",
+        "score": runs and stage == "reviewing",
         "close_panel": runs and stage == "reviewing",
+        "decide": runs and stage == "notice",
         "award": user.role in scenarios.AWARDERS and stage == "notice",
-        "propose": user.role is Role.ENTERPRISE and stage == "published",
+        "propose": user.role is Role.ENTERPRISE and stage == "published" and mine is None,
         "object": stage == "notice",
     }
+
+
+def _mine(uow: UnitOfWork, proposals: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The signed-in enterprise's own proposal (as lead or partner), if it has one."""
+    own = uow.session.get(t.Enterprise, uow.actor.enterprise_id) if uow.actor.enterprise_id else None
+    if own is None:
+        return None
+    return next(
+        (
+            p
+            for p in proposals
+            if own.credit_code in {p["lead"]["credit_code"], *(a["credit_code"] for a in p["partners"])}
+        ),
+        None,
+    )
+
+
+def _grid(call: dict[str, Any], zh: bool) -> list[dict[str, Any]]:
+    """Each expert's row: per proposal, scored, recused (and why) or still to score — never the marks."""
+    scored = {(e, p) for e, p in call["scored"]}
+    rows = []
+    for expert in call["experts"]:
+        why = call["recusals"].get(expert["id"], {})
+        cells = []
+        for p in call["proposals"]:
+            if p["id"] in why:
+                words = CONFLICT_WHY[why[p["id"]]]
+                cells.append({"state": "recused", "text": words[0] if zh else words[1]})
+            elif (expert["id"], p["id"]) in scored:
+                cells.append({"state": "scored", "text": "已评分" if zh else "scored"})
+            else:
+                cells.append({"state": "pending", "text": "待评分" if zh else "to score"})
+        rows.append({**expert, "cells": cells})
+    return rows
 
 
 def call_data(request: Request, call_id: str) -> dict[str, Any]:
     user = page_user(request)
     zh = lang_of(request) == "zh"
-    call = _ledger(request).read(user, lambda uow: scenarios.call_view(uow, call_id))
+    lang = lang_of(request)
+
+    def read(uow: UnitOfWork) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        found = scenarios.call_view(uow, call_id)
+        return found, _mine(uow, found["proposals"])
+
+    call, mine = _ledger(request).read(user, read)
     weights = {c["id"]: c["weight"] for c in call["criteria"]}
+    titles = {p["id"]: p["title"] for p in call["proposals"]}
+    library = request.app.state.library
+    in_ledger = call["in_ledger"]
+    if in_ledger is not None:
+        in_ledger = {
+            **in_ledger,
+            "applications": [
+                {**a, "title": measure_title(library, a["measure"], lang), "state_label": state_label(a["state"], lang)}
+                for a in in_ledger["applications"]
+            ],
+        }
     return {
         **call,
         "stage_label": _stage(call["stage"], zh),
-        "ranking": [{"proposal": p, "score": s} for p, s in call["ranking"]],
+        "ranking": [{"proposal": p, "title": titles.get(p, ""), "score": s} for p, s in call["ranking"]],
         "weights": {k: percent(str(v / 100)) for k, v in weights.items()},
         "events": [
             {**e, "label": ACTIONS.get(e["action"], (e["action"], e["action"]))[0 if zh else 1]} for e in call["events"]
         ],
-        "may": _may(user, call["stage"]),
+        "may": _may(user, call["stage"], mine),
+        "mine": mine,
+        "grid": _grid(call, zh),
+        "pending_objections": [o for o in call["objections"] if o["decision"] is None],
+        "in_ledger": in_ledger,
+        "form": {},
+        "panel_rows": list(range(PANEL_ROWS)),
+        "done": _said(DONE.get(request.query_params.get("done", "")), zh),
     }
 
 
@@ -101,34 +200,39 @@ def call(request: Request, call_id: str) -> Response:
     return _page(request, call_id)
 
 
-def _page(request: Request, call_id: str, refusal: LedgerError | None = None) -> Response:
+def _page(
+    request: Request, call_id: str, refusal: LedgerError | None = None, typed: dict[str, str] | None = None
+) -> Response:
     try:
         data = call_data(request, call_id)
     except NotFound:
         return error_page(request, 404, "Not found")
     if refusal is None:
         return respond(request, "call.html", data)
+    data["form"] = typed or {}  # what the reader typed, back in its fields
     lang = lang_of(request)
     # a call's refusal carries its Chinese words as the reason: the headline in the reader's language
     chinese = lang == "zh" and bool(refusal.reasons)
     data["refusal"] = {
         "message": refusal.reasons[0] if chinese else refusal_text(refusal, lang),
         "reasons": list(refusal.reasons[1:]) if chinese else [],
-        "fields": {e.field: e.text(lang) for e in refusal.errors},
+        "fields": [(_said(FIELDS.get(e.field), lang == "zh"), e.text(lang)) for e in refusal.errors],
+        "bad": sorted({e.field for e in refusal.errors}),
     }
     return respond(request, "call.html", data, refusal.status)
 
 
-def _after(request: Request, call_id: str, step: Any) -> Response:
-    """Take the step; back to the call (303), or the call with the refusal said."""
+def after(request: Request, call_id: str, step: Any, typed: dict[str, str] | None = None, done: str = "") -> Response:
+    """Take the step; back to the call (303, saying `done` there), or the call with the refusal said
+    and the reader's typed values kept."""
     user = page_user(request)
     try:
         _ledger(request).run(user, step)
     except NotFound:
         return error_page(request, 404, "Not found")
     except LedgerError as error:
-        return _page(request, call_id, error)
-    return RedirectResponse(f"/calls/{call_id}", status_code=303)
+        return _page(request, call_id, error, typed)
+    return RedirectResponse(f"/calls/{call_id}" + (f"?done={done}" if done else ""), status_code=303)
 
 
 STEPS = {"publish": scenarios.publish, "close_panel": scenarios.close_panel, "award": scenarios.award}
@@ -140,60 +244,4 @@ async def step(request: Request, call_id: str) -> Response:
     take = STEPS.get(str(form.get("action") or ""))
     if take is None:
         return error_page(request, 404, "Not found")
-    return _after(request, call_id, lambda uow: take(uow, call_id))
-
-
-def _partners(text: str) -> tuple[Applicant, ...]:
-    """One partner a line: its credit code, then its name (a space, comma or tab between)."""
-    found = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        parts = [p for p in line.replace("，", ",").replace(",", " ").split() if p]
-        if not parts:
-            continue
-        if len(parts) < 2 or len(parts[0]) != 18:
-            zh = f"第 {number} 行: 请写“统一社会信用代码 企业名称”"
-            raise Invalid(
-                "bad partner", errors=[FieldError("partners", f"line {number}: write 'credit code name'", zh=zh)]
-            )
-        found.append(Applicant(parts[0].upper(), " ".join(parts[1:])))
-    return tuple(found)
-
-
-@router.post("/calls/{call_id}/proposal")
-async def propose(request: Request, call_id: str) -> Response:
-    """The signed-in enterprise's proposal, it the lead; partners one a line."""
-    form = await request.form()
-    title = str(form.get("title") or "").strip()
-    pid = str(form.get("proposal_id") or "").strip()
-
-    def work(uow: UnitOfWork) -> None:
-        if not title or not pid:
-            errors = [
-                FieldError(n, "required", zh="必填") for n, v in (("title", title), ("proposal_id", pid)) if not v
-            ]
-            raise Invalid("missing fields", errors=errors)
-        own = uow.session.get(t.Enterprise, uow.actor.enterprise_id) if uow.actor.enterprise_id else None
-        if own is None:
-            raise Invalid(
-                "no enterprise", errors=[FieldError("lead", "sign in as an enterprise", zh="请以企业用户登录")]
-            )
-        lead = Applicant(own.credit_code, own.name)
-        partners = _partners(str(form.get("partners") or ""))
-        scenarios.submit(uow, call_id, Proposal(pid[:60], lead, partners, title[:200], uow.now))
-
-    return _after(request, call_id, work)
-
-
-@router.post("/calls/{call_id}/objection")
-async def objection(request: Request, call_id: str) -> Response:
-    form = await request.form()
-    proposal = str(form.get("proposal") or "")
-    text = str(form.get("text") or "").strip()[:2000]
-
-    def work(uow: UnitOfWork) -> None:
-        if not text:
-            raise Invalid("no text", errors=[FieldError("text", "say what the objection is", zh="请写明异议内容")])
-        current = scenarios.load(uow, call_id)
-        scenarios.object_to(uow, call_id, f"O{len(current.objections) + 1}", proposal, text)
-
-    return _after(request, call_id, work)
+    return after(request, call_id, lambda uow: take(uow, call_id), done=str(form.get("action")))
