@@ -128,6 +128,9 @@ TRICKY = {  # (record, column) -> text that some backend's own cast would read d
         "0.00000000004亿0.004",
         "1千1万",
         "三百万",
+        "8千万",
+        "1.5千亿",
+        "3千元",
     ],
     ("project", "field"): ["\x0cai_chip", "ai_chip\x0b", "fai_chip", "smart_sensor\x0c\t"],  # trimmed alike
     ("enterprise", "ai_enterprise"): ["是", "无", "ＴＲＵＥ", "maybe"],

@@ -50,6 +50,13 @@ AMOUNTS = [
     "5千",
     "3百",
     "1万1千1百1",
+    "8千万",
+    "5百万元",
+    "1千亿",
+    "2百亿3千万",
+    "1亿5千万",
+    "3千元",
+    "1千2百万",  # out of order: refused
     "-5万",
     "-0.005",
     "0012",
@@ -98,7 +105,7 @@ def _random_amounts(count: int, seed: int = 19) -> list[str]:
     found = []
     for _ in range(count):
         parts = []
-        for unit in ("亿", "万", "千", "百", ""):
+        for unit in ("千亿", "百亿", "亿", "千万", "百万", "万", "千", "百", ""):
             if rng.random() < 0.4:
                 number = "".join(rng.choice(digits) for _ in range(rng.randint(1, 6)))
                 if rng.random() < 0.5:

@@ -37,11 +37,19 @@ def test_a_call_run_from_its_page(tmp_path_factory: pytest.TempPathFactory) -> N
         firm = sign_in_client(TestClient(app), "demo-lingang-ai-chip")
         assert _post(officer, "/step", {"action": "publish"}).status_code == 200  # type: ignore[attr-defined]
         # a refused proposal keeps what was typed; an accepted one is confirmed and the form goes
-        typed = {"proposal_id": "P1", "title": "底盘方案 <甲>", "partners": "不是代码"}
-        wrong = firm.post(CALL + "/proposal", data={**typed, "csrf_token": _token(firm)})
+        typed = {"title": "底盘方案 <甲>", "partners": "不是代码 某公司\n91310000MA1FL0XX1X 乙公司"}
+        came_from = {"referer": "http://testserver" + CALL}
+        wrong = firm.post(CALL + "/proposal", data={**typed, "csrf_token": _token(firm)}, headers=came_from)
         assert wrong.status_code == 422
+        assert f'href="{CALL}?lang=en"' in wrong.text  # the switch goes to the call, not the form's address
+        stray = firm.get(CALL + "/proposal")
+        assert stray.status_code == 405
+        assert "不支持的请求方式" in stray.text
+        assert "Method Not Allowed" not in stray.text  # Starlette's English phrase is not repeated
         assert 'value="底盘方案 &lt;甲&gt;"' in wrong.text  # kept, and escaped
-        assert ">不是代码</textarea>" in wrong.text
+        assert ">不是代码 某公司\n91310000MA1FL0XX1X 乙公司</textarea>" in wrong.text
+        assert "第 1 行：统一社会信用代码应为18位" in wrong.text  # each line's problem said
+        assert "第 2 行：校验码不对" in wrong.text
         done = firm.post(CALL + "/proposal", data={**typed, "partners": "", "csrf_token": _token(firm)})
         assert "方案已提交" in done.text
         assert "贵企业已以方案 P1「底盘方案 &lt;甲&gt;」参与本榜单" in done.text
@@ -53,11 +61,11 @@ def test_a_call_run_from_its_page(tmp_path_factory: pytest.TempPathFactory) -> N
         bad_row = {"expert_id_0": "e1", "expert_name_0": "专家一", "expert_id_1": "e2"}
         refused = _post(officer, "/panel", bad_row)
         assert refused.status_code == 422  # type: ignore[attr-defined]
-        assert "第 2 行: 请填写专家编号和姓名" in refused.text  # type: ignore[attr-defined]
+        assert "第 2 行：请填写专家编号和姓名" in refused.text  # type: ignore[attr-defined]
         assert 'name="expert_name_0" id="expert_name_0"' in refused.text  # type: ignore[attr-defined]
         assert 'value="专家一"' in refused.text  # type: ignore[attr-defined]
         bad_code = _post(officer, "/panel", {"expert_id_0": "e1", "expert_name_0": "专家一", "expert_employer_0": "X1"})
-        assert "X1: 统一社会信用代码应为18位" in bad_code.text  # type: ignore[attr-defined]
+        assert "第 1 行本人所在单位 X1：统一社会信用代码应为18位" in bad_code.text  # type: ignore[attr-defined]
         panel = {f"expert_id_{i}": f"e{i + 1}" for i in range(5)} | {
             f"expert_name_{i}": f"专家{i + 1}" for i in range(5)
         }

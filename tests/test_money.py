@@ -26,6 +26,10 @@ from huiqi.money import (
         ("1.5亿", "150000000.00"),
         ("2,000万", "20000000.00"),
         ("1亿2000万", "120000000.00"),
+        ("8千万", "80000000.00"),
+        ("5百万元", "5000000.00"),
+        ("1亿5千万", "150000000.00"),
+        ("3千元", "3000.00"),
         ("¥1,234.56", "1234.56"),
         ("1234.5元", "1234.50"),
         ("12.3456万", "123456.00"),
@@ -40,7 +44,9 @@ def test_amounts_parse_exactly(text: object, yuan: str) -> None:
     assert parse_amount(text) == Decimal(yuan)
 
 
-@pytest.mark.parametrize("bad", ["", "万", "三百万", "300万万", "2000万1亿", "1e5", "12.3.4", "abc"])
+@pytest.mark.parametrize(
+    "bad", ["", "万", "三百万", "300万万", "2000万1亿", "1e5", "12.3.4", "abc", "1千2百万", "8千万千"]
+)
 def test_unreadable_amounts_are_refused(bad: str) -> None:
     with pytest.raises(MoneyError):
         parse_amount(bad)

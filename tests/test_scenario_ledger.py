@@ -254,7 +254,7 @@ def test_the_pages_show_a_call_to_anyone_signed_in(tmp_path_factory: pytest.Temp
         assert "智能底盘研发系统" in listed.text  # the demo opens Lingang's five calls as drafts
         page = officer.get("/calls/lg-2022-01")
         assert "宁德时代" in page.text
-        assert "技术方案先进性与可行性 — 40.0%" in page.text
+        assert "技术方案先进性与可行性 — 40%" in page.text
         assert "创建榜单" in page.text  # the history
         assert officer.get("/calls/lg-2022-01", headers={"accept": "application/json"}).json()["scores"] == []
         firm = sign_in_client(TestClient(app), "demo-lingang-ai-chip")
@@ -267,13 +267,13 @@ def test_the_pages_show_a_call_to_anyone_signed_in(tmp_path_factory: pytest.Temp
         assert published.status_code == 200  # back on the call, now open
         assert "征集中" in published.text
         token = _csrf(firm, "/calls/lg-2022-01")
-        form = {"proposal_id": "P1", "title": "临港智芯的底盘方案", "csrf_token": token}
+        form = {"title": "临港智芯的底盘方案", "csrf_token": token}
         wrong = firm.post("/calls/lg-2022-01/proposal", data={**form, "partners": "不是代码"})
         assert wrong.status_code == 422
-        assert "统一社会信用代码 企业名称" in wrong.text
+        assert "第 1 行：请写“统一社会信用代码 企业名称”" in wrong.text
         done = firm.post("/calls/lg-2022-01/proposal", data={**form, "partners": ""})
         assert "临港智芯的底盘方案 — 临港智芯科技有限公司" in done.text
-        again = firm.post("/calls/lg-2022-01/proposal", data={**form, "proposal_id": "P2"})
+        again = firm.post("/calls/lg-2022-01/proposal", data=form)
         assert again.status_code == 409  # the same enterprise in a second proposal
         assert "已参与本榜单的其他方案" in again.text
         assert "<strong>" + "91310115MA1K4LG0X7 已参与本榜单的其他方案" in again.text  # the headline in Chinese

@@ -239,12 +239,12 @@ def _fen(text: ir.StringValue, word: ir.StringValue, numbers: list[ir.StringValu
     for number, (_, exponent) in zip(numbers, parts, strict=True):
         # a part that is not there, or a number without decimals, is null or '' (engines differ)
         integer = number.re_extract("^([0-9]*)", 1).fill_null("")
-        decimals = number.re_extract("[.]([0-9]+)$", 1).fill_null("") + "0" * FRACTION_DIGITS
-        fraction = decimals.substr(0, FRACTION_DIGITS)
         shift = exponent + 2  # the number's digits to fen
-        whole_fen = whole_fen + ("0" + integer + fraction.substr(0, shift)).try_cast(I64)
-        below = fraction.substr(shift, FRACTION_DIGITS - shift).try_cast(I64)
-        rest = rest + below * 10 ** (REST_DIGITS - (FRACTION_DIGITS - shift))
+        decimals = number.re_extract("[.]([0-9]+)$", 1).fill_null("") + "0" * max(FRACTION_DIGITS, shift)
+        whole_fen = whole_fen + ("0" + integer + decimals.substr(0, shift)).try_cast(I64)
+        if shift < FRACTION_DIGITS:  # (千亿's and 百亿's every decimal is a whole fen)
+            below = decimals.substr(shift, FRACTION_DIGITS - shift).try_cast(I64)
+            rest = rest + below * 10 ** (REST_DIGITS - (FRACTION_DIGITS - shift))
     # below the fen, half up: the sum is below 5 × 10^REST_DIGITS < 2^53, so even an engine that
     # divides through a double gives the exact floor
     carry = (rest + 10**REST_DIGITS // 2) // 10**REST_DIGITS

@@ -10,7 +10,7 @@ so a cell the calculator reads is read to the same value by `huiqi batch` — te
 - dates: `2025-06-30`, `2025-6-30`, `2025/6/30`, `2025.6.30`, `2025年6月30日`;
 - whole numbers: `2024`, `2024.0` (as pandas writes a column with gaps), a year also `2024年`;
 - amounts (huiqi.money.parse_amount): `1234.56`, `2,000万`, `300万元`, `1.5亿`, `¥1,234.56`,
-  `￥80万元整`, `1亿2000万`; the units 亿, 万, 千, 百 from large to small.
+  `￥80万元整`, `1亿2000万`, `8千万`; the units 千亿, 百亿, 亿, 千万, 百万, 万, 千, 百 from large to small.
 
 Every refusal is a `Bilingual` error (Chinese and English) naming the accepted forms. No I/O.
 """
@@ -50,7 +50,17 @@ WHOLE_FORMS_EN = "a whole number such as 2024 or 2024.0"
 
 # Amounts (after `amount_text`: half-width, no white space, no thousands separators).
 NUMBER = "[0-9]+([.][0-9]{1,12})?"  # at most 12 decimals: the batch reads them exactly in integers
-UNITS: tuple[tuple[str, int], ...] = (("亿", 8), ("万", 4), ("千", 3), ("百", 2))
+# the units from large to small, each once; 千万 and 百万 (8千万, 5百万元) are units of their own
+UNITS: tuple[tuple[str, int], ...] = (
+    ("千亿", 11),
+    ("百亿", 10),
+    ("亿", 8),
+    ("千万", 7),
+    ("百万", 6),
+    ("万", 4),
+    ("千", 3),
+    ("百", 2),
+)
 CURRENCY_BEFORE = ("¥", "人民币", "RMB", "CNY")
 CURRENCY_AFTER = ("元整", "元", "yuan", "CNY", "RMB")
 AMOUNT_FORMS_ZH = "1234.56、2,000万、300万元、1.5亿、¥1,234.56、80万元整、1亿2000万"
@@ -75,7 +85,9 @@ AMOUNT = (
 )
 # each part's pattern (its number is group 1) and its unit's power of ten
 AMOUNT_PARTS: tuple[tuple[str, int], ...] = (
-    *((f"({NUMBER}){unit}", exponent) for unit, exponent in UNITS),
+    # 千 and 百 alone are not the start of 千万/百万/千亿/百亿: the next character says which
+    # (a class, not a look-ahead, which not every engine's regular expressions have)
+    *((f"({NUMBER}){unit}" + ("([^万亿]|$)" if unit in ("千", "百") else ""), exponent) for unit, exponent in UNITS),
     (f"({NUMBER})" + _group(CURRENCY_AFTER) + "?$", 0),
 )
 _AMOUNT_RE = re.compile(AMOUNT)

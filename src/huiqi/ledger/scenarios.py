@@ -226,7 +226,11 @@ def call_view(uow: UnitOfWork, call_id: str) -> dict[str, Any]:
     sealed = call.stage in (rules.Stage.PUBLISHED, rules.Stage.REVIEWING) and uow.actor.role not in OFFICERS
     if sealed:  # the panel is known to the officers alone until it has closed
         state["experts"] = []
-    history = [{"action": e.action, "actor": e.actor, "at": e.at.isoformat(), "detail": e.detail} for e in events]
+    history = [
+        {"action": e.action, "actor": e.actor, "at": e.at.isoformat(), "detail": e.detail}
+        for e in events
+        if not (sealed and e.action in ("score", "recuse"))  # who scored what: the officers' until it closes
+    ]
     return {
         **state,
         "scores": [{"expert": e, "proposal": p, "marks": dict(m)} for e, p, m in visible],

@@ -3,7 +3,7 @@ drafts, ready to publish, checked like every data file of huiqi (every problem w
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated
 
@@ -12,9 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from huiqi.diagnostics import Diagnostic, InputError, SourceDoc, parse_model
 from huiqi.facts.vocabulary import ProjectKind, Recognition
 from huiqi.money import parse_amount
-from huiqi.monitor.calls import Call, Criterion, Eligibility, check_call
-
-CHINA = timezone(timedelta(hours=8))  # China Standard Time (no summer time): a call's dates are local
+from huiqi.monitor.calls import CHINA, Call, Criterion, Eligibility, check_call
 
 
 class _Strict(BaseModel):

@@ -17,11 +17,13 @@ English; nothing changes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from enum import StrEnum
 
 from huiqi.diagnostics import Bilingual
+
+CHINA = timezone(timedelta(hours=8))  # China Standard Time (no summer time): how a call's times are said
 
 
 class Refused(Bilingual):
@@ -223,8 +225,8 @@ def submit(call: Call, proposal: Proposal, by: str) -> tuple[Call, Event]:
     _need(call, Stage.PUBLISHED)
     if proposal.submitted_at > call.deadline:
         raise Refused(
-            f"已过截止时间 {call.deadline:%Y-%m-%d %H:%M}, 不再接受申报",
-            f"past the deadline {call.deadline:%Y-%m-%d %H:%M}: no more proposals",
+            f"已过截止时间 {call.deadline.astimezone(CHINA):%Y-%m-%d %H:%M} (北京时间), 不再接受申报",
+            f"Past the deadline, {call.deadline.astimezone(CHINA):%Y-%m-%d %H:%M} (Beijing time): no more proposals.",
         )
     if any(p.id == proposal.id for p in call.proposals):
         raise Refused(f"方案编号 {proposal.id} 已存在", f"proposal id {proposal.id} exists")
@@ -246,7 +248,11 @@ def close_submissions(call: Call, at: datetime, by: str, experts: tuple[Expert, 
     """After the deadline: the panel sits (at least the call's minimum, an odd number)."""
     _need(call, Stage.PUBLISHED)
     if at < call.deadline:
-        raise Refused("截止时间未到, 不能开始评审", "the deadline has not passed")
+        when = f"{call.deadline.astimezone(CHINA):%Y-%m-%d %H:%M}"
+        raise Refused(
+            f"截止时间 {when} (北京时间) 之后才能组建评审专家组",
+            f"The panel can be seated after the deadline, {when} (Beijing time).",
+        )
     if not call.proposals:
         raise Refused("没有方案可评审", "no proposal to review")
     if len(experts) < call.min_experts or len(experts) % 2 == 0:
@@ -403,8 +409,8 @@ def award(call: Call, at: datetime, by: str) -> tuple[Call, Award, Event]:
     assert call.notice_ends is not None
     if at < call.notice_ends:
         raise Refused(
-            f"公示期至 {call.notice_ends:%Y-%m-%d %H:%M} 结束",
-            f"the notice runs until {call.notice_ends:%Y-%m-%d %H:%M}",
+            f"公示期至 {call.notice_ends.astimezone(CHINA):%Y-%m-%d %H:%M} (北京时间) 结束",
+            f"The notice runs until {call.notice_ends.astimezone(CHINA):%Y-%m-%d %H:%M} (Beijing time).",
         )
     pending = [o.id for o in call.objections if o.decision is None]
     if pending:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -123,7 +124,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:
-        page = _page(request, error.status_code, "" if error.status_code == 404 else str(error.detail))
+        # Starlette's detail is often the status's English phrase: the page's translated title says it
+        plain = str(error.detail) in ("", HTTPStatus(error.status_code).phrase) or error.status_code == 404
+        page = _page(request, error.status_code, "" if plain else str(error.detail))
         if page is not None:
             return page
         return problem(

@@ -34,29 +34,36 @@ def _required(**values: str) -> None:
 
 
 def _partners(text: str) -> tuple[Applicant, ...]:
-    """One partner a line: its credit code, then its name (a space, comma or tab between)."""
-    found = []
+    """One partner a line: its credit code (checked), then its name (a space, comma or tab between)."""
+    found, problems = [], []
     for number, line in enumerate(text.splitlines(), start=1):
         parts = [p for p in line.replace("，", ",").replace(",", " ").split() if p]
         if not parts:
             continue
-        if len(parts) < 2 or len(parts[0]) != 18:
-            zh = f"第 {number} 行: 请写“统一社会信用代码 企业名称”"
-            raise Invalid(
-                "bad partner", errors=[FieldError("partners", f"line {number}: write 'credit code name'", zh=zh)]
-            )
-        found.append(Applicant(parts[0].upper(), " ".join(parts[1:])))
+        if len(parts) < 2:
+            zh = f"第 {number} 行：请写“统一社会信用代码 企业名称”"
+            problems.append(FieldError("partners", f"line {number}: write the credit code, then the name", zh=zh))
+            continue
+        try:
+            code = validate_credit_code(parts[0])
+        except Bilingual as bad:
+            problems.append(FieldError("partners", f"line {number}: {bad.en}", zh=f"第 {number} 行：{bad.zh}"))
+            continue
+        found.append(Applicant(code, " ".join(parts[1:])))
+    if problems:
+        raise Invalid("bad partner", errors=problems)
     return tuple(found)
 
 
 @router.post("/calls/{call_id}/proposal")
 async def propose(request: Request, call_id: str) -> Response:
-    """The signed-in enterprise's proposal, it the lead; partners one a line."""
+    """The signed-in enterprise's proposal, it the lead; partners one a line. The proposal's number
+    is the call's next (P1, P2, …): an enterprise need not invent one."""
     form = await request.form()
-    typed = {n: _text(form, n, 2000) for n in ("proposal_id", "title", "partners")}
+    typed = {n: _text(form, n, 2000) for n in ("title", "partners")}
 
     def work(uow: UnitOfWork) -> None:
-        _required(proposal_id=typed["proposal_id"], title=typed["title"])
+        _required(title=typed["title"])
         own = uow.session.get(t.Enterprise, uow.actor.enterprise_id) if uow.actor.enterprise_id else None
         if own is None:
             raise Invalid(
@@ -64,8 +71,9 @@ async def propose(request: Request, call_id: str) -> Response:
             )
         lead = Applicant(own.credit_code, own.name)
         partners = _partners(typed["partners"])
-        proposal = Proposal(typed["proposal_id"][:60], lead, partners, typed["title"][:200], uow.now)
-        scenarios.submit(uow, call_id, proposal)
+        taken = {p.id for p in scenarios.load(uow, call_id).proposals}
+        number = next(f"P{n}" for n in range(1, len(taken) + 2) if f"P{n}" not in taken)
+        scenarios.submit(uow, call_id, Proposal(number, lead, partners, typed["title"][:200], uow.now))
 
     return after(request, call_id, work, typed, done="proposal")
 
@@ -84,43 +92,48 @@ async def objection(request: Request, call_id: str) -> Response:
     return after(request, call_id, work, typed, done="objection")
 
 
-def _codes(raw: str, field: str) -> list[str]:
+def _codes(raw: str, field: str, row: int, column: tuple[str, str]) -> list[str]:
     """Credit codes separated by spaces, commas or 、, each checked (GB 32100-2015)."""
     found, wrong = [], []
     for part in raw.replace("，", ",").replace("、", ",").replace(",", " ").split():
         try:
             found.append(validate_credit_code(part))
         except Bilingual as bad:
-            wrong.append(FieldError(field, f"{part}: {bad.en}", zh=f"{part}: {bad.zh}"))
+            zh, en = f"第 {row + 1} 行{column[0]} {part}：{bad.zh}", f"row {row + 1}, {column[1]} {part}: {bad.en}"
+            wrong.append(FieldError(field, en, zh=zh))
     if wrong:
         raise Invalid("bad credit code", errors=wrong)
     return found
 
 
 def _experts(typed: dict[str, str]) -> tuple[Expert, ...]:
-    experts, problems = [], []
+    """The rows filled in; every problem of every row said at once."""
+    experts: list[Expert] = []
+    problems: list[FieldError] = []
     for row in range(PANEL_ROWS):
         ident, name = typed[f"expert_id_{row}"], typed[f"expert_name_{row}"]
         employer, relations = typed[f"expert_employer_{row}"], typed[f"expert_relations_{row}"]
         if not (ident or name or employer or relations):
             continue
+        found = len(problems)
         if not ident or not name:
             field = f"expert_id_{row}" if not ident else f"expert_name_{row}"
-            problems.append(
-                FieldError(
-                    field,
-                    f"row {row + 1}: an expert needs a number and a name",
-                    zh=f"第 {row + 1} 行: 请填写专家编号和姓名",
-                )
-            )
-            continue
+            en, zh = f"row {row + 1}: an expert needs a number and a name", f"第 {row + 1} 行：请填写专家编号和姓名"
+            problems.append(FieldError(field, en, zh=zh))
+        own, related = [], []
         try:
-            own = _codes(employer, f"expert_employer_{row}")
-            related = _codes(relations, f"expert_relations_{row}")
+            own = _codes(employer, f"expert_employer_{row}", row, ("本人所在单位", "own enterprise"))
         except Invalid as bad:
             problems.extend(bad.errors)
-            continue
-        experts.append(Expert(ident, name, own[0] if own else None, frozenset(related)))
+        try:
+            related = _codes(relations, f"expert_relations_{row}", row, ("关联单位", "declared relations"))
+        except Invalid as bad:
+            problems.extend(bad.errors)
+        if len(own) > 1:
+            en, zh = f"row {row + 1}: one own enterprise only", f"第 {row + 1} 行：本人所在单位只填一个"
+            problems.append(FieldError(f"expert_employer_{row}", en, zh=zh))
+        if len(problems) == found:
+            experts.append(Expert(ident, name, own[0] if own else None, frozenset(related)))
     if problems:
         raise Invalid("bad expert rows", errors=problems)
     return tuple(experts)

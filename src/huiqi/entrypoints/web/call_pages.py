@@ -5,6 +5,7 @@ Anyone signed in reads a published call; officers also see drafts; marks appear 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,12 +17,11 @@ from huiqi.entrypoints.web.refusals import refusal_text
 from huiqi.entrypoints.web.render import error_page, lang_of, respond
 from huiqi.ledger import scenarios
 from huiqi.ledger import tables as t
-from huiqi.ledger.actors import Actor
+from huiqi.ledger.actors import SYSTEM, Actor
 from huiqi.ledger.errors import LedgerError, NotFound
 from huiqi.ledger.uow import Ledger, UnitOfWork
 from huiqi.ledger.workflow import Role
 from huiqi.monitor.calls import CONFLICT_WHY
-from huiqi.monitor.report import percent
 
 router = APIRouter(include_in_schema=False)
 STAGES = {
@@ -48,17 +48,17 @@ ACTIONS = {
 DONE = {
     "publish": ("榜单已发布。", "The call is published."),
     "proposal": (
-        "方案已提交, 不能修改; 评审结束后在本页查看排名。",
+        "方案已提交，不能修改；评审结束后在本页查看排名。",
         "Your proposal is in; it cannot be changed. The ranking appears here once the panel closes.",
     ),
     "panel": ("评审专家组已组建。", "The panel is seated."),
     "conflict": ("回避已记录。", "The recusal is recorded."),
-    "score": ("评分已记录 (评审结束前不公开)。", "The marks are recorded (sealed until the panel closes)."),
-    "close_panel": ("评审已结束, 排名已公示。", "The panel is closed and the ranking on notice."),
+    "score": ("评分已记录（评审结束前不公开）。", "The marks are recorded (sealed until the panel closes)."),
+    "close_panel": ("评审已结束，排名已公示。", "The panel is closed and the ranking on notice."),
     "objection": ("异议已提交。", "Your objection is recorded."),
     "decision": ("异议处理结果已记录。", "The decision is recorded."),
     "award": (
-        "已确定揭榜方; 中标项目已登记, 相应申请已起草。",
+        "已确定揭榜方；中标项目已登记，相应申请已起草。",
         "Awarded; the winner's project is entered and its applications drafted.",
     ),
 }
@@ -100,12 +100,13 @@ def calls_data(request: Request) -> dict[str, Any]:
     return {"calls": [{**c, "stage_label": _stage(c["stage"], zh)} for c in found]}
 
 
-def _may(user: Actor, stage: str, mine: dict[str, Any] | None) -> dict[str, bool]:
+def _may(user: Actor, stage: str, mine: dict[str, Any] | None, closed: bool) -> dict[str, bool]:
     """Which forms the page offers this reader now (the service checks again on submit)."""
     runs = user.role in scenarios.RUNNERS
     return {
         "publish": runs and stage == "draft",
-        "seat_panel": runs and stage == "published",
+        "seat_panel": runs and stage == "published" and closed,
+        "wait_for_deadline": runs and stage == "published" and not closed,
         "score": runs and stage == "reviewing",
         "close_panel": runs and stage == "reviewing",
         "decide": runs and stage == "notice",
@@ -175,11 +176,16 @@ def call_data(request: Request, call_id: str) -> dict[str, Any]:
         **call,
         "stage_label": _stage(call["stage"], zh),
         "ranking": [{"proposal": p, "title": titles.get(p, ""), "score": s} for p, s in call["ranking"]],
-        "weights": {k: percent(str(v / 100)) for k, v in weights.items()},
+        "weights": {k: f"{v}%" for k, v in weights.items()},  # whole percents by the list's own check
         "events": [
-            {**e, "label": ACTIONS.get(e["action"], (e["action"], e["action"]))[0 if zh else 1]} for e in call["events"]
+            {
+                **e,
+                "label": ACTIONS.get(e["action"], (e["action"], e["action"]))[0 if zh else 1],
+                "actor_label": ("系统" if zh else "huiqi") if e["actor"] == SYSTEM.name else e["actor"],
+            }
+            for e in call["events"]
         ],
-        "may": _may(user, call["stage"], mine),
+        "may": _may(user, call["stage"], mine, _ledger(request).clock() >= datetime.fromisoformat(call["deadline"])),
         "mine": mine,
         "grid": _grid(call, zh),
         "pending_objections": [o for o in call["objections"] if o["decision"] is None],

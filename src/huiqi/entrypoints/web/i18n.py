@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gettext
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import cache
 from io import BytesIO
@@ -129,6 +129,19 @@ def day(value: object, lang: Lang = "zh") -> str:
     return format_date(when, format="long", locale=BABEL_LOCALES[lang])
 
 
+CHINA = timezone(timedelta(hours=8))  # China Standard Time, no summer time: how readers tell the hour
+
+
+def moment(value: object, lang: Lang = "zh") -> str:
+    """An instant (ISO text or a datetime) as a day and a time in China: 2027年1月5日 17:00 (北京时间)."""
+    if value is None or value == "":
+        return "—"
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    local = when.astimezone(CHINA) if when.tzinfo is not None else when
+    zone = "北京时间" if lang == "zh" else "Beijing time"
+    return f"{day(local.date(), lang)} {local:%H:%M} ({zone})"
+
+
 def district_name(code: object, lang: Lang = "zh") -> str:
     """上海市闵行区 for 310112 (and for huiqi's old code minhang); Minhang, Shanghai in English; the
     code itself for one that names no region."""
@@ -150,6 +163,7 @@ def environment(lang: Lang) -> Environment:
     env.filters["wan"] = lambda value: wan(value, lang)
     env.filters["amount"] = lambda value: amount_range(value, lang)
     env.filters["day"] = lambda value: day(value, lang)
+    env.filters["moment"] = lambda value: moment(value, lang)
     env.filters["district"] = lambda code: district_name(code, lang)
     env.globals["lang"] = lang
     env.globals["labels"] = labels

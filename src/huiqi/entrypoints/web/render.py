@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -55,11 +56,16 @@ def is_htmx(request: Request) -> bool:
 
 
 def _switch_url(request: Request, lang: Lang) -> str:
-    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    """This page in the other language; for a page answering a form (a refusal), the page the form
+    was on, since the form's own address takes no GET."""
+    path, params = request.url.path, request.query_params.multi_items()
+    if request.method != "GET":
+        referer = urlsplit(request.headers.get("referer", ""))
+        same_site = referer.netloc == request.url.netloc
+        path, params = (referer.path or "/", parse_qsl(referer.query)) if same_site else ("/", [])
+    query = [(k, v) for k, v in params if k not in ("lang", "done")]
     query.append(("lang", lang))
-    from urllib.parse import urlencode
-
-    return f"{request.url.path}?{urlencode(query)}"
+    return f"{path}?{urlencode(query)}"
 
 
 def _user(request: Request) -> Any:
