@@ -173,6 +173,13 @@ def test_progress_from_the_command_line_on_a_gbk_file(tmp_path: Path) -> None:
     table = huiqi("monitor", "show", "lingang-ai-2025.industry-scale", "--db", str(db))
     assert table.returncode == 0, table.stderr
     assert "临港2号公司" in table.stdout
+    data = huiqi("monitor", "show", "lingang-ai-2025.industry-scale", "--json", "--year", "2024", "--db", str(db))
+    shown_json = json.loads(data.stdout)
+    assert shown_json["series"]["2024"] == "240000000000.00"
+    assert [e["name"] for e in shown_json["enterprises"]] == ["临港2号公司", "临港1号公司", "临港0号公司"]
+    english = huiqi("monitor", "show", "lingang-ai-2025.industry-scale", "--lang", "en", "--db", str(db))
+    assert "240,000.00 million yuan" in english.stdout
+    assert "Lingang Special Area" in english.stdout
     bad = tmp_path / "bad.csv"
     bad.write_text(HEADER + f"{codes[0]},甲,2024,火星,,是,1,1,1\n", encoding="utf-8")
     refused = huiqi("monitor", "import", str(bad), "--db", str(db))

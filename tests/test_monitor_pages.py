@@ -4,6 +4,7 @@ here by hand, its CSV files, and only officers see it."""
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +63,20 @@ def test_a_panel_as_csv(officer: TestClient) -> None:
     lines = got.content.decode("utf-8-sig").splitlines()
     assert lines[0] == "地区,数值"
     assert lines[1].startswith("上海市闵行区,") or lines[1].startswith("闵行区,")
+
+
+def test_the_targets_csv_carries_numbers_beside_the_words(officer: TestClient) -> None:
+    got = officer.get("/dashboard/monitor/targets.csv?plan=lingang-ai-2025")
+    rows = {r["目标"]: r for r in csv.DictReader(io.StringIO(got.content.decode("utf-8-sig")))}
+    scale = rows["人工智能产业规模"]
+    assert scale["目标值"].startswith("500.00亿元")  # as the page shows it
+    assert (scale["单位"], scale["目标值（数值）"]) == ("元", "50000000000")  # and as a number
+    assert Decimal(scale["现值（数值）"]) > 0
+    assert Decimal(scale["完成度（小数）"]) > 0  # a fraction (1.22), not "122.1%"
+    talents = rows["人工智能人才"]
+    assert (talents["目标值（数值）"], talents["目标值上限（数值）"]) == ("20000", "30000")
+    page = officer.get("/dashboard/monitor?plan=lingang-ai-2025").text
+    assert "现值（数值）" not in page  # the CSV's columns only
 
 
 def test_bad_filters_and_other_roles_are_refused(world: tuple[FastAPI, Ledger], officer: TestClient) -> None:

@@ -128,6 +128,15 @@ def test_syntax_errors_name_the_same_line() -> None:
         assert diagnostic.message.startswith("not valid YAML/JSON: ")
 
 
+def test_an_unclosed_bracket_names_the_line_it_was_opened_on() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_source("id: p\ntitle: [oops\n中文标题\ntitle_en: x\n", "plan.yaml")
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.line == 4  # where the parser noticed
+    assert "on line 2" in diagnostic.message  # where the author left the bracket open
+    assert diagnostic.zh is not None and "第 2 行开始的内容未闭合" in diagnostic.zh
+
+
 def test_lines_are_worked_out_when_first_asked() -> None:
     doc = parse_source("a:\n  b: [1, 2]\n  c: 3\n", "x.yaml")
     assert doc.line_of(("a", "c")) == 3

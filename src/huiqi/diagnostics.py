@@ -275,8 +275,15 @@ def parse_source(text: str, file: str) -> SourceDoc:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
             line = mark.line + 1 if mark is not None else None
-            zh = f"不是有效的 YAML/JSON 格式（第 {line} 行附近）：{exc.problem}" if line else None
-            raise InputError([Diagnostic(file, line, f"not valid YAML/JSON: {exc.problem}", zh=zh)]) from exc
+            en, zh_text = f"not valid YAML/JSON: {exc.problem}", f"不是有效的 YAML/JSON 格式：{exc.problem}"
+            # where the unclosed bracket or quote began, when that is an earlier line than where
+            # the parser noticed: the author's mistake is usually there
+            began = exc.context_mark.line + 1 if exc.context_mark is not None else None
+            if began is not None and line is not None and began < line:
+                en += f" ({exc.context} on line {began})"
+                zh_text += f"（第 {began} 行开始的内容未闭合或有误）"
+            zh = zh_text if line else None
+            raise InputError([Diagnostic(file, line, en, zh=zh)]) from exc
         except yaml.YAMLError as exc:
             zh = f"不是有效的 YAML/JSON 格式：{exc}"
             raise InputError([Diagnostic(file, None, f"not valid YAML/JSON: {exc}", zh=zh)]) from exc

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from huiqi.diagnostics import InputError
-from huiqi.entrypoints.ledger_open import DbOption, err, fail, ledger_error, open_ledger, out, resolve
+from huiqi.entrypoints.ledger_open import DbOption, err, fail, ledger_error, open_ledger, out, resolve, said
 from huiqi.entrypoints.users_cli import users_app
 from huiqi.ledger.location import URL_ENV
 
@@ -93,7 +93,7 @@ def import_file(
     except (TableError, OSError) as error:
         raise fail([str(error)]) from None
     except InputError as error:  # larger than $HUIQI_MAX_UPLOAD_BYTES, or a bad setting of it
-        raise fail([str(d) for d in error.diagnostics]) from None
+        raise fail([said(d) for d in error.diagnostics]) from None
     ledger = open_ledger(db, "write")
     try:
         with ledger.unit(SYSTEM) as uow:
@@ -189,7 +189,7 @@ def serve(
         try:
             users = load_demo_users(ledger, url)
         except InputError as error:  # a broken demo data file: named by file and line, nothing written
-            raise fail([str(d) for d in error.diagnostics]) from None
+            raise fail([said(d) for d in error.diagnostics]) from None
         finally:
             ledger.engine.dispose()
         if users:
@@ -201,7 +201,7 @@ def serve(
     try:  # a bad size setting is refused here, not in each worker as it starts
         FACTS.current(), UPLOADS.current()
     except InputError as error:
-        raise fail([str(d) for d in error.diagnostics]) from None
+        raise fail([said(d) for d in error.diagnostics]) from None
     os.environ[URL_ENV] = url  # for the workers (huiqi.entrypoints.api.server); never printed
     out.print(banner(host, port, url), markup=False)
     uvicorn.run(
@@ -231,7 +231,7 @@ def demo_data(db: DbOption = None) -> None:
     try:
         users = load_demo_users(ledger, url)
     except InputError as error:
-        raise fail([str(d) for d in error.diagnostics]) from None
+        raise fail([said(d) for d in error.diagnostics]) from None
     finally:
         ledger.engine.dispose()
     if not users:

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from huiqi.diagnostics import InputError
+from huiqi.diagnostics import Diagnostic, InputError
 from huiqi.ledger.location import URL_ENV, default_database
 from huiqi.redact import redact
 
@@ -48,6 +48,11 @@ def fail(messages: list[str], code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def said(diagnostic: Diagnostic) -> str:
+    """A diagnostic as the CLI prints it: where and what, then the same in Chinese where known."""
+    return str(diagnostic) + (f"\n      {diagnostic.zh}" if diagnostic.zh else "")
+
+
 def ledger_error(error: LedgerError) -> typer.Exit:
     lines = [error.detail, *(f"{e.field}: {e.message}" for e in error.errors), *error.reasons]
     return fail(lines)
@@ -67,7 +72,7 @@ def resolve(db: str | None, mode: Mode, *, quiet: bool = False) -> str:
     try:
         url = database_url(db)
     except InputError as error:
-        raise fail([str(d) for d in error.diagnostics]) from None
+        raise fail([said(d) for d in error.diagnostics]) from None
     where = shown(url)
     if not quiet:
         err.print(f"ledger database: {escape(where)}", soft_wrap=True)

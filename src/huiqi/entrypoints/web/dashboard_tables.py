@@ -20,7 +20,7 @@ from fastapi.responses import Response
 
 from huiqi.cells import safe_cell
 
-Kind = Literal["text", "money", "count"]
+Kind = Literal["text", "money", "count", "number"]  # number: exact decimal text, any unit
 ChartKind = Literal["bar", "hbar", "line", "pivot"]
 
 
@@ -29,6 +29,9 @@ class Column:
     key: str
     label: str
     kind: Kind = "text"
+    csv_only: bool = False
+    """The figure behind a column shown as words (577.67亿元, 40.9%): in the CSV file only, as a
+    number a spreadsheet can sum."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +74,7 @@ class Panel:
             "title": self.title,
             "note": self.note,
             "csv": self.csv,
-            "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in self.columns],
+            "columns": [{"key": c.key, "label": c.label, "kind": c.kind, "csv_only": c.csv_only} for c in self.columns],
             # every key of a row, the codes too (a policy's id, a state): a program reads those
             "rows": [{k: _json_cell(v, kinds.get(k, "text")) for k, v in row.items()} for row in self.rows],
             "chart": self.chart.as_json() if self.chart else None,
@@ -81,6 +84,8 @@ class Panel:
 def _json_cell(value: Any, kind: Kind) -> Any:
     if value is None:
         return None
+    if kind == "number":
+        return format(Decimal(value), "f")
     if kind == "money":
         return f"{Decimal(value):.2f}"  # exact in JSON, where numbers are floats to most readers
     if kind == "count":
@@ -91,6 +96,8 @@ def _json_cell(value: Any, kind: Kind) -> Any:
 def _csv_cell(value: Any, kind: Kind) -> Any:
     if value is None:
         return ""
+    if kind == "number":
+        return format(Decimal(value), "f")  # a number, negative too: never quoted as a formula
     if kind == "money":
         return f"{Decimal(value):.2f}"  # a number, negative too: never quoted as a formula
     if kind == "count":

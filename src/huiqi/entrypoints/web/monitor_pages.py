@@ -138,6 +138,14 @@ def _summary(rows: list[dict[str, Any]], zh: bool, _: Any) -> Panel:
             "reached_in": r["reached_in"] or "—",
             "status": r["status_zh"] if zh else r["status_en"],
             "notes": "; ".join(n["zh"] if zh else n["en"] for n in r["notes"]),
+            # the same figures as numbers, for the CSV file
+            "unit": r["unit"],
+            "current_number": r["current"],
+            "target_low": r["target"][0] if isinstance(r["target"], list) else r["target"],
+            "target_high": r["target"][1] if isinstance(r["target"], list) else None,
+            "share_number": r["share"],
+            "growth_achieved_number": r["growth_achieved"],
+            "growth_needed_number": r["growth_needed"],
         }
         for r in rows
     ]
@@ -151,6 +159,13 @@ def _summary(rows: list[dict[str, Any]], zh: bool, _: Any) -> Panel:
         Column("reached_in", _("Reached at this pace")),
         Column("status", _("Status")),
         Column("notes", _("Notes")),
+        Column("unit", _("Unit"), csv_only=True),
+        Column("current_number", _("Value now (number)"), "number", csv_only=True),
+        Column("target_low", _("Target value (number)"), "number", csv_only=True),
+        Column("target_high", _("Upper target value (number)"), "number", csv_only=True),
+        Column("share_number", _("Achieved (fraction)"), "number", csv_only=True),
+        Column("growth_achieved_number", _("Growth so far (fraction a year)"), "number", csv_only=True),
+        Column("growth_needed_number", _("Growth needed (fraction a year)"), "number", csv_only=True),
     )
     note = _("Achieved: the share of the way from the baseline to the target; a past target is judged on its year.")
     return Panel("targets", _("Targets"), columns, table, None, note)
@@ -258,30 +273,33 @@ def _support(uow: UnitOfWork, target: Target, entries: list[CatalogueEntry], yea
     """The ledger's money to the enterprises the target counts, beside what the supported ones achieved."""
     found = support_beside(target, entries, year, support_by_enterprise(uow))
     per_yuan, per_talent = found.per_yuan_of_growth, found.per_talent
+    figures: list[tuple[str, Decimal | int | None, str]] = [
+        (_("Enterprises counted"), found.counted, "{:,}"),
+        (_("Of them, supported by the ledger"), found.supported, "{:,}"),
+        (_("Awarded to the supported ones (yuan)"), found.awarded, "{:,.2f}"),
+        (_("Paid to the supported ones (yuan)"), found.paid, "{:,.2f}"),
+        (
+            _("The supported ones' AI revenue growth since %(year)s (yuan)") % {"year": found.since},
+            found.growth,
+            "{:,.2f}",
+        ),
+        (_("The supported ones' AI talents"), found.talents, "{:,}"),
+        (_("Awarded per yuan of their AI revenue growth (yuan)"), per_yuan, "{}"),
+        (_("Awarded per AI talent of theirs (yuan)"), per_talent, "{:,}"),
+    ]
     rows = [
-        {"what": _("Enterprises counted"), "value": str(found.counted)},
-        {"what": _("Of them, supported by the ledger"), "value": str(found.supported)},
-        {"what": _("Awarded to the supported ones (yuan)"), "value": f"{found.awarded:,.2f}"},
-        {"what": _("Paid to the supported ones (yuan)"), "value": f"{found.paid:,.2f}"},
-        {
-            "what": _("The supported ones' AI revenue growth since %(year)s (yuan)") % {"year": found.since},
-            "value": f"{found.growth:,.2f}",
-        },
-        {"what": _("The supported ones' AI talents"), "value": f"{found.talents:,}"},
-        {
-            "what": _("Awarded per yuan of their AI revenue growth (yuan)"),
-            "value": "—" if per_yuan is None else str(per_yuan),
-        },
-        {
-            "what": _("Awarded per AI talent of theirs (yuan)"),
-            "value": "—" if per_talent is None else f"{per_talent:,}",
-        },
+        {"what": what, "value": "—" if value is None else shape.format(value), "number": value}
+        for what, value, shape in figures
     ]
     note = _("The enterprises of %(region)s in the catalogue in %(year)s, and every award the ledger made them.") % {
         "region": region_label(target.region, lang),
         "year": year,
     }
-    columns = (Column("what", _("Figure")), Column("value", _("Value")))
+    columns = (
+        Column("what", _("Figure")),
+        Column("value", _("Value")),
+        Column("number", _("Value (number)"), "number", csv_only=True),
+    )
     return Panel("support", _("Support to the same enterprises"), columns, rows, None, note)
 
 
