@@ -4,9 +4,9 @@ here by hand, its CSV files, and only officers see it."""
 from __future__ import annotations
 
 import csv
-from decimal import Decimal
 import io
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
