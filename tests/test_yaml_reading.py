@@ -134,7 +134,8 @@ def test_an_unclosed_bracket_names_the_line_it_was_opened_on() -> None:
     (diagnostic,) = caught.value.diagnostics
     assert diagnostic.line == 4  # where the parser noticed
     assert "on line 2" in diagnostic.message  # where the author left the bracket open
-    assert diagnostic.zh is not None and "第 2 行开始的内容未闭合" in diagnostic.zh
+    assert diagnostic.zh is not None
+    assert "第 2 行开始的内容未闭合" in diagnostic.zh
 
 
 def test_lines_are_worked_out_when_first_asked() -> None:
