@@ -18,7 +18,9 @@ from huiqi.ledger.audit import Verdict
 from huiqi.ledger.audit_log import SEAL, verify_chain
 from huiqi.ledger.database import alembic_config, head_revision, upgrade
 from huiqi.ledger.monitoring import import_catalogue
+from huiqi.ledger.proposal_files import attach_to_proposal
 from huiqi.ledger.uow import Ledger
+from huiqi.monitor.calls import Applicant, Proposal
 from huiqi.target_files import load_call_lists
 from tests.ledger_world import MINHANG, World, build_world
 from tests.test_ledger_services import approve, file, to_review
@@ -39,6 +41,7 @@ TAMPER = {
     "monitor_entries": ("ai_talents", "ai_talents * 10"),
     "scenario_calls": ("title", "title || '(改)'"),
     "scenario_events": ("action", "action || '(改)'"),
+    "proposal_attachments": ("size", "size * 10"),
 }
 
 
@@ -80,7 +83,15 @@ def fill(ledger: Ledger, database_url: str, *, attach: bool = True) -> tuple[Led
     if attach:  # monitoring's tables (revisions 0006, 0007): a catalogue entry, a scenario call and its event
         entry = {"credit_code": MINHANG, "name": "闵行智能机器人", "year": 2019, "region": "闵行", "ai_talents": 12}
         ledger.run(SYSTEM, lambda uow: import_catalogue(uow, [(2, entry)], "catalogue.csv"))
-        ledger.run(SYSTEM, lambda uow: scenarios.open_call(uow, load_call_lists()[0]))
+        call = load_call_lists()[0]
+        ledger.run(SYSTEM, lambda uow: scenarios.open_call(uow, call))
+        ledger.run(SYSTEM, lambda uow: scenarios.publish(uow, call.id))
+        firm = world.actors["minhang-user"]
+        proposal = Proposal("P1", Applicant(MINHANG, "闵行智能机器人"), (), "方案", ledger.clock())
+        ledger.run(firm, lambda uow: scenarios.submit(uow, call.id, proposal))
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv(FOLDER_ENV, tempfile.mkdtemp(prefix="huiqi-attachments-"))
+            ledger.run(firm, lambda uow: attach_to_proposal(uow, call.id, "P1", "方案.pdf", b"%PDF-1.4\n"))
     return ledger, world
 
 

@@ -16,6 +16,8 @@ from tests.web_world import demo_web_app, sign_in_client
 
 CALL = "/calls/lg-2022-01"
 FIRM = "91310115MA1K4LG0X7"  # the demo's 临港智芯科技有限公司 (demo-lingang-ai-chip)
+OTHER_FIRM = "demo-minhang-robotics"  # an enterprise not in the proposal
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 def _token(client: TestClient) -> str:
@@ -50,8 +52,34 @@ def test_a_call_run_from_its_page(tmp_path_factory: pytest.TempPathFactory) -> N
         assert ">不是代码 某公司\n91310000MA1FL0XX1X 乙公司</textarea>" in wrong.text
         assert "第 1 行：统一社会信用代码应为18位" in wrong.text  # each line's problem said
         assert "第 2 行：校验码不对" in wrong.text
-        done = firm.post(CALL + "/proposal", data={**typed, "partners": "", "csrf_token": _token(firm)})
+        not_a_document = {"files": ("方案.pdf", b"<script>alert(1)</script>", "application/pdf")}
+        bad_file = firm.post(
+            CALL + "/proposal", data={**typed, "partners": "", "csrf_token": _token(firm)}, files=not_a_document
+        )
+        assert bad_file.status_code == 422
+        assert "文件内容不是允许的类型" in bad_file.text  # told by its content, whatever its name says
+        assert "贵企业已以方案" not in bad_file.text  # nothing was submitted
+        documents = [("files", ("方案书.pdf", PDF, "application/pdf")), ("files", ("报价.pdf", PDF, "application/pdf"))]
+        done = firm.post(
+            CALL + "/proposal", data={**typed, "partners": "", "csrf_token": _token(firm)}, files=documents
+        )
         assert "方案已提交" in done.text
+        links = re.findall(r'<a href="(/calls/lg-2022-01/files/\d+)">([^<]+)</a>', done.text)
+        assert [name for _, name in links] == ["方案书.pdf", "报价.pdf"]
+        got = firm.get(links[0][0])
+        assert (got.status_code, got.content) == (200, PDF)
+        assert got.headers["content-disposition"].startswith("attachment")
+        assert officer.get(links[0][0]).status_code == 200
+        other = sign_in_client(TestClient(app), OTHER_FIRM)
+        assert other.get(links[0][0]).status_code == 404  # another enterprise: not even that it exists
+        assert "方案书.pdf" not in other.get(CALL).text
+        more = firm.post(
+            CALL + "/files",
+            data={"proposal": "P1", "csrf_token": _token(firm)},
+            files=[("files", ("补充说明.pdf", PDF, "application/pdf"))],
+        )
+        assert "附件已上传" in more.text
+        assert "补充说明.pdf" in more.text
         assert "贵企业已以方案 P1「底盘方案 &lt;甲&gt;」参与本榜单" in done.text
         assert 'action="/calls/lg-2022-01/proposal"' not in done.text
 

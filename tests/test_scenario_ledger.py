@@ -226,6 +226,14 @@ def test_the_api_runs_the_same_steps(ledger: Ledger) -> None:
     done = api.post("/v1/calls/lg-2022-02/proposals", json=body, headers=auth("co"))
     assert done.status_code == 200, done.text
     assert [p["id"] for p in done.json()["proposals"]] == ["P1"]
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    upload = {"file": ("方案书.pdf", pdf, "application/pdf")}
+    added = api.post("/v1/calls/lg-2022-02/proposals/P1/files", files=upload, headers=auth("co"))
+    assert added.status_code == 201, added.text
+    assert api.post("/v1/calls/lg-2022-02/proposals/P1/files", files=upload, headers=auth("rev")).status_code == 403
+    listed = api.get("/v1/calls/lg-2022-02/files", headers=auth("rev")).json()["items"]
+    assert [f["filename"] for f in listed] == ["方案书.pdf"]
+    assert api.get(listed[0]["download"], headers=auth("rev")).content == pdf
     late_panel = api.post(
         "/v1/calls/lg-2022-02/panel", json={"experts": [{"id": "e1", "name": "专家"}]}, headers=auth("rev")
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -91,6 +92,39 @@ def attach(uow: UnitOfWork, application_id: int, filename: str | None, content: 
             f"it is {application.state}",
             code="wrong_state",
         )
+    stored = store_upload(uow, filename, content)
+    row = t.Attachment(
+        application_id=application.id, **stored.columns(), uploaded_by=uow.actor.name, uploaded_at=uow.now
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """An uploaded file checked and kept in the attachments folder (removed again if the
+    transaction does not commit): what its row records."""
+
+    stored_name: str
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "stored_name": self.stored_name,
+            "filename": self.filename,
+            "media_type": self.media_type,
+            "size": self.size,
+            "sha256": self.sha256,
+        }
+
+
+def store_upload(uow: UnitOfWork, filename: str | None, content: BinaryIO | bytes) -> StoredFile:
+    """An upload received within the size limit, its kind told by its content, and kept; an empty,
+    oversized or unaccepted file refused (nothing kept)."""
     stream = io.BytesIO(content) if isinstance(content, bytes) else content
     folder = folder_for(uow.session.get_bind().engine.url)
     limit = max_bytes()
@@ -116,19 +150,7 @@ def attach(uow: UnitOfWork, application_id: int, filename: str | None, content: 
         )
     stored_name = keep(written)
     stored_until_commit(uow.session, folder / stored_name)
-    row = t.Attachment(
-        application_id=application.id,
-        stored_name=stored_name,
-        filename=display_name(filename),
-        media_type=kind.media_type,
-        size=written.size,
-        sha256=written.sha256,
-        uploaded_by=uow.actor.name,
-        uploaded_at=uow.now,
-    )
-    uow.session.add(row)
-    uow.session.flush()
-    return row
+    return StoredFile(stored_name, display_name(filename), kind.media_type, written.size, written.sha256)
 
 
 def _too_large(limit: int) -> FileTooLarge:
@@ -144,7 +166,7 @@ def _too_large(limit: int) -> FileTooLarge:
     )
 
 
-def download_name(row: t.Attachment) -> str:
+def download_name(row: t.Attachment | t.ProposalAttachment) -> str:
     """The name offered on download: the user's, ending as its content is (a PDF sent as `scan.txt`
     comes back as `scan.txt.pdf`, so the reader's computer opens it with the right program)."""
     kind = kind_by_media_type(row.media_type)

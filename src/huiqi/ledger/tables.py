@@ -409,6 +409,23 @@ class ScenarioEvent(Base):
     detail: Mapped[dict[str, Any]]
 
 
+class ProposalAttachment(Base):
+    """A document a proposal to a scenario call came with: as an application's (`Attachment`), the
+    file under a random name in the attachments folder, `filename` only what the user called it."""
+
+    __tablename__ = "proposal_attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("scenario_calls.id"), index=True)
+    proposal: Mapped[str] = mapped_column(String(60))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime]
+
+
 AUDITED = (
     User,
     Enterprise,
@@ -424,4 +441,5 @@ AUDITED = (
     MonitorEntry,
     ScenarioCall,
     ScenarioEvent,
+    ProposalAttachment,
 )

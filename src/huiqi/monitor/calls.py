@@ -244,6 +244,18 @@ def submit(call: Call, proposal: Proposal, by: str) -> tuple[Call, Event]:
     return replace(call, proposals=(*call.proposals, proposal)), event
 
 
+def attachable(call: Call, proposal_id: str, at: datetime) -> Proposal:
+    """The proposal a document may still be added to: the call open and its deadline not passed."""
+    _need(call, Stage.PUBLISHED)
+    if at > call.deadline:
+        when = f"{call.deadline.astimezone(CHINA):%Y-%m-%d %H:%M}"
+        raise Refused(
+            f"已过截止时间 {when} (北京时间), 不能再添加附件",
+            f"Past the deadline, {when} (Beijing time): no more documents.",
+        )
+    return call.proposal(proposal_id)
+
+
 def close_submissions(call: Call, at: datetime, by: str, experts: tuple[Expert, ...]) -> tuple[Call, Event]:
     """After the deadline: the panel sits (at least the call's minimum, an odd number)."""
     _need(call, Stage.PUBLISHED)

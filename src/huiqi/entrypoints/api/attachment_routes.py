@@ -73,7 +73,7 @@ def download_attachment(request: Request, actor: CurrentActor, attachment_id: Pa
     return download_response(row, path)
 
 
-def download_response(row: tables.Attachment, path: Path) -> FileResponse:
+def download_response(row: tables.Attachment | tables.ProposalAttachment, path: Path) -> FileResponse:
     """The file as a download: its detected type, its name for the reader (RFC 6266/5987), no sniffing."""
     return FileResponse(
         path,

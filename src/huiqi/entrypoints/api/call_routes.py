@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.responses import FileResponse
 from pydantic import Field
 
+from huiqi.entrypoints.api.attachment_routes import download_response
 from huiqi.entrypoints.api.bodies import Body
-from huiqi.entrypoints.api.deps import CurrentActor, ledger_of
+from huiqi.entrypoints.api.deps import CurrentActor, PathId, ledger_of
 from huiqi.ledger import scenarios
 from huiqi.ledger.errors import NotFound
+from huiqi.ledger.proposal_files import (
+    attach_to_proposal,
+    files_by_proposal,
+    proposal_file_for_download,
+    proposal_file_view,
+)
 from huiqi.ledger.uow import UnitOfWork
 from huiqi.monitor.call_data import to_data
 from huiqi.monitor.calls import Applicant, Expert, Proposal
@@ -179,3 +187,40 @@ def award(request: Request, actor: CurrentActor, call_id: Key) -> dict[str, Any]
         "project": done.project,
         "applications": list(done.applications),
     }
+
+
+@router.get("/{call_id}/files")
+def list_files(request: Request, actor: CurrentActor, call_id: Key) -> dict[str, Any]:
+    """Each proposal's documents this reader may see (officers; the enterprises in the proposal)."""
+
+    def read(uow: UnitOfWork) -> dict[str, Any]:
+        scenarios.call_view(uow, call_id)  # a draft: officers only
+        found = files_by_proposal(uow, call_id)
+        return {
+            "items": [f | {"download": f"/v1/calls/{call_id}/files/{f['id']}"} for fs in found.values() for f in fs]
+        }
+
+    return ledger_of(request).read(actor, read)
+
+
+@router.post("/{call_id}/proposals/{proposal_id}/files", status_code=201)
+def add_file(
+    request: Request,
+    actor: CurrentActor,
+    call_id: Key,
+    proposal_id: Key,
+    file: Annotated[UploadFile, File(description="PDF, PNG, JPEG, GIF, WebP, Word, Excel or PowerPoint")],
+) -> dict[str, Any]:
+    """A document for a proposal, by its lead enterprise before the deadline."""
+
+    def work(uow: UnitOfWork) -> dict[str, Any]:
+        file.file.seek(0)  # a retried unit of work reads the upload again
+        return proposal_file_view(attach_to_proposal(uow, call_id, proposal_id, file.filename, file.file))
+
+    return ledger_of(request).run(actor, work)
+
+
+@router.get("/{call_id}/files/{file_id}", response_class=FileResponse)
+def download_file(request: Request, actor: CurrentActor, call_id: Key, file_id: PathId) -> FileResponse:
+    row, path = ledger_of(request).read(actor, lambda uow: proposal_file_for_download(uow, call_id, file_id))
+    return download_response(row, path)

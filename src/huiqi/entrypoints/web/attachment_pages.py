@@ -64,7 +64,7 @@ def attachments_data(
                 "name": row.filename,
                 "type": (kind.zh if lang == "zh" else kind.en) if kind else row.media_type,
                 "media_type": row.media_type,
-                "size": _size(row.size, lang),
+                "size": size_text(row.size, lang),
                 "bytes": row.size,
                 "uploaded_at": day(row.uploaded_at.date(), lang),
                 "uploaded_by": row.uploaded_by,
@@ -83,7 +83,7 @@ def attachments_data(
     }
 
 
-def _size(size: int, lang: Lang) -> str:
+def size_text(size: int, lang: Lang) -> str:
     """77 字节 / 77 bytes; larger sizes in KiB and MiB, which read the same in both languages."""
     return f"{size} 字节" if lang == "zh" and size < 1024 else format_size(size)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
 from huiqi.diagnostics import Bilingual
 from huiqi.entrypoints.web.call_pages import PANEL_ROWS, after
@@ -17,6 +18,7 @@ from huiqi.facts.credit_code import validate_credit_code
 from huiqi.ledger import scenarios
 from huiqi.ledger import tables as t
 from huiqi.ledger.errors import FieldError, Invalid
+from huiqi.ledger.proposal_files import attach_to_proposal
 from huiqi.ledger.uow import UnitOfWork
 from huiqi.monitor.calls import Applicant, Expert, Proposal
 
@@ -55,27 +57,57 @@ def _partners(text: str) -> tuple[Applicant, ...]:
     return tuple(found)
 
 
+MAX_FILES = 10  # documents with one proposal (each within the attachment size limit)
+
+
+def _chosen(form: Any) -> list[UploadFile]:
+    """The files chosen in the form's file field (a browser sends an empty part when none is)."""
+    return [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+
+
 @router.post("/calls/{call_id}/proposal")
 async def propose(request: Request, call_id: str) -> Response:
-    """The signed-in enterprise's proposal, it the lead; partners one a line. The proposal's number
-    is the call's next (P1, P2, …): an enterprise need not invent one."""
-    form = await request.form()
-    typed = {n: _text(form, n, 2000) for n in ("title", "partners")}
+    """The signed-in enterprise's proposal, it the lead; partners one a line; its documents with it
+    (all in one transaction: a refused file leaves no proposal). The proposal's number is the
+    call's next (P1, P2, …): an enterprise need not invent one."""
+    async with request.form(max_files=MAX_FILES, max_fields=50) as form:
+        typed = {n: _text(form, n, 2000) for n in ("title", "partners")}
+        files = _chosen(form)
 
-    def work(uow: UnitOfWork) -> None:
-        _required(title=typed["title"])
-        own = uow.session.get(t.Enterprise, uow.actor.enterprise_id) if uow.actor.enterprise_id else None
-        if own is None:
-            raise Invalid(
-                "no enterprise", errors=[FieldError("lead", "sign in as an enterprise", zh="请以企业用户登录")]
-            )
-        lead = Applicant(own.credit_code, own.name)
-        partners = _partners(typed["partners"])
-        taken = {p.id for p in scenarios.load(uow, call_id).proposals}
-        number = next(f"P{n}" for n in range(1, len(taken) + 2) if f"P{n}" not in taken)
-        scenarios.submit(uow, call_id, Proposal(number, lead, partners, typed["title"][:200], uow.now))
+        def work(uow: UnitOfWork) -> None:
+            _required(title=typed["title"])
+            own = uow.session.get(t.Enterprise, uow.actor.enterprise_id) if uow.actor.enterprise_id else None
+            if own is None:
+                raise Invalid(
+                    "no enterprise", errors=[FieldError("lead", "sign in as an enterprise", zh="请以企业用户登录")]
+                )
+            lead = Applicant(own.credit_code, own.name)
+            partners = _partners(typed["partners"])
+            taken = {p.id for p in scenarios.load(uow, call_id).proposals}
+            number = next(f"P{n}" for n in range(1, len(taken) + 2) if f"P{n}" not in taken)
+            names = tuple(f.filename or "" for f in files)
+            scenarios.submit(uow, call_id, Proposal(number, lead, partners, typed["title"][:200], uow.now, names))
+            for chosen in files:
+                attach_to_proposal(uow, call_id, number, chosen.filename, chosen.file)
 
-    return after(request, call_id, work, typed, done="proposal")
+        return await after(request, call_id, work, typed, done="proposal")
+
+
+@router.post("/calls/{call_id}/files")
+async def add_files(request: Request, call_id: str) -> Response:
+    """More documents for the enterprise's own proposal, before the deadline."""
+    async with request.form(max_files=MAX_FILES, max_fields=10) as form:
+        proposal = _text(form, "proposal", 60)
+        files = _chosen(form)
+
+        def work(uow: UnitOfWork) -> None:
+            if not files:
+                zh = "请选择要上传的文件"
+                raise Invalid("no file", errors=[FieldError("files", "choose a file to attach", zh=zh)])
+            for chosen in files:
+                attach_to_proposal(uow, call_id, proposal, chosen.filename, chosen.file)
+
+        return await after(request, call_id, work, done="files")
 
 
 @router.post("/calls/{call_id}/objection")
@@ -89,7 +121,7 @@ async def objection(request: Request, call_id: str) -> Response:
         current = scenarios.load(uow, call_id)
         scenarios.object_to(uow, call_id, f"O{len(current.objections) + 1}", typed["proposal"], typed["text"])
 
-    return after(request, call_id, work, typed, done="objection")
+    return await after(request, call_id, work, typed, done="objection")
 
 
 def _codes(raw: str, field: str, row: int, column: tuple[str, str]) -> list[str]:
@@ -149,7 +181,7 @@ async def seat_panel(request: Request, call_id: str) -> Response:
     def work(uow: UnitOfWork) -> None:
         scenarios.seat_panel(uow, call_id, _experts(typed))
 
-    return after(request, call_id, work, typed, done="panel")
+    return await after(request, call_id, work, typed, done="panel")
 
 
 @router.post("/calls/{call_id}/conflict")
@@ -161,7 +193,7 @@ async def declare_conflict(request: Request, call_id: str) -> Response:
         _required(expert=typed["expert"], proposal=typed["proposal"])
         scenarios.declare_conflict(uow, call_id, typed["expert"], typed["proposal"])
 
-    return after(request, call_id, work, typed, done="conflict")
+    return await after(request, call_id, work, typed, done="conflict")
 
 
 @router.post("/calls/{call_id}/marks")
@@ -190,7 +222,7 @@ async def record_marks(request: Request, call_id: str) -> Response:
             raise Invalid("bad marks", errors=problems)
         scenarios.record_score(uow, call_id, typed["expert"], typed["proposal"], marks)
 
-    return after(request, call_id, work, typed, done="score")
+    return await after(request, call_id, work, typed, done="score")
 
 
 @router.post("/calls/{call_id}/decision")
@@ -207,4 +239,4 @@ async def decide(request: Request, call_id: str) -> Response:
         upheld = typed["decision"] == "upheld"
         scenarios.decide_objection(uow, call_id, typed["objection"], upheld, typed["reason"])
 
-    return after(request, call_id, work, typed, done="decision")
+    return await after(request, call_id, work, typed, done="decision")

@@ -9,9 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
+from huiqi.entrypoints.api.attachment_routes import download_response
 from huiqi.entrypoints.web.access import page_user
+from huiqi.entrypoints.web.attachment_pages import size_text
 from huiqi.entrypoints.web.ledger_labels import measure_title, state_label
 from huiqi.entrypoints.web.refusals import refusal_text
 from huiqi.entrypoints.web.render import error_page, lang_of, respond
@@ -19,6 +22,8 @@ from huiqi.ledger import scenarios
 from huiqi.ledger import tables as t
 from huiqi.ledger.actors import SYSTEM, Actor
 from huiqi.ledger.errors import LedgerError, NotFound
+from huiqi.ledger.file_types import ACCEPTED_EXTENSIONS
+from huiqi.ledger.proposal_files import files_by_proposal, proposal_file_for_download
 from huiqi.ledger.uow import Ledger, UnitOfWork
 from huiqi.ledger.workflow import Role
 from huiqi.monitor.calls import CONFLICT_WHY
@@ -36,6 +41,7 @@ ACTIONS = {
     "open": ("创建榜单", "opened"),
     "publish": ("发布榜单", "published"),
     "submit": ("提交方案", "proposal submitted"),
+    "attach": ("上传方案附件", "document attached"),
     "panel": ("组建评审专家组", "panel seated"),
     "recuse": ("专家回避", "expert recused"),
     "score": ("专家评分", "marks recorded"),
@@ -52,6 +58,7 @@ DONE = {
         "Your proposal is in; it cannot be changed. The ranking appears here once the panel closes.",
     ),
     "panel": ("评审专家组已组建。", "The panel is seated."),
+    "files": ("附件已上传。", "The documents are attached."),
     "conflict": ("回避已记录。", "The recusal is recorded."),
     "score": ("评分已记录（评审结束前不公开）。", "The marks are recorded (sealed until the panel closes)."),
     "close_panel": ("评审已结束，排名已公示。", "The panel is closed and the ranking on notice."),
@@ -78,6 +85,8 @@ FIELDS = {  # the forms' fields as a refusal names them (expert rows say their r
     "expert": ("专家", "Expert"),
     "proposal": ("方案", "Proposal"),
     "objection": ("异议", "Objection"),
+    "file": ("附件", "Document"),
+    "files": ("附件", "Documents"),
     "decision": ("处理结果", "Decision"),
     "reason": ("理由", "Reason"),
 }
@@ -121,14 +130,10 @@ def _mine(uow: UnitOfWork, proposals: list[dict[str, Any]]) -> dict[str, Any] | 
     own = uow.session.get(t.Enterprise, uow.actor.enterprise_id) if uow.actor.enterprise_id else None
     if own is None:
         return None
-    return next(
-        (
-            p
-            for p in proposals
-            if own.credit_code in {p["lead"]["credit_code"], *(a["credit_code"] for a in p["partners"])}
-        ),
-        None,
-    )
+    for p in proposals:
+        if own.credit_code in {p["lead"]["credit_code"], *(a["credit_code"] for a in p["partners"])}:
+            return {**p, "is_lead": own.credit_code == p["lead"]["credit_code"]}
+    return None
 
 
 def _grid(call: dict[str, Any], zh: bool) -> list[dict[str, Any]]:
@@ -155,11 +160,12 @@ def call_data(request: Request, call_id: str) -> dict[str, Any]:
     zh = lang_of(request) == "zh"
     lang = lang_of(request)
 
-    def read(uow: UnitOfWork) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    def read(uow: UnitOfWork) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, list[dict[str, Any]]]]:
         found = scenarios.call_view(uow, call_id)
-        return found, _mine(uow, found["proposals"])
+        return found, _mine(uow, found["proposals"]), files_by_proposal(uow, call_id)
 
-    call, mine = _ledger(request).read(user, read)
+    call, mine, files = _ledger(request).read(user, read)
+    past_deadline = _ledger(request).clock() >= datetime.fromisoformat(call["deadline"])
     weights = {c["id"]: c["weight"] for c in call["criteria"]}
     titles = {p["id"]: p["title"] for p in call["proposals"]}
     library = request.app.state.library
@@ -185,8 +191,11 @@ def call_data(request: Request, call_id: str) -> dict[str, Any]:
             }
             for e in call["events"]
         ],
-        "may": _may(user, call["stage"], mine, _ledger(request).clock() >= datetime.fromisoformat(call["deadline"])),
+        "may": _may(user, call["stage"], mine, past_deadline),
         "mine": mine,
+        "files": {p: [{**f, "size_text": size_text(f["size"], lang)} for f in found] for p, found in files.items()},
+        "accepted": ",".join(ACCEPTED_EXTENSIONS),
+        "may_add_files": mine is not None and mine["is_lead"] and call["stage"] == "published" and not past_deadline,
         "grid": _grid(call, zh),
         "pending_objections": [o for o in call["objections"] if o["decision"] is None],
         "in_ledger": in_ledger,
@@ -228,12 +237,14 @@ def _page(
     return respond(request, "call.html", data, refusal.status)
 
 
-def after(request: Request, call_id: str, step: Any, typed: dict[str, str] | None = None, done: str = "") -> Response:
-    """Take the step; back to the call (303, saying `done` there), or the call with the refusal said
-    and the reader's typed values kept."""
+async def after(
+    request: Request, call_id: str, step: Any, typed: dict[str, str] | None = None, done: str = ""
+) -> Response:
+    """Take the step (off the event loop: it may write an uploaded file); back to the call (303,
+    saying `done` there), or the call with the refusal said and the reader's typed values kept."""
     user = page_user(request)
     try:
-        _ledger(request).run(user, step)
+        await run_in_threadpool(_ledger(request).run, user, step)
     except NotFound:
         return error_page(request, 404, "Not found")
     except LedgerError as error:
@@ -244,10 +255,21 @@ def after(request: Request, call_id: str, step: Any, typed: dict[str, str] | Non
 STEPS = {"publish": scenarios.publish, "close_panel": scenarios.close_panel, "award": scenarios.award}
 
 
+@router.get("/calls/{call_id}/files/{file_id}")
+def proposal_file(request: Request, call_id: str, file_id: int) -> Response:
+    """A proposal's document, for the officers and the enterprises in the proposal (else 404)."""
+    user = page_user(request)
+    try:
+        row, path = _ledger(request).read(user, lambda uow: proposal_file_for_download(uow, call_id, file_id))
+    except NotFound:
+        return error_page(request, 404, "Not found")
+    return download_response(row, path)
+
+
 @router.post("/calls/{call_id}/step")
 async def step(request: Request, call_id: str) -> Response:
     form = await request.form()
     take = STEPS.get(str(form.get("action") or ""))
     if take is None:
         return error_page(request, 404, "Not found")
-    return after(request, call_id, lambda uow: take(uow, call_id), done=str(form.get("action")))
+    return await after(request, call_id, lambda uow: take(uow, call_id), done=str(form.get("action")))
