@@ -86,6 +86,7 @@ def test_a_call_run_from_its_page(tmp_path_factory: pytest.TempPathFactory) -> N
         clock.now += timedelta(days=31)  # past the deadline
         officer = sign_in_client(TestClient(app), "demo-reviewer")
         firm = sign_in_client(TestClient(app), "demo-lingang-ai-chip")
+        assert "征集已截止，待组建评审专家组" in officer.get(CALL).text  # the stage as the dates leave it
         bad_row = {"expert_id_0": "e1", "expert_name_0": "专家一", "expert_id_1": "e2"}
         refused = _post(officer, "/panel", bad_row)
         assert refused.status_code == 422  # type: ignore[attr-defined]
@@ -115,7 +116,9 @@ def test_a_call_run_from_its_page(tmp_path_factory: pytest.TempPathFactory) -> N
             assert "评分已记录" in recorded.text  # type: ignore[attr-defined]
         assert "90" not in re.sub(r"<[^>]+>", " ", firm.get(CALL).text).split("评分标准")[-1].split("历史")[0]
         closed = _post(officer, "/step", {"action": "close_panel"})
-        assert "P1 底盘方案 &lt;甲&gt; — 80.00" in closed.text  # type: ignore[attr-defined]  # .4·90+.3·80+.2·70+.1·60
+        assert "P1 底盘方案 &lt;甲&gt; — 80.00" in closed.text
+        shown = firm.get(CALL).text.split('id="marks-shown"')[1].split("</section>")[0]
+        assert shown.count('<td class="num">90</td>') == 4  # the marks, once the panel has closed  # type: ignore[attr-defined]  # .4·90+.3·80+.2·70+.1·60
 
         objected = firm.post(CALL + "/objection", data={"proposal": "P1", "text": "", "csrf_token": _token(firm)})
         assert objected.status_code == 422
@@ -125,6 +128,7 @@ def test_a_call_run_from_its_page(tmp_path_factory: pytest.TempPathFactory) -> N
         assert "理由: 必填" in no_reason.text  # type: ignore[attr-defined]
         decided = _post(officer, "/decision", {"objection": "O1", "decision": "dismissed", "reason": "报价已核实"})
         assert "异议处理结果已记录" in decided.text  # type: ignore[attr-defined]
+        assert "O1 针对 P1：报价有误 — 不成立（报价已核实）" in decided.text  # type: ignore[attr-defined]
 
         clock.now += timedelta(days=6)  # the notice is over
         approver = sign_in_client(TestClient(app), "demo-approver")
@@ -133,6 +137,7 @@ def test_a_call_run_from_its_page(tmp_path_factory: pytest.TempPathFactory) -> N
         assert "call-lg-2022-01" in awarded.text  # type: ignore[attr-defined]
         firm = sign_in_client(TestClient(app), "demo-lingang-ai-chip")
         page = firm.get(CALL).text
+        assert "贵企业的方案 P1 已揭榜" in page
         link = re.search(r'<a href="/applications/(\d+)">#\d+ 人工智能技术示范应用</a>', page)
         assert link, page.split("揭榜结果入账")[-1][:600]
         assert firm.get(f"/applications/{link.group(1)}").status_code == 200  # the winner's own draft

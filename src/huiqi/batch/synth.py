@@ -181,6 +181,7 @@ def _contracts(rng: np.random.Generator, codes: np.ndarray) -> pa.Table:
     start = signed
     end = [_months_later(day, int(m)) for day, m in zip(signed.astype(date), months, strict=True)]
     dated = rng.random(n) < 0.9
+    amounts = rng.lognormal(np.log(8e5), 1.2, n)
     return pa.table(
         {
             "record": pa.array(["contract"] * n),
@@ -190,14 +191,25 @@ def _contracts(rng: np.random.Generator, codes: np.ndarray) -> pa.Table:
             "signed": pa.array(signed, pa.date32()),
             "service_start": pc.if_else(pa.array(dated), pa.array(start, pa.date32()), pa.nulls(n, pa.date32())),
             "service_end": pc.if_else(pa.array(dated), pa.array(end, pa.date32()), pa.nulls(n, pa.date32())),
-            "amount": _money(rng.lognormal(np.log(8e5), 1.2, n)),
+            "amount": _money(amounts),
+            # 70% have their invoiced payments so far: half to all of the amount (the vouchers paying
+            # on what was incurred read them)
+            "paid": _money(amounts * rng.uniform(0.5, 1.0, n), rng.random(n) < 0.7),
             "related_party": pa.array(rng.random(n) < 0.05),
         }
     )
 
 
-# Region codes: 北京市海淀区, 朝阳区; 深圳市南山区, 福田区; 杭州市西湖区, 滨江区.
-OTHER_CITIES = [("110108", 25), ("110105", 15), ("440305", 25), ("440304", 10), ("330106", 15), ("330108", 10)]
+# Region codes: 北京市海淀区, 朝阳区, 北京经济技术开发区; 深圳市南山区, 福田区; 杭州市西湖区, 滨江区.
+OTHER_CITIES = [
+    ("110108", 20),
+    ("110105", 10),
+    ("110000-etown", 10),
+    ("440305", 25),
+    ("440304", 10),
+    ("330106", 15),
+    ("330108", 10),
+]
 PURPOSES = {
     "compute": [("model_training", 60), ("inference", 30), ("other", 10)],
     "model_api": [("inference", 70), ("model_rd", 30)],

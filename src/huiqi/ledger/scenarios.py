@@ -198,7 +198,7 @@ def _into_ledger(uow: UnitOfWork, call: rules.Call, made: rules.Award) -> tuple[
         "recognitions": list(made.recognitions),
     }
     project = add_project(uow, made.lead, "project", facts)
-    note = f"揭榜挂帅 {call.id}「{call.title}」中标方案 {made.proposal} (call {call.id}, proposal {made.proposal})"
+    note = f"揭榜挂帅榜单 {call.id}「{call.title}」中标方案 {made.proposal}「{made.title}」"
     rewarded = evaluate(facts_of(uow, winner), uow.library, uow.today, explain=False)
     drafts = []
     uow.action = "application.create"
@@ -226,8 +226,9 @@ def call_view(uow: UnitOfWork, call_id: str) -> dict[str, Any]:
     sealed = call.stage in (rules.Stage.PUBLISHED, rules.Stage.REVIEWING) and uow.actor.role not in OFFICERS
     if sealed:  # the panel is known to the officers alone until it has closed
         state["experts"] = []
+    officer = uow.actor.role in OFFICERS
     history = [
-        {"action": e.action, "actor": e.actor, "at": e.at.isoformat(), "detail": e.detail}
+        {"action": e.action, "actor": e.actor, "at": e.at.isoformat(), "detail": _shown_detail(e, officer)}
         for e in events
         if not (sealed and e.action in ("score", "recuse"))  # who scored what: the officers' until it closes
     ]
@@ -239,6 +240,14 @@ def call_view(uow: UnitOfWork, call_id: str) -> dict[str, Any]:
         "events": history,
         "in_ledger": _in_ledger(uow, history),
     }
+
+
+def _shown_detail(event: t.ScenarioEvent, officer: bool) -> dict[str, Any]:
+    """A step's detail as this reader may see it: a document's name is for the officers (and, in
+    the list of documents, the proposal's own enterprises)."""
+    if event.action == "attach" and not officer:
+        return {k: v for k, v in event.detail.items() if k != "filename"}
+    return dict(event.detail)
 
 
 def _in_ledger(uow: UnitOfWork, history: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -162,7 +162,7 @@ def _need(call: Call, *stages: Stage) -> None:
     if call.stage not in stages:
         names = "、".join(STAGE_ZH[s] for s in stages)
         raise Refused(
-            f"榜单当前处于{STAGE_ZH[call.stage]}阶段, 此操作须在{names}阶段进行",
+            f"榜单当前处于{STAGE_ZH[call.stage]}阶段，此操作须在{names}阶段进行",
             f"the call is {call.stage.value}; this needs it {' or '.join(s.value for s in stages)}",
         )
 
@@ -189,7 +189,7 @@ def publish(call: Call, at: datetime, by: str) -> tuple[Call, Event]:
     _need(call, Stage.DRAFT)
     problems = check_call(call)
     if problems:
-        raise Refused("; ".join(z for z, _ in problems), "; ".join(e for _, e in problems))
+        raise Refused("；".join(z for z, _ in problems), "; ".join(e for _, e in problems))
     if call.deadline <= at:
         raise Refused("截止时间应晚于发布时间", "the deadline must come after publication")
     return replace(call, stage=Stage.PUBLISHED), _event("publish", at, by, deadline=call.deadline.isoformat())
@@ -206,7 +206,7 @@ def eligibility_problems(call: Call, proposal: Proposal) -> list[tuple[str, str]
     if len(proposal.partners) > rules.max_partners:
         found.append(
             (
-                f"联合体最多1家牵头单位和{rules.max_partners}家成员单位, 本方案有{len(proposal.partners)}家成员",
+                f"联合体最多1家牵头单位和{rules.max_partners}家成员单位，本方案有{len(proposal.partners)}家成员",
                 f"a consortium is one lead and at most {rules.max_partners} partners;"
                 f" this has {len(proposal.partners)}",
             )
@@ -216,7 +216,7 @@ def eligibility_problems(call: Call, proposal: Proposal) -> list[tuple[str, str]
     if rules.exclude_past_winners:
         for a in applicants:
             if a.credit_code in rules.past_winners:
-                found.append((f"{a.name} 曾揭榜获胜, 本榜单不再接受", f"{a.name} won an earlier call and is excluded"))
+                found.append((f"{a.name} 曾揭榜获胜，本榜单不再接受", f"{a.name} won an earlier call and is excluded"))
     return found
 
 
@@ -225,7 +225,7 @@ def submit(call: Call, proposal: Proposal, by: str) -> tuple[Call, Event]:
     _need(call, Stage.PUBLISHED)
     if proposal.submitted_at > call.deadline:
         raise Refused(
-            f"已过截止时间 {call.deadline.astimezone(CHINA):%Y-%m-%d %H:%M} (北京时间), 不再接受申报",
+            f"已过截止时间 {call.deadline.astimezone(CHINA):%Y-%m-%d %H:%M}（北京时间），不再接受申报",
             f"Past the deadline, {call.deadline.astimezone(CHINA):%Y-%m-%d %H:%M} (Beijing time): no more proposals.",
         )
     if any(p.id == proposal.id for p in call.proposals):
@@ -238,7 +238,7 @@ def submit(call: Call, proposal: Proposal, by: str) -> tuple[Call, Event]:
     problems = eligibility_problems(call, proposal)
     if problems:
         raise Refused(
-            "不符合揭榜条件: " + "; ".join(z for z, _ in problems), "not eligible: " + "; ".join(e for _, e in problems)
+            "不符合揭榜条件：" + "；".join(z for z, _ in problems), "not eligible: " + "; ".join(e for _, e in problems)
         )
     event = _event("submit", proposal.submitted_at, by, proposal=proposal.id, members=sorted(proposal.members))
     return replace(call, proposals=(*call.proposals, proposal)), event
@@ -250,7 +250,7 @@ def attachable(call: Call, proposal_id: str, at: datetime) -> Proposal:
     if at > call.deadline:
         when = f"{call.deadline.astimezone(CHINA):%Y-%m-%d %H:%M}"
         raise Refused(
-            f"已过截止时间 {when} (北京时间), 不能再添加附件",
+            f"已过截止时间 {when}（北京时间），不能再添加附件",
             f"Past the deadline, {when} (Beijing time): no more documents.",
         )
     return call.proposal(proposal_id)
@@ -262,14 +262,14 @@ def close_submissions(call: Call, at: datetime, by: str, experts: tuple[Expert, 
     if at < call.deadline:
         when = f"{call.deadline.astimezone(CHINA):%Y-%m-%d %H:%M}"
         raise Refused(
-            f"截止时间 {when} (北京时间) 之后才能组建评审专家组",
+            f"截止时间 {when}（北京时间）之后才能组建评审专家组",
             f"The panel can be seated after the deadline, {when} (Beijing time).",
         )
     if not call.proposals:
         raise Refused("没有方案可评审", "no proposal to review")
     if len(experts) < call.min_experts or len(experts) % 2 == 0:
         raise Refused(
-            f"评审专家应至少{call.min_experts}人且为奇数, 现为{len(experts)}人",
+            f"评审专家应至少{call.min_experts}人且为奇数，现为{len(experts)}人",
             f"the panel needs at least {call.min_experts} experts, an odd number; it has {len(experts)}",
         )
     if len({e.id for e in experts}) != len(experts):
@@ -302,7 +302,7 @@ def declare_conflict(call: Call, expert_id: str, proposal_id: str, at: datetime)
     _need(call, Stage.REVIEWING)
     _expert(call, expert_id)
     call.proposal(proposal_id)
-    event = _event("recuse", at, expert_id, proposal=proposal_id, why="declared")
+    event = _event("recuse", at, expert_id, expert=expert_id, proposal=proposal_id, why="declared")
     return replace(call, declared=call.declared | {(expert_id, proposal_id)}), event
 
 
@@ -322,12 +322,13 @@ def score(call: Call, expert_id: str, proposal_id: str, marks: dict[str, int], a
     if why is not None:
         zh, en = CONFLICT_WHY[why]
         raise Refused(
-            f"{expert.name} 与该方案存在利益冲突 ({zh}), 应回避", f"{expert.name} has a conflict ({en}): recused"
+            f"{expert.name}与方案 {proposal_id} 存在利益冲突（{zh}），应回避",
+            f"{expert.name} has a conflict with proposal {proposal_id} ({en}): recused",
         )
     wanted = {c.id for c in call.criteria}
     if set(marks) != wanted:
         raise Refused(
-            f"应按公布的评分标准逐项打分: {'、'.join(sorted(wanted))}",
+            f"应按公布的评分标准逐项打分：{'、'.join(sorted(wanted))}",
             f"score every criterion of the published rubric: {', '.join(sorted(wanted))}",
         )
     if any(not 0 <= m <= 100 for m in marks.values()):
@@ -336,7 +337,9 @@ def score(call: Call, expert_id: str, proposal_id: str, marks: dict[str, int], a
         raise Refused("该专家已为此方案打分", "this expert has scored this proposal")
     entry = (expert_id, proposal_id, tuple(sorted(marks.items())))
     # the event keeps the marks out of sight until the panel closes: only who scored what
-    return replace(call, scores=(*call.scores, entry)), _event("score", at, expert_id, proposal=proposal_id)
+    return replace(call, scores=(*call.scores, entry)), _event(
+        "score", at, expert_id, expert=expert_id, proposal=proposal_id
+    )
 
 
 def visible_scores(call: Call) -> tuple[tuple[str, str, tuple[tuple[str, int], ...]], ...]:
@@ -360,11 +363,11 @@ def close_panel(call: Call, at: datetime, by: str) -> tuple[Call, Event]:
         missing = [e.id for e in allowed if e.id not in marks]
         if missing:
             raise Refused(
-                f"方案 {p.id} 尚有专家未打分: {'、'.join(missing)}",
+                f"方案 {p.id} 尚有专家未打分：{'、'.join(missing)}",
                 f"proposal {p.id} lacks marks of {', '.join(missing)}",
             )
         if not allowed:
-            raise Refused(f"方案 {p.id} 无可评审的专家 (全部回避)", f"every expert is recused from {p.id}")
+            raise Refused(f"方案 {p.id} 无可评审的专家（全部回避）", f"every expert is recused from {p.id}")
         mean = sum((_weighted(call, marks[e.id]) for e in allowed), Decimal(0)) / len(allowed)
         totals.append((p.id, mean.quantize(Decimal("0.01")), p.submitted_at))
     totals.sort(key=lambda t: (-t[1], t[2]))
@@ -378,7 +381,7 @@ def object_to(call: Call, objection: Objection) -> tuple[Call, Event]:
     _need(call, Stage.NOTICE)
     assert call.notice_ends is not None
     if objection.at > call.notice_ends:
-        raise Refused("公示期已结束, 不再受理异议", "the notice period is over: no more objections")
+        raise Refused("公示期已结束，不再受理异议", "the notice period is over: no more objections")
     call.proposal(objection.proposal)
     event = _event("object", objection.at, objection.by, objection=objection.id, proposal=objection.proposal)
     return replace(call, objections=(*call.objections, objection)), event
@@ -421,12 +424,12 @@ def award(call: Call, at: datetime, by: str) -> tuple[Call, Award, Event]:
     assert call.notice_ends is not None
     if at < call.notice_ends:
         raise Refused(
-            f"公示期至 {call.notice_ends.astimezone(CHINA):%Y-%m-%d %H:%M} (北京时间) 结束",
+            f"公示期至 {call.notice_ends.astimezone(CHINA):%Y-%m-%d %H:%M}（北京时间）结束",
             f"The notice runs until {call.notice_ends.astimezone(CHINA):%Y-%m-%d %H:%M} (Beijing time).",
         )
     pending = [o.id for o in call.objections if o.decision is None]
     if pending:
-        raise Refused(f"尚有异议未处理: {'、'.join(pending)}", f"objections not yet decided: {', '.join(pending)}")
+        raise Refused(f"尚有异议未处理：{'、'.join(pending)}", f"objections not yet decided: {', '.join(pending)}")
     standing = [pid for pid, _ in call.ranking if call.proposal(pid).disqualified is None]
     if not standing:
         raise Refused("没有可授予的方案", "no proposal is left to award")

@@ -38,14 +38,14 @@ STAGES = {
     "cancelled": ("已取消", "cancelled"),
 }
 ACTIONS = {
-    "open": ("创建榜单", "opened"),
+    "open": ("创建榜单", "created"),
     "publish": ("发布榜单", "published"),
     "submit": ("提交方案", "proposal submitted"),
     "attach": ("上传方案附件", "document attached"),
     "panel": ("组建评审专家组", "panel seated"),
     "recuse": ("专家回避", "expert recused"),
     "score": ("专家评分", "marks recorded"),
-    "rank": ("评审结束并排名, 开始公示", "ranked; notice opened"),
+    "rank": ("评审结束并排名，开始公示", "ranked; notice opened"),
     "object": ("提出异议", "objection raised"),
     "decide_objection": ("异议处理", "objection decided"),
     "award": ("确定揭榜方", "awarded"),
@@ -54,8 +54,8 @@ ACTIONS = {
 DONE = {
     "publish": ("榜单已发布。", "The call is published."),
     "proposal": (
-        "方案已提交，不能修改；评审结束后在本页查看排名。",
-        "Your proposal is in; it cannot be changed. The ranking appears here once the panel closes.",
+        "方案已提交；截止时间前可补充附件，评审结束后在本页查看排名。",
+        "Your proposal is in; documents may be added until the deadline. The ranking shows here after the panel.",
     ),
     "panel": ("评审专家组已组建。", "The panel is seated."),
     "files": ("附件已上传。", "The documents are attached."),
@@ -178,31 +178,68 @@ def call_data(request: Request, call_id: str) -> dict[str, Any]:
                 for a in in_ledger["applications"]
             ],
         }
+    now = _ledger(request).clock()
+    notice_over = call["notice_ends"] is not None and now >= datetime.fromisoformat(call["notice_ends"])
+    names = {p["id"]: p["lead"]["name"] for p in call["proposals"]}
     return {
         **call,
-        "stage_label": _stage(call["stage"], zh),
+        "stage_label": _stage_now(call["stage"], past_deadline, notice_over, zh),
         "ranking": [{"proposal": p, "title": titles.get(p, ""), "score": s} for p, s in call["ranking"]],
         "weights": {k: f"{v}%" for k, v in weights.items()},  # whole percents by the list's own check
-        "events": [
-            {
-                **e,
-                "label": ACTIONS.get(e["action"], (e["action"], e["action"]))[0 if zh else 1],
-                "actor_label": ("系统" if zh else "huiqi") if e["actor"] == SYSTEM.name else e["actor"],
-            }
-            for e in call["events"]
-        ],
-        "may": _may(user, call["stage"], mine, past_deadline),
+        "events": [_event_words(e, zh) for e in call["events"]],
+        "may": {
+            **_may(user, call["stage"], mine, past_deadline),
+            "object": call["stage"] == "notice" and not notice_over,
+        },
         "mine": mine,
+        "won": mine is not None and call["winner"] == mine["id"],
+        "winner_text": f"{names.get(call['winner'], '')}（{call['winner']} {titles.get(call['winner'], '')}）"
+        if call["winner"]
+        else "",
         "files": {p: [{**f, "size_text": size_text(f["size"], lang)} for f in found] for p, found in files.items()},
         "accepted": ",".join(ACCEPTED_EXTENSIONS),
         "may_add_files": mine is not None and mine["is_lead"] and call["stage"] == "published" and not past_deadline,
         "grid": _grid(call, zh),
+        "marks": _marks(call),
+        "objections": [
+            {**o, "decision_label": _said(OBJECTION_DECISIONS.get(o["decision"] or ""), zh)} for o in call["objections"]
+        ],
         "pending_objections": [o for o in call["objections"] if o["decision"] is None],
         "in_ledger": in_ledger,
+        "project_name": titles.get(call["winner"] or "", ""),
         "form": {},
         "panel_rows": list(range(PANEL_ROWS)),
         "done": _said(DONE.get(request.query_params.get("done", "")), zh),
     }
+
+
+OBJECTION_DECISIONS = {"upheld": ("成立", "upheld"), "dismissed": ("不成立", "dismissed")}
+
+
+def _stage_now(stage: str, past_deadline: bool, notice_over: bool, zh: bool) -> str:
+    """The stage as its dates leave it: open but past the deadline, on notice but the notice over."""
+    if stage == "published" and past_deadline:
+        return "征集已截止，待组建评审专家组" if zh else "closed for proposals; the panel is to be seated"
+    if stage == "notice" and notice_over:
+        return "公示期已满，待确定揭榜方" if zh else "notice over; to be awarded"
+    return _stage(stage, zh)
+
+
+def _event_words(event: dict[str, Any], zh: bool) -> dict[str, Any]:
+    """A step of the history as read: its label, who took it, and what it was about."""
+    detail = event["detail"]
+    about = [str(detail[k]) for k in ("expert", "proposal", "objection", "filename") if detail.get(k)]
+    return {
+        **event,
+        "label": ACTIONS.get(event["action"], (event["action"], event["action"]))[0 if zh else 1],
+        "actor_label": ("系统" if zh else "huiqi") if event["actor"] == SYSTEM.name else event["actor"],
+        "about": " → ".join(about),
+    }
+
+
+def _marks(call: dict[str, Any]) -> list[dict[str, Any]]:
+    """The marks once shown (the panel closed): one row per expert and proposal, by criterion."""
+    return [{"expert": s["expert"], "proposal": s["proposal"], **s["marks"]} for s in call["scores"]]
 
 
 @router.get("/calls")
