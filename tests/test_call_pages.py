@@ -125,7 +125,7 @@ def test_a_call_run_from_its_page(tmp_path_factory: pytest.TempPathFactory) -> N
         assert "请写明异议内容" in objected.text
         firm.post(CALL + "/objection", data={"proposal": "P1", "text": "报价有误", "csrf_token": _token(firm)})
         no_reason = _post(officer, "/decision", {"objection": "O1", "decision": "dismissed", "reason": ""})
-        assert "理由: 必填" in no_reason.text  # type: ignore[attr-defined]
+        assert "理由：必填" in no_reason.text  # type: ignore[attr-defined]
         decided = _post(officer, "/decision", {"objection": "O1", "decision": "dismissed", "reason": "报价已核实"})
         assert "异议处理结果已记录" in decided.text  # type: ignore[attr-defined]
         assert "O1 针对 P1：报价有误 — 不成立（报价已核实）" in decided.text  # type: ignore[attr-defined]
