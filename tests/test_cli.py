@@ -98,7 +98,7 @@ def test_bad_facts_name_file_line_and_field(tmp_path: Path) -> None:
 def test_policies_list_show_check() -> None:
     assert "lingang-2024.rd" in run("policies", "list").stdout
     assert "10%" in run("policies", "show", "minhang-2018.demo").stdout
-    assert "ok: 5 policies, 24 measures" in run("policies", "check").stdout
+    assert "ok: 6 policies, 26 measures" in run("policies", "check").stdout
 
 
 def test_policies_check_reports_file_line_and_rule(tmp_path: Path) -> None:

@@ -183,9 +183,8 @@ def policies_check(
     count = sum(len(p.measures) for p in library.policies)
     where = folder or default_policies()
     policies = len(library.policies)
-    out.print(
-        f"ok: {policies} {'policy' if policies == 1 else 'policies'}, {count} measures in {where}", highlight=False
-    )
+    words = f"{policies} {'policy' if policies == 1 else 'policies'}, {count} {'measure' if count == 1 else 'measures'}"
+    out.print(f"ok: {words} in {where} (检查通过: {policies} 项政策, {count} 项措施)", highlight=False)
 
 
 @policies_app.command("test")

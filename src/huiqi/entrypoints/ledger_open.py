@@ -102,7 +102,12 @@ def resolve(db: str | None, mode: Mode, *, quiet: bool = False) -> str:
         if mode == "create" or state is LedgerState.BEHIND:
             upgrade(url)
     except SQLAlchemyError as error:
-        raise fail([f"{where}: {type(error).__name__}: {str(error).strip().splitlines()[0]}"]) from None
+        raise fail(
+            [
+                f"{where}: 无法打开数据库 (could not open the database): "
+                f"{type(error).__name__}: {str(error).strip().splitlines()[0]}"
+            ]
+        ) from None
     return url
 
 
@@ -117,4 +122,5 @@ def open_ledger(db: str | None, mode: Mode) -> Ledger:
     try:
         return Ledger(make_engine(url), load_library())
     except SQLAlchemyError as error:
-        raise fail([f"{shown(url)}: {str(error).splitlines()[0]}"]) from None
+        said = f"无法打开数据库 (could not open the database): {str(error).splitlines()[0]}"
+        raise fail([f"{shown(url)}: {said}"]) from None

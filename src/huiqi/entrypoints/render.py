@@ -213,41 +213,79 @@ def policy_list(console: Console, library: Library, lang: str) -> None:
             ),
             title_justify="left",
         )
-        table.add_column("id")
-        table.add_column("title")
-        table.add_column("applies to")
-        table.add_column("benefits")
+        for column in ("id", "title", "applies to", "benefits"):
+            table.add_column(_word(column, lang))
         for measure in policy.measures:
             table.add_row(
                 measure.id,
                 measure.title if lang == "zh" else measure.title_en,
-                measure.applies_to,
+                _subject(measure.applies_to, lang),
                 ", ".join(f"{name} ({c.kind})" for name, c in measure.benefits.items()),
             )
         console.print(table)
 
 
+# The summary's words in the reader's language (the rule's expressions stay as written).
+WORDS = {
+    "id": "编号",
+    "title": "名称",
+    "applies to": "适用对象",
+    "benefits": "支持内容",
+    "category": "类别",
+    "scope": "范围",
+    "quote": "原文",
+    "condition": "条件",
+    "benefit": "支持",
+    "cap": "上限",
+    "per": "按",
+    "over": "计入",
+    "all components": "全部支持项",
+    "payment": "拨付",
+    "on": "于",
+    "interpretation": "解读",
+    "alternatives": "可选理解",
+    "none": "无",
+}
+SUBJECTS_ZH = {"enterprise": "企业本身", "project": "项目", "lease": "租赁场地", "institution": "研发机构"}
+SUBJECTS_ZH |= {"platform": "服务平台", "contract": "服务合同"}
+
+
+def _word(word: str, lang: str) -> str:
+    return WORDS.get(word, word) if lang == "zh" else word
+
+
+def _subject(kind: str, lang: str) -> str:
+    return SUBJECTS_ZH.get(kind, kind) if lang == "zh" else kind
+
+
 def _measure_panel(policy: Policy, measure: Measure, lang: str) -> Panel:
+    def w(word: str) -> str:
+        return _word(word, lang)
+
     lines: list[Any] = [
         Text(f"{measure.title} / {measure.title_en}", style="bold"),
-        Text(f"applies to: {measure.applies_to}   category: {measure.category}"),
+        Text(f"{w('applies to')}: {_subject(measure.applies_to, lang)}   {w('category')}: {measure.category}"),
     ]
     if measure.scope is not None:
-        lines.append(Text(f"scope: {to_text(measure.scope)}"))
-    lines.append(Text(f"quote: “{measure.quote}”", style="italic"))
+        lines.append(Text(f"{w('scope')}: {to_text(measure.scope)}"))
+    lines.append(Text(f"{w('quote')}: “{measure.quote}”", style="italic"))
     for condition in (*jurisdiction_conditions(policy), *policy.conditions, *measure.conditions):
-        lines.append(Text(f"condition: {condition.text}"))
+        lines.append(
+            Text(f"{w('condition')}: {condition.text if lang == 'zh' else condition.text_en or condition.text}")
+        )
     for name, component in measure.benefits.items():
-        lines.append(Text(f"benefit {name} ({component.kind}): {component.title or ''}"))
+        lines.append(Text(f"{w('benefit')} {name} ({component.kind}): {component.title or ''}"))
         lines.append(Text(f"    {describe_component(component)}", style="dim"))
     for cap in measure.caps:
-        over = ", ".join(cap.over) if cap.over else "all components"
-        lines.append(Text(f"cap: {cap.title or ''} {_amount(cap.max)} per {cap.per} over {over}"))
+        over = ", ".join(cap.over) if cap.over else w("all components")
+        lines.append(Text(f"{w('cap')}: {cap.title or ''} {_amount(cap.max)} {w('per')} {cap.per} {w('over')} {over}"))
     for tranche in measure.payment:
-        lines.append(Text(f"payment: {tranche.share * 100:.0f}% on {tranche.on}"))
+        lines.append(Text(f"{w('payment')}: {tranche.share * 100:.0f}% {w('on')} {tranche.on}"))
     for item in measure.interpretations:
-        alts = ", ".join(item.alternatives) or "none"
-        lines.append(Text(f"interpretation {item.id}: {item.question} → {item.decision} (alternatives: {alts})"))
+        alts = ", ".join(item.alternatives) or w("none")
+        lines.append(
+            Text(f"{w('interpretation')} {item.id}: {item.question} → {item.decision} ({w('alternatives')}: {alts})")
+        )
     return Panel(Group(*lines), title=Text(measure.id), title_align="left")
 
 

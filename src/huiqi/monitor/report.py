@@ -70,7 +70,8 @@ def target_progress(
         "status_zh": zh,
         "status_en": en,
         "current_year": found.current_year,
-        "current": _text(found.current),
+        # a rate (a growth target's compound rate) to six places, as the other ratios; counts and sums exact
+        "current": _text(found.current, 6 if target.unit == "%" else None),
         "base_year": found.base_year,
         "base": _text(found.base),
         "share": _text(found.share, 6),
