@@ -288,21 +288,24 @@ def _approve(uow: UnitOfWork, row: t.Application, amount: Decimal | None) -> Non
             raise Conflict("no expert has decided an amount yet; review first, or give the amount", code="no_review")
         amount = decided[-1]
     ref = uow.library.measure(row.measure)
-    years = sorted(charges(payment_schedule(ref.measure, {row.year: Interval(amount, amount)}), row.year))
-    account, pool_amount = account_of(uow.library, row.measure)
+    account = account_of(uow.library, row.measure)
+    charged_years = charges(payment_schedule(ref.measure, {row.year: Interval(amount, amount)}), row.year)
+    years = sorted({account.year_of(y) for y in charged_years})
     budgets = {
         b.year: b
         for b in uow.session.execute(
             select(t.Budget)
-            .where(t.Budget.policy == account, t.Budget.year.in_(years))
+            .where(t.Budget.policy == account.name, t.Budget.year.in_(years))
             .order_by(t.Budget.year)
             .with_for_update()
         ).scalars()
     }
-    if pool_amount is not None:  # a pool's yearly budget, seeded from the policy the first time it is drawn on
+    if account.seed is not None:  # a pool's budget, seeded from the policy the first time it is drawn on
         for year in years:
             if year not in budgets:
-                budgets[year] = t.Budget(policy=account, year=year, allocated=pool_amount, committed=ZERO, paid=ZERO)
+                budgets[year] = t.Budget(
+                    policy=account.name, year=year, allocated=account.seed, committed=ZERO, paid=ZERO
+                )
                 uow.session.add(budgets[year])
     enterprise = uow.session.execute(
         select(t.Enterprise).where(t.Enterprise.id == row.enterprise_id).with_for_update()
@@ -318,6 +321,7 @@ def _approve(uow: UnitOfWork, row: t.Application, amount: Decimal | None) -> Non
         as_of=row.submitted_on or uow.today,
         awards=_committed(uow, enterprise),
         budgets={y: BudgetFact(b.policy, b.year, b.allocated, b.committed, b.paid) for y, b in budgets.items()},
+        budget_year=account.year_of,
     )
     if not decision.approved:
         raise Conflict("the approval is refused", code="approval_refused", reasons=decision.reasons)
@@ -342,14 +346,14 @@ def _approve(uow: UnitOfWork, row: t.Application, amount: Decimal | None) -> Non
                 trigger=tranche.on,
                 share=tranche.share,
                 title=tranche.title,
-                policy=account,
+                policy=account.name,
                 year=charged,
                 amount=tranche.amount.hi,
                 paid=False,
             )
         )
-        if charged in budgets:
-            budgets[charged].committed += tranche.amount.hi
+        if account.year_of(charged) in budgets:
+            budgets[account.year_of(charged)].committed += tranche.amount.hi
     uow.session.flush()
 
 

@@ -10,7 +10,7 @@ and stores the award this returns.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -21,6 +21,8 @@ from huiqi.facts.models import Facts, PriorAward
 from huiqi.money import ZERO, Interval, format_yuan
 from huiqi.rules.library import Library
 from huiqi.rules.model import Measure
+
+TERM_YEAR = 0  # the year of a budget kept for a policy's whole term (a term pool's one row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,7 @@ def check_approval(
     as_of: date,
     awards: Sequence[Award],
     budgets: Mapping[int, Budget],
+    budget_year: Callable[[int], int] = lambda year: year,
 ) -> Decision:
     """May `amount` be awarded under `measure` to `subject` of this enterprise, given the ledger?"""
     enterprise = facts.enterprise.credit_code
@@ -111,11 +114,16 @@ def check_approval(
             "(the decided amount is outside what the measure allows, caps net of committed awards)"
         )
     tranches = payment_schedule(ref.measure, {year: Interval(amount, amount)})
-    for budget_year, charge in sorted(charges(tranches, year).items()):
-        budget = budgets.get(budget_year)
+    # each budget row's charge: a yearly budget its year's tranches, a term pool's one row all of them
+    drawn: dict[int, Decimal] = {}
+    for charged, charge in charges(tranches, year).items():
+        drawn[budget_year(charged)] = drawn.get(budget_year(charged), ZERO) + charge
+    for row_year, charge in sorted(drawn.items()):
+        budget = budgets.get(row_year)
         if budget is not None and charge > budget.remaining:
+            period = "政策期内" if row_year == TERM_YEAR else f"{budget.year} 年度"
             reasons.append(
-                f"{budget.policy} {budget.year} 年度预算余额 {format_yuan(budget.remaining)} 不足 "
+                f"{budget.policy} {period}预算余额 {format_yuan(budget.remaining)} 不足 "
                 f"{format_yuan(charge)} (budget remaining is too small)"
             )
     if reasons:

@@ -1,31 +1,46 @@
 """Which budget an award draws on: its policy's, or the budget pool its measure belongs to.
 
 A policy's budget is kept per year under the policy's id; a pool declared in the policy
-(`budgets:` in the rule language) per year under `<policy id>/<pool id>`, its allocation seeded
-from the pool's amount the first time an approval draws on it (an officer may change it later,
-as any budget). A pool over the whole term is reported by `huiqi simulate` but not yet kept by
-the ledger: its measures draw on the policy's yearly budget.
+(`budgets:` in the rule language) under `<policy id>/<pool id>`, its allocation seeded from the
+pool's amount the first time an approval draws on it (an officer may change it later, as any
+budget): per year for a yearly pool, in one row for a pool over the whole term, whose year is
+TERM_YEAR (0, which no budget year can be) and which every year's tranches draw on.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
+from huiqi.ledger.approval import TERM_YEAR
 from huiqi.rules.library import Library
 
 SEPARATOR = "/"
 
 
-def account_of(library: Library, measure_id: str) -> tuple[str, Decimal | None]:
-    """(the budget account, the yearly amount to seed it with when it has no row yet)."""
+@dataclass(frozen=True, slots=True)
+class Account:
+    """Where an award's tranches are charged: the account, the amount to seed a row of it with when
+    there is none (a pool's; None for a policy's own budget), and whether it is one row for the term."""
+
+    name: str
+    seed: Decimal | None = None
+    term: bool = False
+
+    def year_of(self, year: int) -> int:
+        """The budget row a tranche charged to `year` draws on."""
+        return TERM_YEAR if self.term else year
+
+
+def account_of(library: Library, measure_id: str) -> Account:
     ref = library.measure(measure_id)
     pool = ref.policy.pool_of(measure_id)
-    if pool is None or pool.per != "year":
-        return ref.policy.id, None
-    return f"{ref.policy.id}{SEPARATOR}{pool.id}", pool.amount
+    if pool is None:
+        return Account(ref.policy.id)
+    return Account(f"{ref.policy.id}{SEPARATOR}{pool.id}", pool.amount, pool.per == "term")
 
 
 def policy_of_account(account: str) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from huiqi.ledger import tables as t
 from huiqi.ledger.actors import OFFICERS
+from huiqi.ledger.approval import TERM_YEAR
 from huiqi.ledger.budget_accounts import of_policy
 from huiqi.ledger.catalogue import check_version
 from huiqi.ledger.errors import Conflict, FieldError, Invalid, NotFound
@@ -83,8 +84,11 @@ def pay(uow: UnitOfWork, tranche_id: int, *, paid_on: date | None, reference: st
     problem = why_not_payable(tranche, on)
     if problem:
         raise Conflict(problem, code="not_payable")
+    # the tranche's year's budget, or the account's one row for the term (an account has one or the other)
     budget = uow.session.execute(
-        select(t.Budget).where(t.Budget.policy == tranche.policy, t.Budget.year == tranche.year).with_for_update()
+        select(t.Budget)
+        .where(t.Budget.policy == tranche.policy, t.Budget.year.in_([tranche.year, TERM_YEAR]))
+        .with_for_update()
     ).scalar()
     if budget is not None:
         budget.paid += tranche.amount

@@ -16,6 +16,7 @@ from huiqi.entrypoints.web.ledger_labels import measure_title, policy_title
 from huiqi.ledger import applications, payments
 from huiqi.ledger import tables as t
 from huiqi.ledger.actors import Actor
+from huiqi.ledger.approval import TERM_YEAR
 from huiqi.ledger.uow import UnitOfWork
 from huiqi.ledger.views import application_view, award_view, budget_view, event_view, money, payment_view, review_view
 from huiqi.ledger.workflow import TRANSITIONS, Action, Role, State
@@ -30,7 +31,7 @@ def _headroom(uow: UnitOfWork, row: t.Application, award: t.Award | None) -> dic
     this_measure = [a for a in others if a.measure == row.measure]
     this_year = [a for a in others if a.year == row.year]
     years = {row.year} | ({tr.year for tr in award.tranches} if award else set())
-    budgets = [b for b in payments.list_budgets(uow, policy=row.policy) if b.year in years]
+    budgets = [b for b in payments.list_budgets(uow, policy=row.policy) if b.year in years | {TERM_YEAR}]
     return {
         "awards": [
             {

@@ -21,6 +21,7 @@ from huiqi.entrypoints.web.i18n import Lang, gettext_for
 from huiqi.entrypoints.web.ledger_labels import STATE_ORDER, district_label, measure_title, policy_title, state_label
 from huiqi.entrypoints.web.render import error_page, lang_of, respond
 from huiqi.ledger import dashboard as queries
+from huiqi.ledger.approval import TERM_YEAR
 from huiqi.ledger.uow import Ledger, UnitOfWork
 from huiqi.money import ZERO
 
@@ -69,7 +70,8 @@ def _panels(uow: UnitOfWork, lang: Lang, policy: str | None, year: int | None) -
     amount, count = Column("amount", _("Amount (yuan)"), "money"), Column("count", _("Number"), "count")
 
     budgets = [
-        {"policy": b.policy, "policy_title": policy_title(library, b.policy, lang), "year": b.year}
+        {"policy": b.policy, "policy_title": policy_title(library, b.policy, lang)}
+        | {"year": _("whole term") if b.year == TERM_YEAR else b.year}  # a term pool's one row
         | {"allocated": b.allocated, "committed": b.committed, "paid": b.paid, "remaining": b.remaining}
         for b in queries.budgets(uow, policy=policy, year=year)
     ]
