@@ -37,7 +37,13 @@ def test_a_call_run_from_its_page(tmp_path_factory: pytest.TempPathFactory) -> N
     try:
         officer = sign_in_client(TestClient(app), "demo-reviewer")
         firm = sign_in_client(TestClient(app), "demo-lingang-ai-chip")
+        anyone = TestClient(app)  # not signed in: a published call and its 公示 are public
+        assert anyone.get(CALL + "/public").status_code == 404  # a draft is not
         assert _post(officer, "/step", {"action": "publish"}).status_code == 200  # type: ignore[attr-defined]
+        public = anyone.get(CALL + "/public")
+        assert public.status_code == 200
+        assert "技术方案先进性与可行性 — 40%" in public.text
+        assert anyone.get("/calls/lg-2022-02/public").status_code == 404  # still a draft
         # a refused proposal keeps what was typed; an accepted one is confirmed and the form goes
         typed = {"title": "底盘方案 <甲>", "partners": "不是代码 某公司\n91310000MA1FL0XX1X 乙公司"}
         came_from = {"referer": "http://testserver" + CALL}
@@ -117,6 +123,10 @@ def test_a_call_run_from_its_page(tmp_path_factory: pytest.TempPathFactory) -> N
         assert "90" not in re.sub(r"<[^>]+>", " ", firm.get(CALL).text).split("评分标准")[-1].split("历史")[0]
         closed = _post(officer, "/step", {"action": "close_panel"})
         assert "P1 底盘方案 &lt;甲&gt; — 80.00" in closed.text
+        notice = anyone.get(CALL + "/public").text
+        assert "临港智芯科技有限公司 — P1 底盘方案 &lt;甲&gt; — 80.00" in notice
+        assert "专家1" not in notice  # never the panel
+        assert "方案书.pdf" not in notice  # nor the documents
         shown = firm.get(CALL).text.split('id="marks-shown"')[1].split("</section>")[0]
         assert shown.count('<td class="num">90</td>') == 4  # the marks, once the panel has closed  # type: ignore[attr-defined]  # .4·90+.3·80+.2·70+.1·60
 

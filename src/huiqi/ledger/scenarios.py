@@ -274,3 +274,37 @@ def list_calls(uow: UnitOfWork) -> list[dict[str, Any]]:
         {"id": r.id, "title": r.title, "stage": r.stage, "deadline": r.state["deadline"], "budget": r.state["budget"]}
         for r in uow.session.execute(query).scalars()
     ]
+
+
+PUBLIC_STAGES = (rules.Stage.PUBLISHED, rules.Stage.REVIEWING, rules.Stage.NOTICE, rules.Stage.AWARDED)
+
+
+def public_view(uow: UnitOfWork, call_id: str) -> dict[str, Any]:
+    """What anyone may read without signing in, as a published call and its 公示 are public: the
+    terms once published; the ranking (lead, proposal, weighted score) from the notice on; the
+    winner once awarded. Never the panel, the marks, the documents or the objections' texts."""
+    row = _row(uow, call_id)
+    call = from_data(row.state, [])
+    if call.stage not in PUBLIC_STAGES:
+        raise NotFound(f"no scenario call {call_id}")
+    state, _scores = to_data(call)
+    terms = ("id", "title", "owner", "requirements", "budget", "deadline", "criteria", "eligibility")
+    shown = {k: state[k] for k in terms} | {"notice_days": call.notice_days, "stage": call.stage.value}
+    shown["eligibility"] = {k: v for k, v in state["eligibility"].items() if k != "past_winners"}
+    if call.stage in (rules.Stage.NOTICE, rules.Stage.AWARDED):
+        proposals = {p.id: p for p in call.proposals}
+        shown["ranking"] = [
+            {
+                "proposal": pid,
+                "title": proposals[pid].title,
+                "lead": proposals[pid].lead.name,
+                "partners": [a.name for a in proposals[pid].partners],
+                "score": str(score),
+                "removed": proposals[pid].disqualified is not None,
+            }
+            for pid, score in call.ranking
+        ]
+        shown["notice_ends"] = state["notice_ends"]
+    if call.winner is not None:
+        shown["winner"] = {"proposal": call.winner, "lead": call.proposal(call.winner).lead.name}
+    return shown

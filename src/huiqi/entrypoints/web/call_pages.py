@@ -292,6 +292,25 @@ async def after(
 STEPS = {"publish": scenarios.publish, "close_panel": scenarios.close_panel, "award": scenarios.award}
 
 
+@router.get("/calls/{call_id}/public")
+def public_call(request: Request, call_id: str) -> Response:
+    """A published call and its 公示 for anyone, signed in or not (huiqi.ledger.scenarios.public_view)."""
+    zh = lang_of(request) == "zh"
+    try:
+        call = _ledger(request).read(SYSTEM, lambda uow: scenarios.public_view(uow, call_id))
+    except NotFound:
+        return error_page(request, 404, "Not found")
+    now = _ledger(request).clock()
+    over = call.get("notice_ends") is not None and now >= datetime.fromisoformat(call["notice_ends"])
+    past = now >= datetime.fromisoformat(call["deadline"])
+    data = call | {
+        "stage_label": _stage_now(call["stage"], past, over, zh),
+        "weights": {c["id"]: f"{c['weight']}%" for c in call["criteria"]},
+        "may_object": call["stage"] == "notice" and not over,
+    }
+    return respond(request, "call_public.html", data)
+
+
 @router.get("/calls/{call_id}/files/{file_id}")
 def proposal_file(request: Request, call_id: str, file_id: int) -> Response:
     """A proposal's document, for the officers and the enterprises in the proposal (else 404)."""
