@@ -302,6 +302,8 @@ def test_access_is_per_tenant_on_every_endpoint(
         "attachment_id": document,
         "call_id": "lg-2022-01",
         "objection_id": "O1",
+        "proposal_id": "P1",
+        "file_id": 1,
     }
     minhang_name = example("minhang-robotics.yaml")["enterprise"]["name"]
     paths = client.get("/openapi.json").json()["paths"]
