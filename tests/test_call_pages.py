@@ -78,7 +78,9 @@ def test_a_call_run_from_its_page(tmp_path_factory: pytest.TempPathFactory) -> N
         assert officer.get(links[0][0]).status_code == 200
         other = sign_in_client(TestClient(app), OTHER_FIRM)
         assert other.get(links[0][0]).status_code == 404  # another enterprise: not even that it exists
-        assert "方案书.pdf" not in other.get(CALL).text
+        competitor = other.get(CALL).text
+        assert "方案书.pdf" not in competitor
+        assert "底盘方案" not in competitor  # who else answers is not shown before the ranking
         more = firm.post(
             CALL + "/files",
             data={"proposal": "P1", "csrf_token": _token(firm)},

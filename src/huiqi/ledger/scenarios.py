@@ -224,8 +224,11 @@ def call_view(uow: UnitOfWork, call_id: str) -> dict[str, Any]:
         select(t.ScenarioEvent).where(t.ScenarioEvent.call_id == call_id).order_by(t.ScenarioEvent.id)
     ).scalars()
     sealed = call.stage in (rules.Stage.PUBLISHED, rules.Stage.REVIEWING) and uow.actor.role not in OFFICERS
-    if sealed:  # the panel is known to the officers alone until it has closed
+    if sealed:  # the panel, and who else answers, are the officers' alone until the panel has closed
         state["experts"] = []
+        own = uow.session.get(t.Enterprise, uow.actor.enterprise_id) if uow.actor.enterprise_id else None
+        members = {p.id: p.members for p in call.proposals}
+        state["proposals"] = [p for p in state["proposals"] if own is not None and own.credit_code in members[p["id"]]]
     officer = uow.actor.role in OFFICERS
     history = [
         {"action": e.action, "actor": e.actor, "at": e.at.isoformat(), "detail": _shown_detail(e, officer)}
