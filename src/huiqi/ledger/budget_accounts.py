@@ -3,8 +3,9 @@
 A policy's budget is kept per year under the policy's id; a pool declared in the policy
 (`budgets:` in the rule language) under `<policy id>/<pool id>`, its allocation seeded from the
 pool's amount the first time an approval draws on it (`set_budget` takes a policy's own id only,
-so a pool's allocation is the policy's): per year for a yearly pool, in one row for a pool over the whole term, whose year is
-TERM_YEAR (0, which no budget year can be) and which every year's tranches draw on.
+so a pool's allocation is the policy's): per year for a yearly pool, in one row for a pool over
+the whole term, whose year is TERM_YEAR (0, which no budget year can be) and which every year's
+tranches draw on.
 """
 
 from __future__ import annotations
