@@ -165,7 +165,8 @@ def call_data(request: Request, call_id: str) -> dict[str, Any]:
         return found, _mine(uow, found["proposals"]), files_by_proposal(uow, call_id)
 
     call, mine, files = _ledger(request).read(user, read)
-    past_deadline = _ledger(request).clock() >= datetime.fromisoformat(call["deadline"])
+    now = _ledger(request).clock()
+    past_deadline = now >= datetime.fromisoformat(call["deadline"])
     weights = {c["id"]: c["weight"] for c in call["criteria"]}
     titles = {p["id"]: p["title"] for p in call["proposals"]}
     library = request.app.state.library
@@ -178,7 +179,6 @@ def call_data(request: Request, call_id: str) -> dict[str, Any]:
                 for a in in_ledger["applications"]
             ],
         }
-    now = _ledger(request).clock()
     notice_over = call["notice_ends"] is not None and now >= datetime.fromisoformat(call["notice_ends"])
     names = {p["id"]: p["lead"]["name"] for p in call["proposals"]}
     return {
