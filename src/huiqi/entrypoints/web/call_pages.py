@@ -193,7 +193,8 @@ def call_data(request: Request, call_id: str) -> dict[str, Any]:
         },
         "mine": mine,
         "won": mine is not None and call["winner"] == mine["id"],
-        "winner_text": f"{names.get(call['winner'], '')}（{call['winner']} {titles.get(call['winner'], '')}）"
+        "winner_text": f"{names.get(call['winner'], '')}{'（' if zh else ' ('}{call['winner']}"
+        f" {titles.get(call['winner'], '')}{'）' if zh else ')'}"
         if call["winner"]
         else "",
         "files": {p: [{**f, "size_text": size_text(f["size"], lang)} for f in found] for p, found in files.items()},

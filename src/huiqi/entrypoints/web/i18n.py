@@ -133,13 +133,13 @@ CHINA = timezone(timedelta(hours=8))  # China Standard Time, no summer time: how
 
 
 def moment(value: object, lang: Lang = "zh") -> str:
-    """An instant (ISO text or a datetime) as a day and a time in China: 2027年1月5日 17:00 (北京时间)."""
+    """An instant (ISO text or a datetime) as a day and a time in China: 2027年1月5日 17:00（北京时间）."""
     if value is None or value == "":
         return "—"
     when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     local = when.astimezone(CHINA) if when.tzinfo is not None else when
-    zone = "北京时间" if lang == "zh" else "Beijing time"
-    return f"{day(local.date(), lang)} {local:%H:%M} ({zone})"
+    zone = "（北京时间）" if lang == "zh" else " (Beijing time)"
+    return f"{day(local.date(), lang)} {local:%H:%M}{zone}"
 
 
 def district_name(code: object, lang: Lang = "zh") -> str:
